@@ -1,0 +1,46 @@
+// One got client per GitLab instance: keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import got, { type Got } from 'got';
+
+export const USER_AGENT = 'token-revocation-api/0.1.0 (+https://docs.gitlab.com/ee/development/sec/token_revocation_api.html)';
+
+export interface GitLabClientOptions {
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly maxSockets?: number;
+}
+
+/** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+export function createGitLabClient(options: GitLabClientOptions): Got {
+  const maxSockets = options.maxSockets ?? 64;
+  return got.extend({
+    prefixUrl: `${options.url.replace(/\/+$/, '')}/api/v4`,
+    headers: { 'user-agent': USER_AGENT, accept: 'application/json' },
+    timeout: { connect: Math.min(5000, options.timeoutMs), request: options.timeoutMs },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    followRedirect: false,
+    agent: {
+      http: new HttpAgent({ keepAlive: true, maxSockets }),
+      https: new HttpsAgent({ keepAlive: true, maxSockets }),
+    },
+  });
+}
+
+/** Sends one JSON request authenticated with `credential`; resolves with any answer, rejects only on network failure. */
+export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, credential: string, json?: object): Promise<Answer> {
+  const response = await client(path, {
+    method,
+    headers: { 'private-token': credential },
+    ...(json ? { json } : {}),
+    responseType: 'text',
+  });
+  return { status: response.statusCode, headers: response.headers, body: response.body };
+}

@@ -1,0 +1,162 @@
+// Reads the environment once, validates it against VARIABLES, and returns a typed, frozen Config.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import { VARIABLES } from './variables.js';
+import { loadSandboxSecrets } from './sandbox-secrets.js';
+import { ConfigError } from '../errors.js';
+import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
+
+export { VARIABLES } from './variables.js';
+
+export type Role = 'all' | 'api' | 'worker';
+
+/** Secrets live apart from the rest so that logging a Config never prints one. */
+export interface Secrets {
+  readonly apiTokens: readonly string[];
+  readonly encryptionKeys: readonly EncryptionKey[];
+  readonly gitlabAdminToken: string | undefined;
+  readonly redisUrl: string | undefined;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly role: Role;
+  readonly dataDir: string;
+  /** No GITLAB_URL: revoke against the built-in simulator. */
+  readonly sandbox: boolean;
+  /** The sandbox's inbound token, set only on the start that generated it, to be printed once. */
+  readonly newSandboxApiToken: string | undefined;
+  readonly gitlabUrl: string | undefined;
+  readonly gitlabTimeoutMs: number;
+  readonly rateLimitPerMinute: number;
+  readonly rateLimitGetPerMinute: number;
+  readonly limits: {
+    readonly maxTokensPerRequest: number;
+    readonly maxTokenLength: number;
+    readonly maxLocationLength: number;
+    readonly maxBodyBytes: number;
+    readonly maxJsonDepth: number;
+  };
+  readonly trustProxy: number;
+  readonly workerConcurrency: number;
+  readonly jobLockMs: number;
+  readonly retry: { readonly horizonMs: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  readonly outcomeRetentionSeconds: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: string;
+  readonly secrets: Secrets;
+}
+
+type Raw = Record<string, string | number | boolean | undefined>;
+
+/** Builds the Config from `env`, or throws a ConfigError naming every offending variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const raw = readRaw(env, problems);
+  validate(raw, problems);
+  if (problems.length === 0) crossCheck(raw, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return build(raw);
+}
+
+function readRaw(env: NodeJS.ProcessEnv, problems: string[]): Raw {
+  const raw: Raw = {};
+  for (const v of VARIABLES) {
+    const direct = env[v.name];
+    const file = v.file ? env[`${v.name}_FILE`] : undefined;
+    if (direct !== undefined && direct !== '' && file) {
+      problems.push(`${v.name} and ${v.name}_FILE are both set; set only one`);
+    } else if (file) {
+      try {
+        raw[v.name] = readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        problems.push(`${v.name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    } else if (direct !== undefined && direct !== '') {
+      raw[v.name] = direct.trim();
+    }
+  }
+  return raw;
+}
+
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
+const validateRaw = ajv.compile({
+  type: 'object',
+  properties: Object.fromEntries(
+    VARIABLES.map((v) => [v.name, v.default === undefined ? v.schema : { ...v.schema, default: v.default }]),
+  ),
+});
+
+function validate(raw: Raw, problems: string[]): void {
+  if (validateRaw(raw)) return;
+  for (const e of validateRaw.errors ?? []) {
+    const name = e.instancePath.slice(1);
+    const secret = VARIABLES.find((v) => v.name === name)?.secret;
+    // A secret's value never appears in the message, only what is wrong with it.
+    problems.push(`${name} ${e.message ?? 'is invalid'}${secret ? '' : ` (got ${JSON.stringify(raw[name])})`}`);
+  }
+}
+
+function crossCheck(raw: Raw, problems: string[]): void {
+  if (raw['GITLAB_URL'] === undefined) return; // sandbox mode generates what is missing
+  for (const name of ['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY', 'GITLAB_ADMIN_TOKEN']) {
+    if (raw[name] === undefined) problems.push(`${name} is required when GITLAB_URL is set (or set ${name}_FILE)`);
+  }
+  if (raw['REVOCATION_API_TOKENS'] !== undefined && splitTokens(String(raw['REVOCATION_API_TOKENS'])).some((t) => t.length < 16)) {
+    problems.push('REVOCATION_API_TOKENS: every token must be at least 16 characters');
+  }
+  if (Number(raw['RETRY_BASE_DELAY_MS']) > Number(raw['RETRY_MAX_DELAY_MS'])) {
+    problems.push('RETRY_BASE_DELAY_MS must not exceed RETRY_MAX_DELAY_MS');
+  }
+}
+
+const splitTokens = (s: string): string[] => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+
+function build(raw: Raw): Config {
+  const s = (name: string): string | undefined => (raw[name] === undefined ? undefined : String(raw[name]));
+  const n = (name: string): number => Number(raw[name]);
+  const dataDir = resolve(String(raw['DATA_DIR']));
+  const sandbox = s('GITLAB_URL') === undefined;
+  const generated = sandbox ? loadSandboxSecrets(dataDir, { apiToken: s('REVOCATION_API_TOKENS'), encryptionKey: s('TOKEN_ENCRYPTION_KEY') }) : undefined;
+  const secrets: Secrets = Object.freeze({
+    apiTokens: Object.freeze(splitTokens(s('REVOCATION_API_TOKENS') ?? generated?.apiToken ?? '')),
+    encryptionKeys: Object.freeze([keyFromBase64(s('TOKEN_ENCRYPTION_KEY') ?? generated?.encryptionKey ?? '')]),
+    gitlabAdminToken: s('GITLAB_ADMIN_TOKEN'),
+    redisUrl: s('REDIS_URL'),
+  });
+  const config: Config = {
+    port: n('PORT'),
+    host: String(raw['HOST']),
+    role: raw['ROLE'] as Role,
+    dataDir,
+    sandbox,
+    newSandboxApiToken: generated?.newApiToken,
+    gitlabUrl: s('GITLAB_URL')?.replace(/\/+$/, ''),
+    gitlabTimeoutMs: n('GITLAB_TIMEOUT_MS'),
+    rateLimitPerMinute: n('RATE_LIMIT_PER_MINUTE'),
+    rateLimitGetPerMinute: n('RATE_LIMIT_GET_PER_MINUTE'),
+    limits: Object.freeze({
+      maxTokensPerRequest: n('MAX_TOKENS_PER_REQUEST'),
+      maxTokenLength: n('MAX_TOKEN_LENGTH'),
+      maxLocationLength: n('MAX_LOCATION_LENGTH'),
+      maxBodyBytes: n('MAX_BODY_BYTES'),
+      maxJsonDepth: n('MAX_JSON_DEPTH'),
+    }),
+    trustProxy: n('TRUST_PROXY'),
+    workerConcurrency: n('WORKER_CONCURRENCY'),
+    jobLockMs: n('JOB_LOCK_SECONDS') * 1000,
+    retry: Object.freeze({
+      horizonMs: n('RETRY_HORIZON_HOURS') * 3_600_000,
+      baseDelayMs: n('RETRY_BASE_DELAY_MS'),
+      maxDelayMs: n('RETRY_MAX_DELAY_MS'),
+    }),
+    outcomeRetentionSeconds: Math.round(n('OUTCOME_RETENTION_DAYS') * 86_400),
+    shutdownTimeoutMs: n('SHUTDOWN_TIMEOUT_SECONDS') * 1000,
+    logLevel: String(raw['LOG_LEVEL']),
+    secrets,
+  };
+  Object.defineProperty(config, 'secrets', { enumerable: false });
+  return Object.freeze(config);
+}

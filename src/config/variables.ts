@@ -1,0 +1,78 @@
+// Every environment variable the service reads: the single list that validation, defaults and the README table come from.
+
+/** One environment variable: its JSON Schema, default and documentation. */
+export interface Variable {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: Readonly<Record<string, unknown>>;
+  readonly default?: string | number | boolean;
+  /** Also readable from the file named by `<name>_FILE` (Docker and Kubernetes secrets). */
+  readonly file?: boolean;
+  /** Never printed, logged or echoed. */
+  readonly secret?: boolean;
+}
+
+const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
+const str = { type: 'string', minLength: 1 };
+
+export const VARIABLES: readonly Variable[] = [
+  { name: 'PORT', description: 'TCP port of the HTTP API.', schema: int(0, 65535), default: 8080 },
+  { name: 'HOST', description: 'Address the HTTP API listens on.', schema: str, default: '0.0.0.0' },
+  {
+    name: 'ROLE',
+    description: '`all` runs the API and the worker in one process; `api` and `worker` run one of them (scale them separately).',
+    schema: { type: 'string', enum: ['all', 'api', 'worker'] },
+    default: 'all',
+  },
+  {
+    name: 'REDIS_URL',
+    description: 'Redis to use (`redis://` or `rediss://`). Unset: the service starts its own `redis-server` with append-only persistence under `DATA_DIR`.',
+    schema: { type: 'string', pattern: '^rediss?://' },
+    file: true,
+    secret: true,
+  },
+  { name: 'DATA_DIR', description: 'Where the embedded Redis and sandbox secrets are kept.', schema: str, default: './data' },
+  {
+    name: 'REVOCATION_API_TOKENS',
+    description: 'Comma-separated pre-shared tokens GitLab may present (several, so they can be rotated). Required unless in sandbox mode, where one is generated.',
+    schema: str,
+    file: true,
+    secret: true,
+  },
+  {
+    name: 'TOKEN_ENCRYPTION_KEY',
+    description: 'Base64 of 32 random bytes: the AES-256-GCM key for tokens at rest (`openssl rand -base64 32`). Required unless in sandbox mode, where one is generated.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
+    file: true,
+    secret: true,
+  },
+  {
+    name: 'GITLAB_URL',
+    description: 'Base URL of the host GitLab instance, e.g. `https://gitlab.example.com`. Unset: sandbox mode against the built-in GitLab simulator.',
+    schema: { type: 'string', pattern: '^https?://[^\\s/]+' },
+  },
+  {
+    name: 'GITLAB_ADMIN_TOKEN',
+    description: 'Admin personal access token of the host instance, scope `api` (plus Admin Mode if enabled). Required with `GITLAB_URL`.',
+    schema: { type: 'string', minLength: 20 },
+    file: true,
+    secret: true,
+  },
+  { name: 'GITLAB_TIMEOUT_MS', description: 'Total timeout of one call to GitLab.', schema: int(100, 120000), default: 10000 },
+  { name: 'RATE_LIMIT_PER_MINUTE', description: 'Inbound `POST` budget per client (credential and address), shared by all replicas.', schema: int(1, 10_000_000), default: 1200 },
+  { name: 'RATE_LIMIT_GET_PER_MINUTE', description: 'Inbound `GET` budget per client address.', schema: int(1, 10_000_000), default: 6000 },
+  { name: 'MAX_TOKENS_PER_REQUEST', description: 'Most items one `POST /v1/revoke_tokens` may carry.', schema: int(1, 100000), default: 10000 },
+  { name: 'MAX_TOKEN_LENGTH', description: 'Longest accepted `token` string.', schema: int(16, 65536), default: 1024 },
+  { name: 'MAX_LOCATION_LENGTH', description: 'Longest accepted `location` (or `url`) string.', schema: int(16, 65536), default: 4096 },
+  { name: 'MAX_BODY_BYTES', description: 'Largest accepted request body.', schema: int(1024, 256 * 1024 * 1024), default: 16 * 1024 * 1024 },
+  { name: 'MAX_JSON_DEPTH', description: 'Deepest accepted nesting of arrays and objects in a request body.', schema: int(2, 256), default: 32 },
+  { name: 'TRUST_PROXY', description: 'Express `trust proxy` hops: how many reverse proxies sit in front of the API (for the client address).', schema: int(0, 16), default: 0 },
+  { name: 'WORKER_CONCURRENCY', description: 'Jobs one worker process handles at once.', schema: int(1, 1000), default: 20 },
+  { name: 'JOB_LOCK_SECONDS', description: 'How long a job stays locked to a worker without a heartbeat; a killed worker\'s jobs are picked up again after about this long.', schema: int(1, 600), default: 30 },
+  { name: 'RETRY_HORIZON_HOURS', description: 'How long a token keeps being retried after transient failures before it lands in the failed set.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 24 * 30 }, default: 24 },
+  { name: 'RETRY_BASE_DELAY_MS', description: 'First retry delay; doubles per attempt, with jitter.', schema: int(10, 3_600_000), default: 5000 },
+  { name: 'RETRY_MAX_DELAY_MS', description: 'Longest delay between two attempts.', schema: int(100, 86_400_000), default: 15 * 60 * 1000 },
+  { name: 'OUTCOME_RETENTION_DAYS', description: 'How long the outcome of a token is remembered after its job is gone (resends within it cause no new call).', schema: { type: 'number', exclusiveMinimum: 0, maximum: 3650 }, default: 30 },
+  { name: 'SHUTDOWN_TIMEOUT_SECONDS', description: 'On `SIGTERM`, how long in-flight requests and jobs may take to finish.', schema: int(1, 600), default: 25 },
+  { name: 'LOG_LEVEL', description: 'pino log level.', schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info' },
+];

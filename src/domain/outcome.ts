@@ -1,0 +1,26 @@
+// What can become of one revocation attempt: the vocabulary shared by providers, the worker and the records.
+
+/** Terminal and successful: the leaked token no longer works (or never existed at the host). */
+export type Gone = 'revoked' | 'reset' | 'deleted' | 'already_gone' | 'not_found';
+
+export type Outcome =
+  | { readonly status: Gone; readonly via: string; readonly identified?: Identified }
+  /** Try again later with backoff: a 5xx, a timeout, a reset connection. */
+  | { readonly status: 'transient'; readonly reason: string; readonly summary: string }
+  /** The host throttled us; wait this long, without using up an attempt. */
+  | { readonly status: 'rate_limited'; readonly retryAfterMs: number | undefined; readonly summary: string }
+  /** Our own credential was refused (401/403): keep the token waiting, never fail it for this. */
+  | { readonly status: 'credential_rejected'; readonly reason: string; readonly summary: string }
+  /** Repeating cannot help: lands in the failed set for an operator. */
+  | { readonly status: 'permanent'; readonly reason: string; readonly summary: string };
+
+/** What the host told us about the token before revoking it. Never the token itself. */
+export interface Identified {
+  readonly kind?: string;
+  readonly id?: number | string;
+  readonly ownerId?: number | string;
+  readonly name?: string;
+}
+
+export const GONE: ReadonlySet<string> = new Set<Gone>(['revoked', 'reset', 'deleted', 'already_gone', 'not_found']);
+export const isGone = (o: Outcome): o is Extract<Outcome, { status: Gone }> => GONE.has(o.status);

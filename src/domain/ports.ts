@@ -1,0 +1,18 @@
+// What the HTTP edge needs from the rest of the service, as interfaces, so that it depends on no queue or vendor code.
+import type { AcceptedToken } from './revocation.js';
+
+export interface TokenTypes {
+  /** Every supported type string, sorted and unique. */
+  types(): string[];
+  supports(type: string): boolean;
+}
+
+export interface Enqueuer {
+  /** Resolves once every token is durably queued (or already has an outcome); rejects with StoreUnavailableError. */
+  enqueue(tokens: readonly AcceptedToken[]): Promise<{ readonly queued: number; readonly known: number }>;
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,59 @@
+// Errors as types with stable codes: the HTTP edge maps them to `{ error, message, details }`, the CLI to exit codes.
+
+export interface ErrorDetail {
+  readonly index?: number;
+  readonly path?: string;
+  readonly message: string;
+  readonly type?: string;
+}
+
+/** Base of every error the service raises on purpose. `code` is stable and machine-readable. */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 500,
+    readonly details?: readonly ErrorDetail[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends AppError {
+  constructor(readonly problems: readonly string[]) {
+    super('invalid_configuration', `Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor() {
+    super('unauthorized', 'Missing or invalid credential in the Authorization header', 401);
+  }
+}
+
+export class InvalidRequestError extends AppError {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
+    super('invalid_request', message, 400, details);
+  }
+}
+
+/** Spec: an unsupported type is a 400. The supported items of the same batch were enqueued before this is thrown. */
+export class UnsupportedTokenTypeError extends AppError {
+  constructor(details: readonly ErrorDetail[], accepted: number) {
+    super(
+      'unsupported_token_type',
+      `${details.length} item(s) have a token type this service cannot revoke; the other ${accepted} item(s) were accepted`,
+      400,
+      details,
+    );
+  }
+}
+
+/** Redis did not acknowledge in time: nothing of the request is reported as accepted. */
+export class StoreUnavailableError extends AppError {
+  constructor(cause: unknown) {
+    super('store_unavailable', 'The job store is unavailable; retry shortly', 503, undefined, { cause });
+  }
+}

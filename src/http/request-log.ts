@@ -1,0 +1,17 @@
+// One log line per request: route (never the raw URL, which could carry anything), status, time, batch counts.
+import type { RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+
+export function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const { batch, errorCode } = res.locals as { batch?: object; errorCode?: string };
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      logger[level]({ method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10, ...(batch ? { batch } : {}), ...(errorCode ? { error: errorCode } : {}) }, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Entry point: read configuration, start the service in its ROLE, and own the process signals.
+import { loadConfig, type Config } from './config/index.js';
+import { AppError, ConfigError } from './errors.js';
+import { createLogger } from './logger.js';
+import { startService } from './service.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee the configuration table in README.md.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  const service = await startService(config, logger).catch((err: unknown) => {
+    const message = err instanceof AppError ? err.message : (err as Error).message;
+    logger.fatal({ code: err instanceof AppError ? err.code : undefined }, `could not start: ${message}`);
+    process.exit(1);
+  });
+  if (config.newSandboxApiToken) {
+    // Printed once, on the start that generated it, and never logged: it is a credential.
+    process.stdout.write(
+      `\nSandbox credential generated (kept in ${config.dataDir}/sandbox-secrets.json). Try:\n` +
+        `  curl -i -X POST ${service.url}/v1/revoke_tokens -H 'Authorization: ${config.newSandboxApiToken}' -H 'Content-Type: application/json' \\\n` +
+        `    -d '[{"type":"gitleaks_rule_id_gitlab_personal_access_token","token":"glpat-AAAAAAAAAAAAAAAAAAAA","location":"https://example.com/x"}]'\n\n`,
+    );
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new requests or jobs; finishing in-flight work');
+    service.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${(err as Error).message}\n`);
+  process.exit(1);
+});

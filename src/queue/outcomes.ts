@@ -1,0 +1,38 @@
+// Remembers each token's final outcome, by fingerprint, for a window after its job is gone: resends cause no new call.
+import type { Redis } from 'ioredis';
+import type { Identified } from '../domain/outcome.js';
+import { KEY_PREFIX } from './jobs.js';
+
+export interface OutcomeRecord {
+  readonly status: string;
+  readonly via: string;
+  readonly type: string;
+  readonly at: string;
+  readonly attempts: number;
+  readonly identified?: Identified;
+}
+
+const key = (fp: string): string => `${KEY_PREFIX}:outcome:${fp}`;
+
+export class OutcomeStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  async get(fp: string): Promise<OutcomeRecord | undefined> {
+    const raw = await this.redis.get(key(fp));
+    return raw === null ? undefined : (JSON.parse(raw) as OutcomeRecord);
+  }
+
+  /** The subset of `fps` that already have an outcome, in one round trip. */
+  async known(fps: readonly string[]): Promise<Set<string>> {
+    if (fps.length === 0) return new Set();
+    const values = await this.redis.mget(fps.map(key));
+    return new Set(fps.filter((_, i) => values[i] !== null));
+  }
+
+  async record(fp: string, outcome: OutcomeRecord): Promise<void> {
+    await this.redis.set(key(fp), JSON.stringify(outcome), 'EX', this.retentionSeconds);
+  }
+}

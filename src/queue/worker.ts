@@ -1,0 +1,99 @@
+// Consumes revocation jobs: opens the sealed token, asks its provider, and turns the outcome into queue control flow.
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import { open, type EncryptionKey } from '../domain/crypto.js';
+import { shortFingerprint } from '../domain/fingerprint.js';
+import { isGone, type Outcome } from '../domain/outcome.js';
+import type { Logger } from '../logger.js';
+import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
+import type { OutcomeStore } from './outcomes.js';
+
+export interface WorkerDeps {
+  readonly connection: Redis;
+  readonly registry: ProviderRegistry;
+  readonly outcomes: OutcomeStore;
+  readonly keys: () => readonly EncryptionKey[];
+  readonly logger: Logger;
+  readonly concurrency: number;
+  readonly lockMs: number;
+  readonly retry: { readonly horizonMs: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+}
+
+/** While our credential is refused, each token re-checks this often; it never fails for that reason. */
+const CREDENTIAL_RECHECK_MS = 60_000;
+
+export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobData, RevocationJobResult> {
+  const { retry } = deps;
+  return new Worker<RevocationJobData, RevocationJobResult>(QUEUE_NAME, (job, token) => processJob(job, token, deps), {
+    connection: deps.connection,
+    prefix: KEY_PREFIX,
+    concurrency: deps.concurrency,
+    lockDuration: deps.lockMs,
+    stalledInterval: deps.lockMs,
+    // A job whose worker died is picked up again, however often that happens: it must never fail for it.
+    maxStalledCount: 1_000,
+    settings: {
+      backoffStrategy: (attemptsMade, type) => (type === BACKOFF_TYPE ? backoffDelay(attemptsMade, retry.baseDelayMs, retry.maxDelayMs) : 0),
+    },
+  });
+}
+
+export async function processJob(job: Job<RevocationJobData>, lockToken: string | undefined, deps: WorkerDeps): Promise<RevocationJobResult> {
+  const { fp, type } = job.data;
+  const log = deps.logger.child({ fp: shortFingerprint(fp), type, attempt: job.attemptsMade + 1 });
+  const prior = await deps.outcomes.get(fp);
+  if (prior) {
+    log.info({ status: prior.status }, 'token already handled; no call made');
+    return { status: prior.status, via: 'record' };
+  }
+  const route = deps.registry.forType(type);
+  if (!route) throw fail(log, 'unsupported_type', 'no enabled provider handles this type');
+  let token: string;
+  try {
+    token = open(job.data.sealed, deps.keys(), fp);
+  } catch (err) {
+    throw fail(log, 'decryption_failed', (err as Error).message);
+  }
+  const started = Date.now();
+  const outcome = await route.provider.revoke({ token, kind: route.kind, fingerprint: fp });
+  return settle(outcome, job, lockToken, deps, log.child({ provider: route.provider.name, ms: Date.now() - started }));
+}
+
+async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: string | undefined, deps: WorkerDeps, log: Logger): Promise<RevocationJobResult> {
+  const { retry } = deps;
+  if (isGone(outcome)) {
+    const { status, via } = outcome;
+    const identified = outcome.identified;
+    await deps.outcomes.record(job.data.fp, { status, via, type: job.data.type, at: new Date().toISOString(), attempts: job.attemptsMade + 1, ...(identified ? { identified } : {}) });
+    log.info({ status, via, identified, sinceAcceptedMs: Date.now() - job.data.acceptedAt }, `token ${status}`);
+    return { status, via };
+  }
+  switch (outcome.status) {
+    case 'rate_limited': {
+      const wait = Math.min(retry.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(job.attemptsMade + 1, retry.baseDelayMs, retry.maxDelayMs));
+      log.warn({ summary: outcome.summary, waitMs: wait }, 'rate limited by GitLab; waiting without using an attempt');
+      return postpone(job, lockToken, wait + Math.round(Math.random() * 250));
+    }
+    case 'credential_rejected':
+      log.error({ reason: outcome.reason, summary: outcome.summary }, 'GitLab rejected our admin credential; token held until the credential works again');
+      return postpone(job, lockToken, backoffDelay(2, CREDENTIAL_RECHECK_MS, CREDENTIAL_RECHECK_MS));
+    case 'transient':
+      if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw fail(log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`);
+      log.warn({ reason: outcome.reason, summary: outcome.summary }, 'transient failure; will retry with backoff');
+      throw new Error(`${outcome.reason}: ${outcome.summary}`);
+    case 'permanent':
+      throw fail(log, outcome.reason, outcome.summary);
+  }
+}
+
+async function postpone(job: Job<RevocationJobData>, lockToken: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, lockToken);
+  throw new DelayedError();
+}
+
+/** A terminal failure: logged once, kept in the failed set with `reason: summary` for an operator to replay. */
+function fail(log: Logger, reason: string, summary: string): UnrecoverableError {
+  log.error({ reason, summary }, 'revocation failed permanently; kept in the failed set for replay');
+  return new UnrecoverableError(`${reason}: ${summary}`);
+}

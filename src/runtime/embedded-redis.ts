@@ -1,0 +1,132 @@
+// With no REDIS_URL: a private redis-server child (append-only, noeviction, password) under DATA_DIR, stopped on exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export interface EmbeddedRedis {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface Handle {
+  port: number;
+  pid: number;
+  password: string;
+}
+
+export const REDIS_MISSING =
+  'redis-server was not found on PATH. Either set REDIS_URL to an existing Redis (redis://host:6379), ' +
+  'or install Redis: Debian/Ubuntu `sudo apt-get install -y redis-server`, macOS `brew install redis`.';
+
+/**
+ * Starts redis-server on a free loopback port with its data in `<dataDir>/redis`. If a previous run was killed and
+ * left its redis-server running, that one is adopted (found through `redis.json`), so no data is stranded.
+ */
+export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promise<EmbeddedRedis> {
+  const dir = join(dataDir, 'redis');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const handleFile = join(dir, 'redis.json');
+  const adopted = await adopt(handleFile, dir);
+  if (adopted) logger.warn({ pid: adopted.pid, port: adopted.port }, 'adopted the embedded redis-server left running by a previous run');
+  const handle = adopted ?? (await launch(dir, logger));
+  writeFileSync(handleFile, JSON.stringify(handle), { mode: 0o600 });
+  const url = `redis://:${handle.password}@127.0.0.1:${handle.port}`;
+  logger.info({ port: handle.port, dir }, 'embedded redis-server ready (append-only persistence)');
+  return {
+    url,
+    stop: async () => {
+      await shutdown(url);
+      rmSync(handleFile, { force: true });
+    },
+  };
+}
+
+async function launch(dir: string, logger: Logger): Promise<Handle> {
+  const port = await freePort();
+  const password = randomBytes(24).toString('hex');
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--requirepass', password,
+    '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
+    '--maxmemory-policy', 'noeviction', '--logfile', 'redis.log', '--daemonize', 'no',
+  ];
+  // Detached: an interrupt sent to our process group must not kill Redis before we have drained into it.
+  const child = spawn('redis-server', args, { stdio: 'ignore', detached: true });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new AppError('redis_missing', REDIS_MISSING) : err));
+  });
+  child.unref();
+  await waitUntilUp(`redis://:${password}@127.0.0.1:${port}`, child, dir);
+  logger.debug({ pid: child.pid }, 'redis-server started');
+  return { port, pid: child.pid ?? 0, password };
+}
+
+async function adopt(handleFile: string, dir: string): Promise<Handle | undefined> {
+  let handle: Handle;
+  try {
+    handle = JSON.parse(readFileSync(handleFile, 'utf8')) as Handle;
+  } catch {
+    return undefined;
+  }
+  const client = new Redis(`redis://:${handle.password}@127.0.0.1:${handle.port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const [, liveDir] = (await client.config('GET', 'dir')) as string[];
+    return liveDir === dir ? handle : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, dir: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      if ((await client.ping()) === 'PONG') return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      client.disconnect();
+    }
+  }
+  child.kill('SIGKILL');
+  throw new AppError('redis_failed', `embedded redis-server did not start; see ${join(dir, 'redis.log')}`);
+}
+
+/** SHUTDOWN makes Redis fsync its append-only file before it exits. */
+async function shutdown(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.call('SHUTDOWN').catch(() => undefined); // the connection closing is the success signal
+  } catch {
+    // already gone
+  } finally {
+    client.disconnect();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,139 @@
+// Builds the whole service from a Config (Redis, GitLab or sandbox, providers, queue, HTTP) and stops it in order.
+import { Queue, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AdminTokenProvider } from '../providers/gitlab/admin-token.js';
+import { createGitLabClient } from '../providers/gitlab/client.js';
+import { ProviderRegistry } from '../providers/registry.js';
+import type { Config } from './config/index.js';
+import { newestKey, type EncryptionKey } from './domain/crypto.js';
+import type { Readiness } from './domain/ports.js';
+import { createApp, createHealthApp } from './http/app.js';
+import { listen, type Listening } from './http/server.js';
+import type { Logger } from './logger.js';
+import { JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type RevocationJobData } from './queue/jobs.js';
+import { OutcomeStore } from './queue/outcomes.js';
+import { RevocationProducer } from './queue/producer.js';
+import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
+import { createRevocationWorker } from './queue/worker.js';
+import { startEmbeddedRedis } from './runtime/embedded-redis.js';
+import { startSandbox } from './runtime/sandbox.js';
+
+export interface Service {
+  /** Where the HTTP API (or, for ROLE=worker, the health endpoints) listens. */
+  readonly url: string;
+  readonly gitlabUrl: string;
+  stop(): Promise<void>;
+}
+
+type Stopper = () => Promise<unknown>;
+
+export async function startService(config: Config, logger: Logger): Promise<Service> {
+  const stoppers: Stopper[] = []; // run in reverse order of creation
+  try {
+    return await build(config, logger, stoppers);
+  } catch (err) {
+    await stopAll(stoppers, logger);
+    throw err;
+  }
+}
+
+async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promise<Service> {
+  const redisUrl = config.secrets.redisUrl ?? (await embeddedRedis(config, logger, stoppers));
+  const gitlab = config.sandbox ? await sandbox(logger, stoppers) : { url: config.gitlabUrl ?? '', adminToken: config.secrets.gitlabAdminToken ?? '' };
+  const registry = new ProviderRegistry([
+    new AdminTokenProvider(createGitLabClient({ url: gitlab.url, timeoutMs: config.gitlabTimeoutMs }), gitlab.adminToken),
+  ]);
+  const keys = (): readonly EncryptionKey[] => config.secrets.encryptionKeys;
+
+  const producerRedis = producerConnection(redisUrl);
+  producerRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (producer) connection error'));
+  stoppers.push(async () => producerRedis.quit().catch(() => producerRedis.disconnect()));
+  await connect(producerRedis).catch((err: Error) => logger.error({ err: err.message }, 'Redis is not reachable; answering 503 until it is'));
+  await warnUnlessNoEviction(producerRedis, logger);
+
+  let worker: Worker | undefined;
+  if (config.role !== 'api') worker = startWorker(config, logger, redisUrl, registry, keys, stoppers);
+
+  const readiness = (): Promise<Readiness> => checkReadiness(producerRedis, worker);
+  let http: Listening;
+  if (config.role === 'worker') {
+    http = await listen(createHealthApp(readiness, logger), config.port, config.host);
+  } else {
+    const queue = new Queue<RevocationJobData>(QUEUE_NAME, { connection: producerRedis, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS, skipWaitingForReady: true });
+    queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
+    stoppers.push(() => queue.close());
+    const producer = new RevocationProducer(queue, new OutcomeStore(producerRedis, config.outcomeRetentionSeconds), () => newestKey(keys()));
+    const app = createApp({
+      logger,
+      apiTokens: () => config.secrets.apiTokens,
+      tokenTypes: registry,
+      enqueuer: producer,
+      readiness,
+      limits: config.limits,
+      rateLimit: { postPerMinute: config.rateLimitPerMinute, getPerMinute: config.rateLimitGetPerMinute, sendCommand: (...args) => producerRedis.call(args[0] ?? 'PING', ...args.slice(1)) },
+      trustProxy: config.trustProxy,
+    });
+    http = await listen(app, config.port, config.host);
+  }
+  stoppers.push(() => http.close(config.shutdownTimeoutMs));
+  logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, types: registry.types().length }, 'token revocation service started');
+  return { url: http.url, gitlabUrl: gitlab.url, stop: () => stopAll(stoppers, logger) };
+}
+
+function startWorker(config: Config, logger: Logger, redisUrl: string, registry: ProviderRegistry, keys: () => readonly EncryptionKey[], stoppers: Stopper[]): Worker {
+  const connection = workerConnection(redisUrl);
+  connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (worker) connection error'));
+  const worker = createRevocationWorker({
+    connection,
+    registry,
+    outcomes: new OutcomeStore(connection, config.outcomeRetentionSeconds),
+    keys,
+    logger,
+    concurrency: config.workerConcurrency,
+    lockMs: config.jobLockMs,
+    retry: config.retry,
+  });
+  worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker error'));
+  stoppers.push(async () => {
+    await closeWorker(worker, config.shutdownTimeoutMs, logger);
+    connection.disconnect();
+  });
+  return worker;
+}
+
+/** SIGTERM: stop taking jobs, let in-flight ones finish; past the grace period they are left for the stalled-job check. */
+async function closeWorker(worker: Worker, graceMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+  const result = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    logger.warn({ graceMs }, 'in-flight jobs did not finish in time; they will be picked up again by another worker');
+    await worker.close(true);
+  }
+}
+
+async function checkReadiness(redis: Redis, worker: Worker | undefined): Promise<Readiness> {
+  const redisOk = await redis.ping().then(() => true, () => false);
+  const checks: Record<string, string> = { redis: redisOk ? 'ok' : 'unreachable' };
+  if (worker) checks['worker'] = worker.isRunning() && !worker.closing ? 'running' : 'stopped';
+  return { ready: redisOk && (worker === undefined || checks['worker'] === 'running'), checks };
+}
+
+async function embeddedRedis(config: Config, logger: Logger, stoppers: Stopper[]): Promise<string> {
+  const redis = await startEmbeddedRedis(config.dataDir, logger);
+  stoppers.push(() => redis.stop());
+  return redis.url;
+}
+
+async function sandbox(logger: Logger, stoppers: Stopper[]): Promise<{ url: string; adminToken: string }> {
+  const sb = await startSandbox(logger);
+  stoppers.push(() => sb.stop());
+  return sb;
+}
+
+async function stopAll(stoppers: Stopper[], logger: Logger): Promise<void> {
+  for (const stop of stoppers.splice(0).reverse()) {
+    await stop().catch((err: Error) => logger.warn({ err: err.message }, 'error while stopping'));
+  }
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, VARIABLES } from '../../src/config/index.js';
+import { ConfigError } from '../../src/errors.js';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const production = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_ADMIN_TOKEN: 'glpat-admin-token-0123456789', REVOCATION_API_TOKENS: 'a-long-shared-secret-1,a-long-shared-secret-2', TOKEN_ENCRYPTION_KEY: KEY };
+const tmp = () => mkdtempSync(join(tmpdir(), 'trapi-config-'));
+
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when only the required variables are set', () => {
+    const c = loadConfig(production);
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', role: 'all', sandbox: false, rateLimitPerMinute: 1200, gitlabUrl: 'https://gitlab.example.com' });
+    expect(c.limits.maxTokensPerRequest).toBe(10000);
+    expect(c.outcomeRetentionSeconds).toBe(30 * 86400);
+    expect(c.secrets.apiTokens).toEqual(['a-long-shared-secret-1', 'a-long-shared-secret-2']);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('never serialises secrets when the config is logged', () => {
+    const text = JSON.stringify(loadConfig(production));
+    for (const secret of ['a-long-shared-secret-1', 'glpat-admin-token-0123456789', KEY]) expect(text).not.toContain(secret);
+  });
+
+  it('names every offending variable at once', () => {
+    const problems = problemsOf({ ...production, PORT: 'eighty', ROLE: 'both', TOKEN_ENCRYPTION_KEY: 'short', RATE_LIMIT_PER_MINUTE: '0' });
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/ROLE/);
+    expect(problems.join('\n')).toMatch(/TOKEN_ENCRYPTION_KEY/);
+    expect(problems.join('\n')).toMatch(/RATE_LIMIT_PER_MINUTE/);
+  });
+
+  it('does not quote a secret variable in its error', () => {
+    const problems = problemsOf({ ...production, TOKEN_ENCRYPTION_KEY: 'not-base64-but-secret' });
+    expect(problems.join('\n')).not.toContain('not-base64-but-secret');
+  });
+
+  it.each(['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY', 'GITLAB_ADMIN_TOKEN'])('requires %s outside sandbox mode', (name) => {
+    const env: NodeJS.ProcessEnv = { ...production };
+    delete env[name];
+    expect(problemsOf(env).join('\n')).toMatch(new RegExp(`${name} is required`));
+  });
+
+  it('rejects short pre-shared tokens', () => {
+    expect(problemsOf({ ...production, REVOCATION_API_TOKENS: 'short' }).join('\n')).toMatch(/at least 16/);
+  });
+
+  it('reads *_FILE variables and refuses both forms at once', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'tokens'), 'from-a-file-secret-123\n');
+    const env = { ...production, REVOCATION_API_TOKENS: undefined, REVOCATION_API_TOKENS_FILE: join(dir, 'tokens') };
+    expect(loadConfig(env).secrets.apiTokens).toEqual(['from-a-file-secret-123']);
+    expect(problemsOf({ ...env, REVOCATION_API_TOKENS: 'x'.repeat(20) }).join('\n')).toMatch(/both set/);
+    expect(problemsOf({ ...env, REVOCATION_API_TOKENS_FILE: join(dir, 'missing') }).join('\n')).toMatch(/cannot read/);
+  });
+
+  it('in sandbox mode generates the inbound token and key once, keeps them, and reports the token only the first time', () => {
+    const dir = tmp();
+    const first = loadConfig({ DATA_DIR: dir });
+    expect(first.sandbox).toBe(true);
+    expect(first.newSandboxApiToken).toBe(first.secrets.apiTokens[0]);
+    expect(statSync(join(dir, 'sandbox-secrets.json')).mode & 0o777).toBe(0o600);
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(second.newSandboxApiToken).toBeUndefined();
+    expect(second.secrets.apiTokens).toEqual(first.secrets.apiTokens);
+    expect(second.secrets.encryptionKeys[0]?.id).toBe(first.secrets.encryptionKeys[0]?.id);
+  });
+
+  it('in sandbox mode never writes a configured secret to disk', () => {
+    const dir = tmp();
+    loadConfig({ DATA_DIR: dir, REVOCATION_API_TOKENS: 'configured-secret-123' });
+    expect(readFileSync(join(dir, 'sandbox-secrets.json'), 'utf8')).not.toContain('configured-secret-123');
+  });
+
+  it('documents every variable in the README configuration table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const v of VARIABLES) expect(readme).toContain(`| \`${v.name}\``);
+  });
+});

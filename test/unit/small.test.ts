@@ -1,0 +1,51 @@
+import { checkDepth } from '../../src/http/body.js';
+import { presentedCredential } from '../../src/http/auth.js';
+import { backoffDelay } from '../../src/queue/jobs.js';
+import { kindOfType, typeString, typesOfKinds } from '../../src/domain/token-kinds.js';
+
+describe('checkDepth', () => {
+  it.each([
+    ['[]', 1, true],
+    ['[{"a":[1]}]', 3, true],
+    ['[{"a":[1]}]', 2, false],
+    ['["[[[[[[[["]', 1, true],
+    ['["\\"[[[["]', 1, true],
+  ])('%s within depth %i: %s', (json, depth, ok) => {
+    const run = () => checkDepth(Buffer.from(json), depth);
+    if (ok) expect(run).not.toThrow();
+    else expect(run).toThrow(/deeper/);
+  });
+});
+
+describe('presentedCredential', () => {
+  it.each([
+    [{ authorization: 'raw-token' }, 'raw-token'],
+    [{ authorization: 'Bearer raw-token' }, 'raw-token'],
+    [{ authorization: 'bearer   raw-token' }, 'raw-token'],
+    [{ 'x-gitlab-token': 'old-token' }, 'old-token'],
+    [{ authorization: '' }, undefined],
+    [{}, undefined],
+  ])('reads %j as %s', (headers, expected) => expect(presentedCredential(headers)).toBe(expected));
+});
+
+describe('backoffDelay', () => {
+  it('doubles per attempt, caps, and jitters within the upper half', () => {
+    expect(backoffDelay(1, 1000, 60000, () => 0)).toBe(500);
+    expect(backoffDelay(1, 1000, 60000, () => 1)).toBe(1000);
+    expect(backoffDelay(4, 1000, 60000, () => 1)).toBe(8000);
+    expect(backoffDelay(30, 1000, 60000, () => 1)).toBe(60000);
+  });
+});
+
+describe('token type strings', () => {
+  it('builds type strings the way GitLab does', () => {
+    expect(typeString('GitLab Personal Access Token (routable)')).toBe('gitleaks_rule_id_gitlab_personal_access_token_(routable)');
+    expect(kindOfType('gitleaks_rule_id_gitlab_runner_authentication_token')).toBe('runner_authentication_token');
+    expect(kindOfType('gitleaks_rule_id_gitlab_runner_registration_token')).toBeUndefined();
+  });
+  it('lists types sorted and unique', () => {
+    const types = typesOfKinds(['personal_access_token', 'runner_authentication_token']);
+    expect(types).toEqual([...new Set(types)].sort());
+    expect(types).toContain('gitleaks_rule_id_gitlab_personal_access_token_routable_versioned');
+  });
+});
