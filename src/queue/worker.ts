@@ -20,7 +20,7 @@ export interface WorkerDeps {
   readonly retry: { readonly horizonMs: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
 }
 
-/** While our credential is refused, each token re-checks this often; it never fails for that reason. */
+/** While our credential is refused, each token re-checks this often (or RETRY_MAX_DELAY_MS if shorter); it never fails for that. */
 const CREDENTIAL_RECHECK_MS = 60_000;
 
 export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobData, RevocationJobResult> {
@@ -77,7 +77,7 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
     }
     case 'credential_rejected':
       log.error({ reason: outcome.reason, summary: outcome.summary }, 'GitLab rejected our admin credential; token held until the credential works again');
-      return postpone(job, lockToken, backoffDelay(2, CREDENTIAL_RECHECK_MS, CREDENTIAL_RECHECK_MS));
+      return postpone(job, lockToken, backoffDelay(2, Math.min(CREDENTIAL_RECHECK_MS, retry.maxDelayMs), retry.maxDelayMs));
     case 'transient':
       if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw fail(log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`);
       log.warn({ reason: outcome.reason, summary: outcome.summary }, 'transient failure; will retry with backoff');

@@ -1,0 +1,144 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+
+const ADMIN = '/api/v4/admin/token';
+const RUNNER = 'gitleaks_rule_id_gitlab_runner_auth_token';
+
+let redis: TestRedis;
+let client: Redis;
+let queue: Queue;
+let sim: GitLabSimulator;
+let svc: TestService;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  client = redis.client();
+  queue = inspectQueue(redis.url);
+  sim = await startGitLabSimulator();
+  svc = await startTestService(redis.url, sim.url, sim.adminToken);
+});
+afterEach(() => {
+  sim.faults.clear();
+  sim.setAdminApiMode('enabled');
+  sim.setAdminTokenState('valid');
+});
+afterAll(async () => {
+  await svc?.stop();
+  await queue?.close();
+  await sim?.stop();
+  await redis?.stop();
+});
+
+const submit = async (...items: object[]) => {
+  const res = await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items);
+  expect(res.status).toBe(204);
+};
+const deletes = (token: string) => sim.calls().filter((c) => c.method === 'DELETE' && c.token === token);
+
+describe('GitLab admin token provider, end to end', () => {
+  it('revokes an active personal access token and records what GitLab identified', async () => {
+    const token = sim.createToken('personal_access_token', { userId: 42, name: 'ci-bot' });
+    await submit(item(token));
+    await eventually(async () => (await outcomeOf(client, token))?.status === 'revoked', 'outcome revoked');
+    expect(await outcomeOf(client, token)).toMatchObject({ via: 'gitlab_admin', attempts: 1, identified: { kind: 'access_token', ownerId: 42, name: 'ci-bot' } });
+    expect(sim.stateOf(token)).toBe('revoked');
+  });
+
+  it('resets a runner authentication token (the runner is kept)', async () => {
+    const token = sim.createToken('runner_authentication_token');
+    await submit(item(token, RUNNER));
+    await eventually(async () => (await outcomeOf(client, token))?.status === 'reset', 'outcome reset');
+    expect(await outcomeOf(client, token)).toMatchObject({ identified: { kind: 'runner' } });
+  });
+
+  it('treats an already revoked token as gone, without a DELETE', async () => {
+    const token = sim.createToken('personal_access_token', { revoked: true });
+    await submit(item(token));
+    await eventually(async () => (await outcomeOf(client, token))?.status === 'already_gone', 'already gone');
+    expect(deletes(token)).toHaveLength(0);
+  });
+
+  it('treats a token GitLab does not know as not found, a terminal success', async () => {
+    const token = 'glpat-NeverIssuedToken0001';
+    await submit(item(token));
+    await eventually(async () => (await outcomeOf(client, token))?.status === 'not_found', 'not found');
+    expect(deletes(token)).toHaveLength(0);
+  });
+
+  it('retries 5xx answers with backoff until GitLab recovers', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.faults.failNext(3, 503, { path: ADMIN });
+    await submit(item(token));
+    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after 503s');
+    expect((await outcomeOf(client, token))?.attempts).toBe(4);
+  });
+
+  it('retries dropped connections', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.faults.dropNext(2, { path: ADMIN });
+    await submit(item(token));
+    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after dropped connections');
+  });
+
+  it('waits out a 429 with Retry-After without using up an attempt', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.faults.rateLimitNext(2, { retryAfter: 1, path: ADMIN });
+    const started = Date.now();
+    await submit(item(token));
+    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after 429s');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400); // capped by RETRY_MAX_DELAY_MS=400 in tests
+    expect((await outcomeOf(client, token))?.attempts).toBe(1);
+  });
+
+  it('waits out a header-less 429 the same way', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.faults.rateLimitNext(2, { withHeaders: false, path: ADMIN });
+    await submit(item(token));
+    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after bare 429s');
+    expect((await outcomeOf(client, token))?.attempts).toBe(1);
+  });
+
+  it('holds tokens while GitLab rejects the admin credential, and revokes them once it works again', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.setAdminTokenState('revoked');
+    await submit(item(token));
+    await eventually(() => svc.logs.records().some((r) => r['reason'] === 'credential_revoked'), 'credential rejection logged');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(sim.stateOf(token)).toBe('active');
+    expect(await failedReasonOf(queue, token)).toBeUndefined();
+    sim.setAdminTokenState('valid');
+    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked once the credential works');
+  });
+
+  it('fails permanently, with the reason, when the admin revoke API is flag-disabled', async () => {
+    sim.setAdminApiMode('flag_disabled');
+    const token = sim.createToken('personal_access_token');
+    await submit(item(token));
+    await eventually(async () => (await failedReasonOf(queue, token)) !== undefined, 'job failed');
+    expect(await failedReasonOf(queue, token)).toMatch(/^admin_api_unavailable:admin_api_flag_disabled: 404 .*feature flag is disabled/);
+    expect(sim.stateOf(token)).toBe('active');
+  });
+});
+
+describe('retry horizon', () => {
+  let short: TestService;
+  beforeAll(async () => {
+    short = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'all', RETRY_HORIZON_HOURS: String(1 / 3600) });
+  });
+  afterAll(async () => short?.stop());
+
+  it('moves a token that keeps failing transiently to the failed set once the horizon has passed', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.faults.failUntilCleared(502, { path: ADMIN });
+    await request(short.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token)]).expect(204);
+    await eventually(async () => (await failedReasonOf(queue, token)) !== undefined, 'job failed after the horizon', 20_000);
+    expect(await failedReasonOf(queue, token)).toMatch(/^retry_horizon_exceeded: http_502: 502/);
+    const job = await queue.getJob((await import('../../src/domain/fingerprint.js')).fingerprint(token));
+    expect(job?.attemptsMade).toBeGreaterThan(2);
+  });
+});
