@@ -1,0 +1,94 @@
+// Fault injection over real HTTP: latency, canned errors, 429s and dropped connections.
+import { type GitLabSimulator, startGitLabSimulator } from '../../simulator/index.js';
+import { adminToken, call } from './client.js';
+
+describe('GitLab simulator', () => {
+  let sim: GitLabSimulator;
+  let token: string;
+  beforeAll(async () => {
+    sim = await startGitLabSimulator();
+  });
+  afterAll(() => sim.stop());
+  beforeEach(() => {
+    sim.reset();
+    token = sim.createToken('personal_access_token');
+  });
+
+  describe('faults', () => {
+    it('delays every answer by the injected latency', async () => {
+      sim.setLatency(150);
+      const start = Date.now();
+      expect((await adminToken(sim, 'POST', token)).status).toBe(200);
+      expect(Date.now() - start).toBeGreaterThanOrEqual(140);
+    });
+
+    it('answers 100 concurrent calls with 100 ms latency in well under 100 x 100 ms', async () => {
+      sim.setLatency(100);
+      const start = Date.now();
+      const answers = await Promise.all(Array.from({ length: 100 }, () => adminToken(sim, 'POST', token)));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(Date.now() - start).toBeLessThan(3000);
+    });
+
+    it('answers 503 to the next 3 calls, then recovers', async () => {
+      sim.faults.failNext(3, 503);
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await adminToken(sim, 'POST', token)).status);
+      expect(statuses).toEqual([503, 503, 503, 200]);
+      expect(sim.calls({ status: 503 })).toHaveLength(3);
+    });
+
+    it('answers a custom status, body and headers only to calls matching method and path', async () => {
+      sim.faults.failNext(1, 500, { method: 'DELETE', path: '/api/v4/admin/token', body: { message: 'boom' }, headers: { 'X-Test': 'yes' } });
+      expect((await adminToken(sim, 'POST', token)).status).toBe(200);
+      const res = await adminToken(sim, 'DELETE', token);
+      expect(res).toMatchObject({ status: 500, body: { message: 'boom' } });
+      expect(res.headers.get('x-test')).toBe('yes');
+      expect(sim.stateOf(token)).toBe('active');
+      expect((await adminToken(sim, 'DELETE', token)).status).toBe(204);
+    });
+
+    it('answers 429 with Retry-After and RateLimit-* headers', async () => {
+      sim.faults.rateLimitNext(1, { retryAfter: 7 });
+      const res = await adminToken(sim, 'DELETE', token);
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('7');
+      expect(res.headers.get('ratelimit-limit')).toBe('600');
+      expect(res.headers.get('ratelimit-remaining')).toBe('0');
+      const reset = Number(res.headers.get('ratelimit-reset'));
+      expect(reset).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 5);
+      expect(res.text.trim()).toBe('Retry later');
+    });
+
+    it('answers 429 with no rate-limit headers and a plain-text Retry later body', async () => {
+      sim.faults.rateLimitNext(1, { withHeaders: false });
+      const res = await adminToken(sim, 'DELETE', token);
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBeNull();
+      expect(res.headers.get('ratelimit-reset')).toBeNull();
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(res.text).toBe('Retry later');
+    });
+
+    it('drops the connection without answering, so fetch rejects; the next call works', async () => {
+      sim.faults.dropNext(1);
+      await expect(adminToken(sim, 'POST', token)).rejects.toThrow();
+      expect((await adminToken(sim, 'POST', token)).status).toBe(200);
+      expect(sim.calls()).toEqual([expect.objectContaining({ status: 0, fault: 'drop' }), expect.objectContaining({ status: 200, fault: null })]);
+    });
+
+    it('answers 503 to everything until cleared', async () => {
+      sim.faults.failUntilCleared(503);
+      for (let i = 0; i < 5; i++) expect((await adminToken(sim, 'POST', token)).status).toBe(503);
+      expect((await call(sim, 'GET', '/api/v4/personal_access_tokens/self', { token })).status).toBe(503);
+      sim.faults.clear();
+      expect((await adminToken(sim, 'POST', token)).status).toBe(200);
+    });
+
+    it('matches a path prefix ending in *', async () => {
+      sim.faults.failNext(1, 502, { path: '/api/v4/runners*' });
+      expect((await adminToken(sim, 'POST', token)).status).toBe(200);
+      expect((await call(sim, 'POST', '/api/v4/runners/verify', { form: { token: 'glrt-x' } })).status).toBe(502);
+    });
+  });
+});
