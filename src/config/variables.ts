@@ -76,3 +76,13 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SHUTDOWN_TIMEOUT_SECONDS', description: 'On `SIGTERM`, how long in-flight requests and jobs may take to finish.', schema: int(1, 600), default: 25 },
   { name: 'LOG_LEVEL', description: 'pino log level.', schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info' },
 ];
+
+/** The README's configuration table, generated from VARIABLES (a test checks the README holds exactly this). */
+export function configTable(): string {
+  const rows = VARIABLES.map((v) => {
+    const def = v.default === undefined ? '' : `\`${String(v.default)}\``;
+    const file = v.file ? ` Also \`${v.name}_FILE\`.` : '';
+    return `| \`${v.name}\` | ${def} | ${v.description}${file} |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -65,8 +65,9 @@ describe('when the service is killed with jobs in flight', () => {
     const second = spawnService(env);
     try {
       await second.started();
-      await eventually(() => tokens.every((t) => sim.stateOf(t) === 'revoked'), 'every token revoked after restart', 30_000);
+      await eventually(async () => (await Promise.all(tokens.map((t) => outcomeOf(client, t)))).every((o) => o !== undefined), 'an outcome for every token after restart', 30_000);
       for (const t of tokens) expect((await outcomeOf(client, t))?.status).toMatch(/^(revoked|already_gone)$/);
+      expect(tokens.every((t) => sim.stateOf(t) === 'revoked')).toBe(true);
     } finally {
       second.child.kill('SIGTERM');
       expect(await second.exited()).toBe(0);

@@ -74,7 +74,7 @@ describe('GitLab admin token provider, end to end', () => {
     const token = sim.createToken('personal_access_token');
     sim.faults.failNext(3, 503, { path: ADMIN });
     await submit(item(token));
-    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after 503s');
+    await eventually(async () => (await outcomeOf(client, token))?.status === 'revoked', 'revoked after 503s');
     expect((await outcomeOf(client, token))?.attempts).toBe(4);
   });
 
@@ -90,7 +90,7 @@ describe('GitLab admin token provider, end to end', () => {
     sim.faults.rateLimitNext(2, { retryAfter: 1, path: ADMIN });
     const started = Date.now();
     await submit(item(token));
-    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after 429s');
+    await eventually(async () => (await outcomeOf(client, token))?.status === 'revoked', 'revoked after 429s');
     expect(Date.now() - started).toBeGreaterThanOrEqual(400); // capped by RETRY_MAX_DELAY_MS=400 in tests
     expect((await outcomeOf(client, token))?.attempts).toBe(1);
   });
@@ -99,7 +99,7 @@ describe('GitLab admin token provider, end to end', () => {
     const token = sim.createToken('personal_access_token');
     sim.faults.rateLimitNext(2, { withHeaders: false, path: ADMIN });
     await submit(item(token));
-    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after bare 429s');
+    await eventually(async () => (await outcomeOf(client, token))?.status === 'revoked', 'revoked after bare 429s');
     expect((await outcomeOf(client, token))?.attempts).toBe(1);
   });
 
