@@ -1,4 +1,4 @@
-// The one contract every provider implements: given a leaked token, make it stop working, and say what happened.
+// The one contract every provider implements, and the shared services a provider is given (never builds itself).
 import type { Outcome } from '../src/domain/outcome.js';
 import type { TokenKind } from '../src/domain/token-kinds.js';
 
@@ -20,4 +20,25 @@ export interface Provider {
   readonly name: string;
   readonly kinds: readonly TokenKind[];
   revoke(request: RevokeRequest): Promise<Outcome>;
+}
+
+/** Outbound discipline shared by every worker process: a request rate and a concurrency cap per key (an instance). */
+export interface OutboundLimiter {
+  run<T>(key: string, limits: { readonly perSecond: number; readonly concurrency: number }, call: () => Promise<T>): Promise<T>;
+}
+
+export interface BreakerState {
+  readonly reason: string;
+  readonly since: string;
+}
+
+/**
+ * Credential breakers, shared by every process: while a credential is refused, nobody uses it.
+ * `open`/`close` resolve true only for the caller that changed the state, so exactly one log line is written per change.
+ */
+export interface CredentialBreakers {
+  isOpen(name: string): Promise<boolean>;
+  open(name: string, reason: string): Promise<boolean>;
+  close(name: string): Promise<boolean>;
+  states(): Promise<Readonly<Record<string, BreakerState>>>;
 }

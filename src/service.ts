@@ -1,16 +1,21 @@
 // Builds the whole service from a Config (Redis, GitLab or sandbox, providers, queue, HTTP) and stops it in order.
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AdminTokenProvider } from '../providers/gitlab/admin-token.js';
+import type { BreakerState, CredentialBreakers } from '../providers/contract.js';
 import { createGitLabClient } from '../providers/gitlab/client.js';
+import { ExpiringSet, GitLabInstance } from '../providers/gitlab/instance.js';
+import { GitLabProvider } from '../providers/gitlab/provider.js';
 import { ProviderRegistry } from '../providers/registry.js';
-import type { Config } from './config/index.js';
+import type { Config, InstanceConfig } from './config/index.js';
+import { instance } from './config/instances.js';
 import { newestKey, type EncryptionKey } from './domain/crypto.js';
 import type { Readiness } from './domain/ports.js';
 import { createApp, createHealthApp } from './http/app.js';
 import { listen, type Listening } from './http/server.js';
 import type { Logger } from './logger.js';
 import { JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type RevocationJobData } from './queue/jobs.js';
+import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
+import { RedisOutboundLimiter } from './queue/outbound-limiter.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RevocationProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
@@ -21,7 +26,6 @@ import { startSandbox } from './runtime/sandbox.js';
 export interface Service {
   /** Where the HTTP API (or, for ROLE=worker, the health endpoints) listens. */
   readonly url: string;
-  readonly gitlabUrl: string;
   stop(): Promise<void>;
 }
 
@@ -39,10 +43,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
 async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promise<Service> {
   const redisUrl = config.secrets.redisUrl ?? (await embeddedRedis(config, logger, stoppers));
-  const gitlab = config.sandbox ? await sandbox(logger, stoppers) : { url: config.gitlabUrl ?? '', adminToken: config.secrets.gitlabAdminToken ?? '' };
-  const registry = new ProviderRegistry([
-    new AdminTokenProvider(createGitLabClient({ url: gitlab.url, timeoutMs: config.gitlabTimeoutMs }), gitlab.adminToken),
-  ]);
+  const instances = config.sandbox ? [await sandbox(config, logger, stoppers)] : config.instances;
   const keys = (): readonly EncryptionKey[] => config.secrets.encryptionKeys;
 
   const producerRedis = producerConnection(redisUrl);
@@ -51,10 +52,18 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   await connect(producerRedis).catch((err: Error) => logger.error({ err: err.message }, 'Redis is not reachable; answering 503 until it is'));
   await warnUnlessNoEviction(producerRedis, logger);
 
-  let worker: Worker | undefined;
-  if (config.role !== 'api') worker = startWorker(config, logger, redisUrl, registry, keys, stoppers);
+  const breakers = new RedisBreakers(producerRedis, logger);
+  const provider = gitlabProvider(config, instances, new RedisOutboundLimiter(producerRedis, config.gitlabTimeoutMs + 5000), breakers, logger);
+  const registry = new ProviderRegistry([provider]);
 
-  const readiness = (): Promise<Readiness> => checkReadiness(producerRedis, worker);
+  let worker: Worker | undefined;
+  if (config.role !== 'api') {
+    worker = startWorker(config, logger, redisUrl, registry, keys, stoppers);
+    const stopMonitor = monitorBreakers(breakers, (name) => provider.probe(name), config.breakerRecheckMs, logger);
+    stoppers.push(async () => stopMonitor());
+  }
+
+  const readiness = (): Promise<Readiness> => checkReadiness(producerRedis, worker, breakers);
   let http: Listening;
   if (config.role === 'worker') {
     http = await listen(createHealthApp(readiness, logger), config.port, config.host);
@@ -76,8 +85,19 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
     http = await listen(app, config.port, config.host);
   }
   stoppers.push(() => http.close(config.shutdownTimeoutMs));
-  logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, types: registry.types().length }, 'token revocation service started');
-  return { url: http.url, gitlabUrl: gitlab.url, stop: () => stopAll(stoppers, logger) };
+  logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, instances: instances.map((i) => i.name), types: registry.types().length }, 'token revocation service started');
+  return { url: http.url, stop: () => stopAll(stoppers, logger) };
+}
+
+function gitlabProvider(config: Config, instances: readonly InstanceConfig[], limiter: RedisOutboundLimiter, breakers: CredentialBreakers, logger: Logger): GitLabProvider {
+  const availability = new ExpiringSet(config.unavailableRecheckMs);
+  for (const i of instances) {
+    if (i.adminToken === undefined) logger.warn({ instance: i.name }, 'no admin credential for this instance: only strategies that need none (self, runner_reset, group) will run');
+  }
+  return new GitLabProvider(
+    instances.map((i) => new GitLabInstance(i, createGitLabClient({ url: i.url, timeoutMs: config.gitlabTimeoutMs, maxSockets: i.limits.concurrency, ca: i.ca }), limiter, availability)),
+    breakers,
+  );
 }
 
 function startWorker(config: Config, logger: Logger, redisUrl: string, registry: ProviderRegistry, keys: () => readonly EncryptionKey[], stoppers: Stopper[]): Worker {
@@ -92,6 +112,7 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
     concurrency: config.workerConcurrency,
     lockMs: config.jobLockMs,
     retry: config.retry,
+    holdMs: config.breakerRecheckMs,
   });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker error'));
   stoppers.push(async () => {
@@ -113,11 +134,14 @@ async function closeWorker(worker: Worker, graceMs: number, logger: Logger): Pro
   }
 }
 
-async function checkReadiness(redis: Redis, worker: Worker | undefined): Promise<Readiness> {
+/** Not ready: Redis down or the worker stopped. Degraded but ready: a credential refused (tokens are still accepted and held). */
+async function checkReadiness(redis: Redis, worker: Worker | undefined, breakers: CredentialBreakers): Promise<Readiness> {
   const redisOk = await redis.ping().then(() => true, () => false);
   const checks: Record<string, string> = { redis: redisOk ? 'ok' : 'unreachable' };
   if (worker) checks['worker'] = worker.isRunning() && !worker.closing ? 'running' : 'stopped';
-  return { ready: redisOk && (worker === undefined || checks['worker'] === 'running'), checks };
+  const open: Readonly<Record<string, BreakerState>> = redisOk ? await breakers.states().catch(() => ({})) : {};
+  for (const [name, state] of Object.entries(open)) checks[`credential:${name}`] = `refused since ${state.since} (${state.reason})`;
+  return { ready: redisOk && (worker === undefined || checks['worker'] === 'running'), degraded: Object.keys(open).length > 0, checks };
 }
 
 async function embeddedRedis(config: Config, logger: Logger, stoppers: Stopper[]): Promise<string> {
@@ -126,10 +150,11 @@ async function embeddedRedis(config: Config, logger: Logger, stoppers: Stopper[]
   return redis.url;
 }
 
-async function sandbox(logger: Logger, stoppers: Stopper[]): Promise<{ url: string; adminToken: string }> {
+async function sandbox(config: Config, logger: Logger, stoppers: Stopper[]): Promise<InstanceConfig> {
   const sb = await startSandbox(logger);
   stoppers.push(() => sb.stop());
-  return sb;
+  const d = config.instanceDefaults;
+  return instance({ name: 'sandbox', url: sb.url, adminToken: sb.adminToken, group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: Math.max(d.perSecond, 100), concurrency: d.concurrency }, strategies: d.strategies });
 }
 
 async function stopAll(stoppers: Stopper[], logger: Logger): Promise<void> {

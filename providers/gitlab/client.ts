@@ -9,6 +9,8 @@ export interface GitLabClientOptions {
   readonly url: string;
   readonly timeoutMs: number;
   readonly maxSockets?: number;
+  /** PEM bundle trusted for this instance (a private CA), in addition to nothing else. */
+  readonly ca?: string | undefined;
 }
 
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
@@ -29,17 +31,20 @@ export function createGitLabClient(options: GitLabClientOptions): Got {
     followRedirect: false,
     agent: {
       http: new HttpAgent({ keepAlive: true, maxSockets }),
-      https: new HttpsAgent({ keepAlive: true, maxSockets }),
+      https: new HttpsAgent({ keepAlive: true, maxSockets, ...(options.ca ? { ca: options.ca } : {}) }),
     },
   });
 }
 
-/** Sends one JSON request authenticated with `credential`; resolves with any answer, rejects only on network failure. */
-export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, credential: string, json?: object): Promise<Answer> {
+/**
+ * Sends one request (JSON body, or form-encoded for the runner endpoints), authenticated with `credential` when given.
+ * Resolves with any answer; rejects only on network failure.
+ */
+export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, credential: string | undefined, body?: object, form = false): Promise<Answer> {
   const response = await client(path, {
     method,
-    headers: { 'private-token': credential },
-    ...(json ? { json } : {}),
+    headers: credential === undefined ? {} : { 'private-token': credential },
+    ...(body === undefined ? {} : form ? { form: body as Record<string, string> } : { json: body }),
     responseType: 'text',
   });
   return { status: response.statusCode, headers: response.headers, body: response.body };

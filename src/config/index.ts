@@ -6,8 +6,11 @@ import { VARIABLES } from './variables.js';
 import { loadSandboxSecrets } from './sandbox-secrets.js';
 import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
+import type { StrategyName } from '../domain/token-kinds.js';
+import { loadInstances, type InstanceConfig } from './instances.js';
 
 export { VARIABLES } from './variables.js';
+export type { InstanceConfig } from './instances.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -15,7 +18,6 @@ export type Role = 'all' | 'api' | 'worker';
 export interface Secrets {
   readonly apiTokens: readonly string[];
   readonly encryptionKeys: readonly EncryptionKey[];
-  readonly gitlabAdminToken: string | undefined;
   readonly redisUrl: string | undefined;
 }
 
@@ -24,12 +26,17 @@ export interface Config {
   readonly host: string;
   readonly role: Role;
   readonly dataDir: string;
-  /** No GITLAB_URL: revoke against the built-in simulator. */
+  /** No GitLab configured: revoke against the built-in simulator. */
   readonly sandbox: boolean;
   /** The sandbox's inbound token, set only on the start that generated it, to be printed once. */
   readonly newSandboxApiToken: string | undefined;
-  readonly gitlabUrl: string | undefined;
+  /** Where tokens are revoked; empty in sandbox mode (the service adds the simulator). Credentials are non-enumerable. */
+  readonly instances: readonly InstanceConfig[];
+  /** Strategy order and limits for instances the service adds itself (sandbox). */
+  readonly instanceDefaults: { readonly perSecond: number; readonly concurrency: number; readonly strategies: readonly StrategyName[] };
   readonly gitlabTimeoutMs: number;
+  readonly unavailableRecheckMs: number;
+  readonly breakerRecheckMs: number;
   readonly rateLimitPerMinute: number;
   readonly rateLimitGetPerMinute: number;
   readonly limits: {
@@ -56,9 +63,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const raw = readRaw(env, problems);
   validate(raw, problems);
-  if (problems.length === 0) crossCheck(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(raw);
+  const defaults = instanceDefaults(raw);
+  const instances = loadInstances((name) => (raw[name] === undefined ? undefined : String(raw[name])), defaults, problems);
+  crossCheck(raw, instances.length === 0, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return build(raw, instances, defaults);
+}
+
+function instanceDefaults(raw: Raw): Config['instanceDefaults'] {
+  const order = String(raw['STRATEGY_ORDER']).split(',') as StrategyName[];
+  const runnerDelete = raw['RUNNER_DELETE_ENABLED'] === true;
+  // runner_delete destroys the runner: only when enabled, and then last unless placed explicitly.
+  const strategies = runnerDelete ? (order.includes('runner_delete') ? order : [...order, 'runner_delete' as const]) : order.filter((s) => s !== 'runner_delete');
+  return Object.freeze({ perSecond: Number(raw['GITLAB_RATE_LIMIT_PER_SECOND']), concurrency: Number(raw['GITLAB_CONCURRENCY']), strategies: Object.freeze([...new Set(strategies)]) });
 }
 
 function readRaw(env: NodeJS.ProcessEnv, problems: string[]): Raw {
@@ -99,10 +117,10 @@ function validate(raw: Raw, problems: string[]): void {
   }
 }
 
-function crossCheck(raw: Raw, problems: string[]): void {
-  if (raw['GITLAB_URL'] === undefined) return; // sandbox mode generates what is missing
-  for (const name of ['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY', 'GITLAB_ADMIN_TOKEN']) {
-    if (raw[name] === undefined) problems.push(`${name} is required when GITLAB_URL is set (or set ${name}_FILE)`);
+function crossCheck(raw: Raw, sandbox: boolean, problems: string[]): void {
+  if (sandbox) return; // sandbox mode generates what is missing
+  for (const name of ['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY']) {
+    if (raw[name] === undefined) problems.push(`${name} is required when a GitLab instance is configured (or set ${name}_FILE)`);
   }
   if (raw['REVOCATION_API_TOKENS'] !== undefined && splitTokens(String(raw['REVOCATION_API_TOKENS'])).some((t) => t.length < 16)) {
     problems.push('REVOCATION_API_TOKENS: every token must be at least 16 characters');
@@ -114,16 +132,15 @@ function crossCheck(raw: Raw, problems: string[]): void {
 
 const splitTokens = (s: string): string[] => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
 
-function build(raw: Raw): Config {
+function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults']): Config {
   const s = (name: string): string | undefined => (raw[name] === undefined ? undefined : String(raw[name]));
   const n = (name: string): number => Number(raw[name]);
   const dataDir = resolve(String(raw['DATA_DIR']));
-  const sandbox = s('GITLAB_URL') === undefined;
+  const sandbox = instances.length === 0;
   const generated = sandbox ? loadSandboxSecrets(dataDir, { apiToken: s('REVOCATION_API_TOKENS'), encryptionKey: s('TOKEN_ENCRYPTION_KEY') }) : undefined;
   const secrets: Secrets = Object.freeze({
     apiTokens: Object.freeze(splitTokens(s('REVOCATION_API_TOKENS') ?? generated?.apiToken ?? '')),
     encryptionKeys: Object.freeze([keyFromBase64(s('TOKEN_ENCRYPTION_KEY') ?? generated?.encryptionKey ?? '')]),
-    gitlabAdminToken: s('GITLAB_ADMIN_TOKEN'),
     redisUrl: s('REDIS_URL'),
   });
   const config: Config = {
@@ -133,8 +150,11 @@ function build(raw: Raw): Config {
     dataDir,
     sandbox,
     newSandboxApiToken: generated?.newApiToken,
-    gitlabUrl: s('GITLAB_URL')?.replace(/\/+$/, ''),
+    instances: Object.freeze([...instances]),
+    instanceDefaults: defaults,
     gitlabTimeoutMs: n('GITLAB_TIMEOUT_MS'),
+    unavailableRecheckMs: n('UNAVAILABLE_RECHECK_MINUTES') * 60_000,
+    breakerRecheckMs: n('BREAKER_RECHECK_SECONDS') * 1000,
     rateLimitPerMinute: n('RATE_LIMIT_PER_MINUTE'),
     rateLimitGetPerMinute: n('RATE_LIMIT_GET_PER_MINUTE'),
     limits: Object.freeze({

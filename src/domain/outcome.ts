@@ -4,7 +4,7 @@
 export type Gone = 'revoked' | 'reset' | 'deleted' | 'already_gone' | 'not_found';
 
 export type Outcome =
-  | { readonly status: Gone; readonly via: string; readonly identified?: Identified }
+  | { readonly status: Gone; readonly via: string; readonly instance?: string; readonly identified?: Identified }
   /** Try again later with backoff: a 5xx, a timeout, a reset connection. */
   | { readonly status: 'transient'; readonly reason: string; readonly summary: string }
   /** The host throttled us; wait this long, without using up an attempt. */
@@ -23,4 +23,4 @@ export interface Identified {
 }
 
 export const GONE: ReadonlySet<string> = new Set<Gone>(['revoked', 'reset', 'deleted', 'already_gone', 'not_found']);
-export const isGone = (o: Outcome): o is Extract<Outcome, { status: Gone }> => GONE.has(o.status);
+export const isGone = <T extends { readonly status: string }>(o: T): o is Extract<T, { status: Gone }> => GONE.has(o.status);

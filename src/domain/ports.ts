@@ -14,5 +14,7 @@ export interface Enqueuer {
 
 export interface Readiness {
   readonly ready: boolean;
+  /** Still ready, but something needs an operator (e.g. a refused credential holding tokens back). */
+  readonly degraded?: boolean;
   readonly checks: Readonly<Record<string, string>>;
 }

@@ -67,7 +67,7 @@ function withHealth(app: Express, readiness: () => Promise<Readiness>, logger: L
     .route('/-/readiness')
     .get(async (_req, res) => {
       const r = await readiness();
-      res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
+      res.status(r.ready ? 200 : 503).json({ status: r.ready ? (r.degraded ? 'degraded' : 'ready') : 'not_ready', checks: r.checks });
     })
     .all(methodNotAllowed('GET, HEAD'));
   app.use(notFound);

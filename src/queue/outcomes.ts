@@ -9,6 +9,7 @@ export interface OutcomeRecord {
   readonly type: string;
   readonly at: string;
   readonly attempts: number;
+  readonly instance?: string;
   readonly identified?: Identified;
 }
 

@@ -18,10 +18,9 @@ export interface WorkerDeps {
   readonly concurrency: number;
   readonly lockMs: number;
   readonly retry: { readonly horizonMs: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** While our credential is refused, a held token looks again this often; it never fails for that reason. */
+  readonly holdMs: number;
 }
-
-/** While our credential is refused, each token re-checks this often (or RETRY_MAX_DELAY_MS if shorter); it never fails for that. */
-const CREDENTIAL_RECHECK_MS = 60_000;
 
 export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobData, RevocationJobResult> {
   const { retry } = deps;
@@ -63,10 +62,17 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
 async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: string | undefined, deps: WorkerDeps, log: Logger): Promise<RevocationJobResult> {
   const { retry } = deps;
   if (isGone(outcome)) {
-    const { status, via } = outcome;
-    const identified = outcome.identified;
-    await deps.outcomes.record(job.data.fp, { status, via, type: job.data.type, at: new Date().toISOString(), attempts: job.attemptsMade + 1, ...(identified ? { identified } : {}) });
-    log.info({ status, via, identified, sinceAcceptedMs: Date.now() - job.data.acceptedAt }, `token ${status}`);
+    const { status, via, instance, identified } = outcome;
+    await deps.outcomes.record(job.data.fp, {
+      status,
+      via,
+      type: job.data.type,
+      at: new Date().toISOString(),
+      attempts: job.attemptsMade + 1,
+      ...(instance ? { instance } : {}),
+      ...(identified ? { identified } : {}),
+    });
+    log.info({ status, via, instance, identified, sinceAcceptedMs: Date.now() - job.data.acceptedAt }, `token ${status}`);
     return { status, via };
   }
   switch (outcome.status) {
@@ -76,8 +82,8 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
       return postpone(job, lockToken, wait + Math.round(Math.random() * 250));
     }
     case 'credential_rejected':
-      log.error({ reason: outcome.reason, summary: outcome.summary }, 'GitLab rejected our admin credential; token held until the credential works again');
-      return postpone(job, lockToken, backoffDelay(2, Math.min(CREDENTIAL_RECHECK_MS, retry.maxDelayMs), retry.maxDelayMs));
+      log.warn({ reason: outcome.reason, summary: outcome.summary }, 'our credential is refused; token held until it works again');
+      return postpone(job, lockToken, backoffDelay(2, deps.holdMs, deps.holdMs));
     case 'transient':
       if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw fail(log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`);
       log.warn({ reason: outcome.reason, summary: outcome.summary }, 'transient failure; will retry with backoff');

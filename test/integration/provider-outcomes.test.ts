@@ -45,7 +45,7 @@ describe('GitLab admin token provider, end to end', () => {
     const token = sim.createToken('personal_access_token', { userId: 42, name: 'ci-bot' });
     await submit(item(token));
     await eventually(async () => (await outcomeOf(client, token))?.status === 'revoked', 'outcome revoked');
-    expect(await outcomeOf(client, token)).toMatchObject({ via: 'gitlab_admin', attempts: 1, identified: { kind: 'access_token', ownerId: 42, name: 'ci-bot' } });
+    expect(await outcomeOf(client, token)).toMatchObject({ via: 'admin', instance: expect.any(String), attempts: 1, identified: { kind: 'access_token', ownerId: 42, name: 'ci-bot' } });
     expect(sim.stateOf(token)).toBe('revoked');
   });
 
@@ -103,11 +103,11 @@ describe('GitLab admin token provider, end to end', () => {
     expect((await outcomeOf(client, token))?.attempts).toBe(1);
   });
 
-  it('holds tokens while GitLab rejects the admin credential, and revokes them once it works again', async () => {
-    const token = sim.createToken('personal_access_token');
+  it('holds admin-only tokens while GitLab rejects the admin credential, and revokes them once it works again', async () => {
+    const token = sim.createToken('deploy_token');
     sim.setAdminTokenState('revoked');
-    await submit(item(token));
-    await eventually(() => svc.logs.records().some((r) => r['reason'] === 'credential_revoked'), 'credential rejection logged');
+    await submit(item(token, 'gitleaks_rule_id_gitlab_deploy_token'));
+    await eventually(() => svc.logs.records().some((r) => String(r['msg']).includes('breaker OPEN')), 'breaker opened');
     await new Promise((r) => setTimeout(r, 600));
     expect(sim.stateOf(token)).toBe('active');
     expect(await failedReasonOf(queue, token)).toBeUndefined();
@@ -115,30 +115,39 @@ describe('GitLab admin token provider, end to end', () => {
     await eventually(() => sim.stateOf(token) === 'revoked', 'revoked once the credential works');
   });
 
-  it('fails permanently, with the reason, when the admin revoke API is flag-disabled', async () => {
+  it('lands a token in the failed set, with every reason, when no strategy can act on it', async () => {
     sim.setAdminApiMode('flag_disabled');
-    const token = sim.createToken('personal_access_token');
-    await submit(item(token));
+    const token = sim.createToken('cluster_agent_token');
+    await submit(item(token, 'gitleaks_rule_id_gitlab_kubernetes_agent_token'));
     await eventually(async () => (await failedReasonOf(queue, token)) !== undefined, 'job failed');
-    expect(await failedReasonOf(queue, token)).toMatch(/^admin_api_unavailable:admin_api_flag_disabled: 404 .*feature flag is disabled/);
+    expect(await failedReasonOf(queue, token)).toMatch(/^no_strategy_available: 404 .*feature flag is disabled \[admin_api_flag_disabled\]$/);
     expect(sim.stateOf(token)).toBe('active');
   });
 });
 
 describe('retry horizon', () => {
+  // Its own Redis: the other service's worker, with a 24 h horizon, must not take this job.
+  let ownRedis: TestRedis;
+  let own: Queue;
   let short: TestService;
   beforeAll(async () => {
-    short = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'all', RETRY_HORIZON_HOURS: String(1 / 3600) });
+    ownRedis = await startTestRedis();
+    own = inspectQueue(ownRedis.url);
+    short = await startTestService(ownRedis.url, sim.url, sim.adminToken, { ROLE: 'all', RETRY_HORIZON_HOURS: String(1 / 3600) });
   });
-  afterAll(async () => short?.stop());
+  afterAll(async () => {
+    await short?.stop();
+    await own?.close();
+    await ownRedis?.stop();
+  });
 
   it('moves a token that keeps failing transiently to the failed set once the horizon has passed', async () => {
     const token = sim.createToken('personal_access_token');
     sim.faults.failUntilCleared(502, { path: ADMIN });
     await request(short.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token)]).expect(204);
-    await eventually(async () => (await failedReasonOf(queue, token)) !== undefined, 'job failed after the horizon', 20_000);
-    expect(await failedReasonOf(queue, token)).toMatch(/^retry_horizon_exceeded: http_502: 502/);
-    const job = await queue.getJob((await import('../../src/domain/fingerprint.js')).fingerprint(token));
+    await eventually(async () => (await failedReasonOf(own, token)) !== undefined, 'job failed after the horizon', 20_000);
+    expect(await failedReasonOf(own, token)).toMatch(/^retry_horizon_exceeded: http_502: 502/);
+    const job = await own.getJob((await import('../../src/domain/fingerprint.js')).fingerprint(token));
     expect(job?.attemptsMade).toBeGreaterThan(2);
   });
 });

@@ -8,6 +8,12 @@ import { eventually } from '../support/service.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'trapi-sandbox-'));
 afterAll(async () => {
   await killAll();
+  // A service killed by a failed test leaves its detached embedded redis-server behind: stop that too.
+  try {
+    process.kill((JSON.parse(readFileSync(join(dataDir, 'redis', 'redis.json'), 'utf8')) as { pid: number }).pid, 'SIGTERM');
+  } catch {
+    // not running
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -69,6 +75,6 @@ describe('when started with no configuration (sandbox mode, embedded Redis)', ()
     const proc = spawnService(bareEnv({ GITLAB_URL: 'https://gitlab.example.com' }));
     expect(await proc.exited()).toBe(2);
     const out = proc.stdout.join('\n');
-    for (const name of ['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY', 'GITLAB_ADMIN_TOKEN']) expect(out).toContain(name);
+    for (const name of ['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY']) expect(out).toContain(name);
   });
 });

@@ -27,6 +27,10 @@ export function testEnv(redisUrl: string, gitlabUrl: string, adminToken: string,
     JOB_LOCK_SECONDS: '2',
     GITLAB_TIMEOUT_MS: '2000',
     SHUTDOWN_TIMEOUT_SECONDS: '5',
+    BREAKER_RECHECK_SECONDS: '0.3',
+    UNAVAILABLE_RECHECK_MINUTES: '0.005',
+    GITLAB_RATE_LIMIT_PER_SECOND: '1000',
+    GITLAB_CONCURRENCY: '50',
     ...env,
   };
 }

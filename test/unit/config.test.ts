@@ -22,7 +22,9 @@ function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
 describe('loadConfig', () => {
   it('applies the documented defaults when only the required variables are set', () => {
     const c = loadConfig(production);
-    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', role: 'all', sandbox: false, rateLimitPerMinute: 1200, gitlabUrl: 'https://gitlab.example.com' });
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', role: 'all', sandbox: false, rateLimitPerMinute: 1200 });
+    expect(c.instances).toEqual([expect.objectContaining({ name: 'gitlab.example.com', url: 'https://gitlab.example.com', limits: { perSecond: 10, concurrency: 8 }, strategies: ['admin', 'self', 'runner_reset', 'group'] })]);
+    expect(c.instances[0]?.adminToken).toBe('glpat-admin-token-0123456789');
     expect(c.limits.maxTokensPerRequest).toBe(10000);
     expect(c.outcomeRetentionSeconds).toBe(30 * 86400);
     expect(c.secrets.apiTokens).toEqual(['a-long-shared-secret-1', 'a-long-shared-secret-2']);
@@ -47,7 +49,7 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.toContain('not-base64-but-secret');
   });
 
-  it.each(['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY', 'GITLAB_ADMIN_TOKEN'])('requires %s outside sandbox mode', (name) => {
+  it.each(['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY'])('requires %s outside sandbox mode', (name) => {
     const env: NodeJS.ProcessEnv = { ...production };
     delete env[name];
     expect(problemsOf(env).join('\n')).toMatch(new RegExp(`${name} is required`));

@@ -1,0 +1,113 @@
+// Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KEY_PREFIX, QUEUE_NAME } from '../src/queue/jobs.js';
+import { runLoad, type LoadResult } from './load.js';
+import { stopAll } from './processes.js';
+import { startRedis, type BenchRedis } from './redis.js';
+import { busyWarning, errorCount, machine, ratioLines, ratios, rowFailed, table, type Row } from './report.js';
+import { API_TOKEN, startBare, startService, type Target } from './targets.js';
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+const settings = {
+  seconds: intEnv('BENCH_SECONDS', 10),
+  warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 2),
+  connections: intEnv('BENCH_CONNECTIONS', 50),
+  tokensPerRequest: (process.env['BENCH_TOKENS'] ?? '1,10,100').split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_TOKENS must be a comma-separated list of positive integers, got "${s}"`);
+    return n;
+  }),
+  // Far above what the bench can send, so the limiter's Redis round trip is measured but never answers 429.
+  rateLimitPerMinute: 10_000_000,
+  // Request logs are info-level: at warn the service does not spend the bench writing them (the bare server logs nothing).
+  serviceLogLevel: 'warn',
+};
+
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url)); // dist/bench/ -> bench/results/
+
+/** How many tokens the target put in Redis: the service's waiting jobs (ROLE=api: no worker takes them), the bare server's keys. */
+async function stored(redis: BenchRedis, target: Target): Promise<number> {
+  return target.name === 'service' ? redis.client.llen(`${KEY_PREFIX}:${QUEUE_NAME}:wait`) : redis.client.dbsize();
+}
+
+async function measure(redis: BenchRedis, target: Target, tokensPerRequest: number): Promise<Row> {
+  const load = (seconds: number): Promise<LoadResult> => runLoad({ url: target.url, apiToken: API_TOKEN, tokensPerRequest, seconds, connections: settings.connections });
+  // Warm-up (JIT, connection pools, Redis memory) is discarded, except that its acknowledged tokens must be in Redis too.
+  const warm = await load(settings.warmupSeconds);
+  const result = await load(settings.seconds);
+  const acknowledged = (warm.ok2xx + result.ok2xx) * tokensPerRequest;
+  const row: Row = { tokensPerRequest, target: target.name, result, stored: await stored(redis, target), acknowledged };
+  // Between runs, so memory stays bounded and every run starts from an empty Redis.
+  await redis.client.flushall();
+  const warmErrors = errorCount(warm);
+  process.stdout.write(
+    `  ${String(tokensPerRequest).padStart(3)} tokens/request  ${target.name.padEnd(7)}  ${Math.round(result.tokensPerS)} tokens/s, errors ${errorCount(result)}` +
+      `${warmErrors ? ` (warm-up errors ${warmErrors})` : ''}, in Redis ${row.stored} of ${acknowledged} acknowledged${rowFailed(row) ? '  !! FAILED' : ''}\n`,
+  );
+  return row;
+}
+
+async function main(): Promise<number> {
+  const redis = await startRedis();
+  const context = machine(redis.version); // before our own children add load
+  // Started once and kept for every run, each in its own process, like a deployment.
+  const service = await startService(redis.url, settings.rateLimitPerMinute, settings.serviceLogLevel);
+  const bare = await startBare(redis.url);
+
+  process.stdout.write(`Token Revocation API bench\n`);
+  process.stdout.write(`Machine: ${Object.entries(context).map(([k, v]) => `${k}=${v}`).join(', ')}\n`);
+  process.stdout.write(
+    `Settings: ${settings.seconds} s per run after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, tokens/request ${settings.tokensPerRequest.join('/')}; ` +
+      `service ROLE=api LOG_LEVEL=${settings.serviceLogLevel} (request logs off) RATE_LIMIT_PER_MINUTE=${settings.rateLimitPerMinute}; ` +
+      `one private redis-server (appendonly yes, appendfsync everysec, no RDB), FLUSHALL between runs; ` +
+      `load generator, targets and Redis share this machine.\n${busyWarning(context)}\n`,
+  );
+
+  const rows: Row[] = [];
+  for (const n of settings.tokensPerRequest) {
+    for (const target of [service, bare]) rows.push(await measure(redis, target, n));
+  }
+  const ratioList = ratios(rows);
+  process.stdout.write(`\n${table(rows)}\n\nService ÷ bare (tokens/s):\n${ratioLines(ratioList)}\n`);
+
+  const failed = rows.filter(rowFailed);
+  mkdirSync(RESULTS, { recursive: true });
+  const file = `${RESULTS}latest.json`;
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: context, settings, rows, ratios: ratioList, failed: failed.length }, null, 2)}\n`);
+  process.stdout.write(`\nFigures written to ${file}\n`);
+  if (failed.length > 0) {
+    process.stdout.write(`\n!! ${failed.length} run(s) had errors or lost acknowledged tokens: the figures above are not trustworthy.\n`);
+    return 1;
+  }
+  return 0;
+}
+
+let interrupted = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted) process.exit(130); // second Ctrl-C: the 'exit' handler still SIGKILLs children and removes the temp dir
+  interrupted = true;
+  process.stderr.write(`\n${signal}: stopping the bench\n`);
+  void stopAll().finally(() => process.exit(130));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+main().then(
+  async (code) => {
+    await stopAll();
+    process.exit(code);
+  },
+  async (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopAll();
+    process.exit(1);
+  },
+);

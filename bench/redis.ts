@@ -1,0 +1,41 @@
+// A private redis-server for the bench (free port, AOF everysec, data in a temp dir): never the machine's shared Redis.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { onCleanup, spawnChild } from './processes.js';
+
+export interface BenchRedis {
+  readonly url: string;
+  readonly client: Redis;
+  readonly version: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startRedis(): Promise<BenchRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'trapi-bench-redis-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  // Production-like durability (AOF, fsync every second) so the service pays what it would pay in production.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'];
+  const child = spawnChild('redis-server', 'redis-server', args);
+  await child.waitForLine((l) => (l.includes('Ready to accept connections') ? true : undefined), 10_000);
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined); // a dead Redis surfaces as a failed command, where it is handled
+  onCleanup(() => client.disconnect());
+  const info = await client.info('server');
+  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  return { url, client, version };
+}

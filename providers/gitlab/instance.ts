@@ -1,0 +1,75 @@
+// One GitLab instance as the strategies see it: its client, credentials, limits, strategy order and what it lacks.
+import type { Got } from 'got';
+import type { StrategyName, TokenKind } from '../../src/domain/token-kinds.js';
+import type { OutboundLimiter } from '../contract.js';
+import { call, type Answer } from './client.js';
+
+export interface InstanceSettings {
+  readonly name: string;
+  readonly url: string;
+  readonly adminToken: string | undefined;
+  /** A top-level group's owner credential, for the `group` strategy. */
+  readonly group: { readonly id: number; readonly token: string } | undefined;
+  /** Instance-wide token prefix (`mycompany-`): tokens carrying it are tried here first. */
+  readonly tokenPrefix: string | undefined;
+  readonly limits: { readonly perSecond: number; readonly concurrency: number };
+  readonly strategies: readonly StrategyName[];
+}
+
+export type Credential = 'admin' | 'group';
+
+/** How long an endpoint found unavailable (flag off, absent, kind unsupported) is skipped before being tried again. */
+export interface Availability {
+  isUnavailable(key: string): boolean;
+  markUnavailable(key: string): void;
+}
+
+export class GitLabInstance {
+  constructor(
+    readonly settings: InstanceSettings,
+    private readonly client: Got,
+    private readonly limiter: OutboundLimiter,
+    readonly availability: Availability,
+  ) {}
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  /** Breaker name of one of this instance's credentials. */
+  breakerName(credential: Credential): string {
+    return `${this.name}:${credential}`;
+  }
+
+  credential(credential: Credential): string | undefined {
+    return credential === 'admin' ? this.settings.adminToken : this.settings.group?.token;
+  }
+
+  /** One HTTP call under this instance's shared rate and concurrency limits. Network failures reject. */
+  send(method: 'GET' | 'POST' | 'DELETE', path: string, credential: string | undefined, body?: object, form?: boolean): Promise<Answer> {
+    return this.limiter.run(this.name, this.settings.limits, () => call(this.client, method, path, credential, body, form));
+  }
+
+  /** Availability keys: per instance for a missing endpoint or flag, per kind for "type not supported". */
+  static availabilityKey(instance: string, strategy: StrategyName, kind?: TokenKind): string {
+    return kind ? `${instance}:${strategy}:${kind}` : `${instance}:${strategy}`;
+  }
+}
+
+/** In-process memory of what is unavailable, with expiry: each process rediscovers at most once per window. */
+export class ExpiringSet implements Availability {
+  readonly #until = new Map<string, number>();
+  constructor(private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
+
+  isUnavailable(key: string): boolean {
+    const until = this.#until.get(key);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.#until.delete(key);
+    return false;
+  }
+
+  markUnavailable(key: string): void {
+    this.#until.set(key, this.now() + this.ttlMs);
+  }
+}
