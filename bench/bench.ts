@@ -1,7 +1,7 @@
 // Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KEY_PREFIX, QUEUE_NAME } from '../src/queue/jobs.js';
+import { INTAKE_QUEUE, KEY_PREFIX } from '../src/queue/jobs.js';
 import { runLoad, type LoadResult } from './load.js';
 import { stopAll } from './processes.js';
 import { startRedis, type BenchRedis } from './redis.js';
@@ -33,9 +33,12 @@ const settings = {
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url)); // dist/bench/ -> bench/results/
 
-/** How many tokens the target put in Redis: the service's waiting jobs (ROLE=api: no worker takes them), the bare server's keys. */
-async function stored(redis: BenchRedis, target: Target): Promise<number> {
-  return target.name === 'service' ? redis.client.llen(`${KEY_PREFIX}:${QUEUE_NAME}:wait`) : redis.client.dbsize();
+/**
+ * How many tokens the target put in Redis. The service: its waiting intake jobs (ROLE=api: no worker takes them), one per
+ * request, each holding `tokensPerRequest` distinct tokens (every request carries new ones). The bare server: its keys.
+ */
+async function stored(redis: BenchRedis, target: Target, tokensPerRequest: number): Promise<number> {
+  return target.name === 'service' ? (await redis.client.llen(`${KEY_PREFIX}:${INTAKE_QUEUE}:wait`)) * tokensPerRequest : redis.client.dbsize();
 }
 
 async function measure(redis: BenchRedis, target: Target, tokensPerRequest: number): Promise<Row> {
@@ -44,7 +47,7 @@ async function measure(redis: BenchRedis, target: Target, tokensPerRequest: numb
   const warm = await load(settings.warmupSeconds);
   const result = await load(settings.seconds);
   const acknowledged = (warm.ok2xx + result.ok2xx) * tokensPerRequest;
-  const row: Row = { tokensPerRequest, target: target.name, result, stored: await stored(redis, target), acknowledged };
+  const row: Row = { tokensPerRequest, target: target.name, result, stored: await stored(redis, target, tokensPerRequest), acknowledged };
   // Between runs, so memory stays bounded and every run starts from an empty Redis.
   await redis.client.flushall();
   const warmErrors = errorCount(warm);

@@ -13,11 +13,12 @@ import type { Readiness } from './domain/ports.js';
 import { createApp, createHealthApp } from './http/app.js';
 import { listen, type Listening } from './http/server.js';
 import type { Logger } from './logger.js';
-import { JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type RevocationJobData } from './queue/jobs.js';
+import { createIntakeWorker } from './queue/fan-out.js';
+import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
 import { RedisOutboundLimiter } from './queue/outbound-limiter.js';
 import { OutcomeStore } from './queue/outcomes.js';
-import { RevocationProducer } from './queue/producer.js';
+import { IntakeProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
 import { createRevocationWorker } from './queue/worker.js';
 import { startEmbeddedRedis } from './runtime/embedded-redis.js';
@@ -68,10 +69,10 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   if (config.role === 'worker') {
     http = await listen(createHealthApp(readiness, logger), config.port, config.host);
   } else {
-    const queue = new Queue<RevocationJobData>(QUEUE_NAME, { connection: producerRedis, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS, skipWaitingForReady: true });
-    queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
-    stoppers.push(() => queue.close());
-    const producer = new RevocationProducer(queue, new OutcomeStore(producerRedis, config.outcomeRetentionSeconds), () => newestKey(keys()));
+    const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: producerRedis, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
+    intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
+    stoppers.push(() => intake.close());
+    const producer = new IntakeProducer(intake, () => newestKey(keys()));
     const app = createApp({
       logger,
       apiTokens: () => config.secrets.apiTokens,
@@ -103,10 +104,15 @@ function gitlabProvider(config: Config, instances: readonly InstanceConfig[], li
 function startWorker(config: Config, logger: Logger, redisUrl: string, registry: ProviderRegistry, keys: () => readonly EncryptionKey[], stoppers: Stopper[]): Worker {
   const connection = workerConnection(redisUrl);
   connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (worker) connection error'));
+  const outcomes = new OutcomeStore(connection, config.outcomeRetentionSeconds);
+  const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS });
+  revocations.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (fan-out) error'));
+  const intake = createIntakeWorker({ connection, revocations, outcomes, keys, logger, retry: config.retry });
+  intake.on('error', (err: Error) => logger.warn({ err: err.message }, 'intake worker error'));
   const worker = createRevocationWorker({
     connection,
     registry,
-    outcomes: new OutcomeStore(connection, config.outcomeRetentionSeconds),
+    outcomes,
     keys,
     logger,
     concurrency: config.workerConcurrency,
@@ -116,7 +122,8 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
   });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker error'));
   stoppers.push(async () => {
-    await closeWorker(worker, config.shutdownTimeoutMs, logger);
+    await Promise.all([closeWorker(intake, config.shutdownTimeoutMs, logger), closeWorker(worker, config.shutdownTimeoutMs, logger)]);
+    await revocations.close();
     connection.disconnect();
   });
   return worker;

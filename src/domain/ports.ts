@@ -8,8 +8,8 @@ export interface TokenTypes {
 }
 
 export interface Enqueuer {
-  /** Resolves once every token is durably queued (or already has an outcome); rejects with StoreUnavailableError. */
-  enqueue(tokens: readonly AcceptedToken[]): Promise<{ readonly queued: number; readonly known: number }>;
+  /** Resolves once every token is durably queued; rejects with StoreUnavailableError. */
+  enqueue(tokens: readonly AcceptedToken[]): Promise<{ readonly queued: number }>;
 }
 
 export interface Readiness {

@@ -1,5 +1,6 @@
 // What a request asks for, once validated: tokens to revoke, keyed by fingerprint, and the items we cannot take.
 import type { ErrorDetail } from '../errors.js';
+import { createHash } from 'node:crypto';
 import { fingerprint } from './fingerprint.js';
 
 /** One validated item of POST /v1/revoke_tokens. `url` is the older name of `location`. */
@@ -10,15 +11,15 @@ export interface SubmittedItem {
   readonly url?: string;
 }
 
+/** A token to revoke: one per distinct token string, whatever its spelling of type or location. */
 export interface AcceptedToken {
-  readonly fp: string;
   readonly type: string;
   readonly token: string;
   readonly location?: string;
 }
 
 export interface Triage {
-  /** Unique by fingerprint: a token listed twice is one revocation. */
+  /** Unique by token: a token listed twice is one revocation. */
   readonly accepted: readonly AcceptedToken[];
   readonly unsupported: readonly ErrorDetail[];
 }
@@ -32,9 +33,17 @@ export function triage(items: readonly SubmittedItem[], supports: (type: string)
       unsupported.push({ index, path: `/${index}/type`, type: item.type.slice(0, 200), message: 'token type is not supported' });
       return;
     }
-    const fp = fingerprint(item.token);
     const location = item.location ?? item.url;
-    if (!accepted.has(fp)) accepted.set(fp, { fp, type: item.type, token: item.token, ...(location === undefined ? {} : { location }) });
+    if (!accepted.has(item.token)) accepted.set(item.token, { type: item.type, token: item.token, ...(location === undefined ? {} : { location }) });
   });
   return { accepted: [...accepted.values()], unsupported };
 }
+
+/** A request's identity: the same set of tokens (a whole-batch resend) gets the same intake job id. */
+export function batchId(tokens: readonly AcceptedToken[]): string {
+  const hash = createHash('sha256').update('trapi-batch\0');
+  for (const t of tokens.map((a) => a.token).sort()) hash.update(t).update('\0');
+  return hash.digest('hex');
+}
+
+export { fingerprint };

@@ -84,8 +84,8 @@ function revokeTokens(deps: AppDeps): RequestHandler {
   return async (req, res) => {
     const items = validate(req.body);
     const { accepted, unsupported } = triage(items, (t) => deps.tokenTypes.supports(t));
-    const { queued, known } = await deps.enqueuer.enqueue(accepted);
-    res.locals['batch'] = { items: items.length, unique: accepted.length, queued, known, unsupported: unsupported.length };
+    const { queued } = await deps.enqueuer.enqueue(accepted);
+    res.locals['batch'] = { items: items.length, queued, unsupported: unsupported.length };
     if (unsupported.length > 0) throw new UnsupportedTokenTypeError(unsupported, accepted.length);
     res.status(204).end();
   };

@@ -19,11 +19,19 @@ export function presentedCredential(headers: Readonly<Record<string, string | st
  * so that a reload takes effect at once.
  */
 export function authenticate(tokens: () => readonly string[]): RequestHandler {
+  // Digests of the configured tokens, recomputed only when the list itself changes (a reload).
+  let cachedFor: readonly string[] | undefined;
+  let digests: readonly Buffer[] = [];
   return (req, res, next) => {
+    const current = tokens();
+    if (current !== cachedFor) {
+      cachedFor = current;
+      digests = current.map(digest);
+    }
     const presented = presentedCredential(req.headers);
     const candidate = digest(presented ?? '');
     let ok = false;
-    for (const t of tokens()) ok = timingSafeEqual(candidate, digest(t)) || ok;
+    for (const d of digests) ok = timingSafeEqual(candidate, d) || ok;
     if (!presented || !ok) return next(new UnauthorizedError());
     res.locals['credentialDigest'] = candidate.toString('hex');
     next();

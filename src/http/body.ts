@@ -1,14 +1,12 @@
-// Request bodies: JSON only, bounded in size and depth before parsing, so a hostile body costs little.
-import express, { type RequestHandler } from 'express';
+// Request bodies: JSON only, UTF-8, no content coding, bounded in size and depth before parsing, so a hostile body costs little.
+import type { RequestHandler } from 'express';
 import { AppError } from '../errors.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** Non-JSON content types are refused before the body is read. */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  if (req.is(JSON_TYPES) === false || req.is(JSON_TYPES) === null) {
-    return next(new AppError('unsupported_media_type', 'Content-Type must be application/json', 415));
-  }
+  if (!req.is(JSON_TYPES)) return next(new AppError('unsupported_media_type', 'Content-Type must be application/json', 415));
   next();
 };
 
@@ -23,16 +21,62 @@ export function checkDepth(buf: Buffer, maxDepth: number): void {
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
-      if (++depth > maxDepth) throw Object.assign(new Error(`JSON nests deeper than ${maxDepth} levels`), { status: 400, type: 'entity.too.deep' });
+      if (++depth > maxDepth) throw bodyError('entity.too.deep');
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
 }
 
+/** Errors typed like body-parser's, so that one table in errors.ts maps them. Their messages are never shown. */
+const bodyError = (type: string): Error => Object.assign(new Error(type), { type });
+
+/**
+ * Reads and parses the JSON body into `req.body` (undefined when empty). Lean on purpose, on the hot path: a size cap
+ * checked against Content-Length and while reading, the depth scan, then one JSON.parse. Only objects and arrays parse
+ * (a bare scalar is invalid_json, as with body-parser's strict mode).
+ */
 export function jsonBody(limits: { maxBodyBytes: number; maxJsonDepth: number }): RequestHandler {
-  return express.json({
-    limit: limits.maxBodyBytes,
-    strict: true,
-    type: JSON_TYPES,
-    verify: (_req, _res, buf) => checkDepth(buf, limits.maxJsonDepth),
-  });
+  return (req, _res, next) => {
+    const charset = /;\s*charset=("?)([^";]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return next(bodyError('charset.unsupported'));
+    const coding = req.headers['content-encoding'];
+    if (coding !== undefined && coding.toLowerCase() !== 'identity') return next(bodyError('encoding.unsupported'));
+    if (Number(req.headers['content-length'] ?? 0) > limits.maxBodyBytes) return next(bodyError('entity.too.large'));
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (err?: Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      if (err) req.pause();
+      next(err);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limits.maxBodyBytes) finish(bodyError('entity.too.large'));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      try {
+        req.body = parse(Buffer.concat(chunks, size), limits.maxJsonDepth);
+        finish();
+      } catch (err) {
+        finish(err as Error);
+      }
+    };
+    const onError = () => finish(bodyError('request.aborted'));
+    const onAborted = onError;
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+  };
+}
+
+function parse(buf: Buffer, maxDepth: number): unknown {
+  if (buf.length === 0) return undefined;
+  checkDepth(buf, maxDepth);
+  const text = buf.toString('utf8');
+  const first = /\S/.exec(text)?.[0];
+  if (first !== '[' && first !== '{') throw bodyError('entity.parse.failed');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw bodyError('entity.parse.failed');
+  }
 }

@@ -6,10 +6,11 @@ export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       const { batch, errorCode } = res.locals as { batch?: object; errorCode?: string };
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       logger[level]({ method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10, ...(batch ? { batch } : {}), ...(errorCode ? { error: errorCode } : {}) }, 'request');
     });
     next();

@@ -1,10 +1,14 @@
 // The revocation job: its data at rest (sealed token, never the token) and the queue-wide names and options.
 import type { JobsOptions } from 'bullmq';
 
+/** One job per token: what the workers revoke. */
 export const QUEUE_NAME = 'revocations';
+/** One job per accepted request: the request's tokens, sealed together, fanned out into QUEUE_NAME by the workers. */
+export const INTAKE_QUEUE = 'intake';
 /** Every Redis key of the service starts with this, so one Redis can be shared and scanned. */
 export const KEY_PREFIX = 'trapi';
 export const JOB_NAME = 'revoke';
+export const INTAKE_JOB_NAME = 'batch';
 export const BACKOFF_TYPE = 'jittered-exponential';
 
 export interface RevocationJobData {
@@ -19,6 +23,22 @@ export interface RevocationJobData {
   readonly acceptedAt: number;
 }
 
+/** An accepted request, as durable as a per-token job, written in one Redis call so that GitLab's answer is fast. */
+export interface IntakeJobData {
+  readonly v: 1;
+  /** AES-256-GCM of the JSON array of accepted items, bound to the job id. */
+  readonly sealed: string;
+  readonly count: number;
+  readonly acceptedAt: number;
+}
+
+/** The items sealed in an intake job. */
+export interface IntakeItem {
+  readonly type: string;
+  readonly token: string;
+  readonly location?: string;
+}
+
 /** What a finished job returns (kept in BullMQ's event stream): no token, no ciphertext. */
 export interface RevocationJobResult {
   readonly status: string;
@@ -30,6 +50,14 @@ export const JOB_OPTIONS: JobsOptions = {
   attempts: 10_000,
   backoff: { type: BACKOFF_TYPE },
   // Removing a finished job removes its ciphertext; the outcome record remembers the result.
+  removeOnComplete: true,
+  removeOnFail: false,
+};
+
+/** Intake jobs never fail for a passing Redis problem: they retry until fanned out (the attempt cap is a backstop). */
+export const INTAKE_JOB_OPTIONS: JobsOptions = {
+  attempts: 100_000,
+  backoff: { type: BACKOFF_TYPE },
   removeOnComplete: true,
   removeOnFail: false,
 };

@@ -1,51 +1,35 @@
-// Turns accepted tokens into durable jobs: sealed, one per fingerprint, acknowledged by Redis before we answer.
+// The HTTP edge's side of the queue: each accepted request becomes one sealed intake job, acknowledged by Redis before we answer.
 import type { Queue } from 'bullmq';
 import { seal, type EncryptionKey } from '../domain/crypto.js';
-import type { AcceptedToken } from '../domain/revocation.js';
+import { batchId, type AcceptedToken } from '../domain/revocation.js';
 import { StoreUnavailableError } from '../errors.js';
-import { JOB_NAME, type RevocationJobData } from './jobs.js';
-import type { OutcomeStore } from './outcomes.js';
-
-export interface EnqueueResult {
-  /** Tokens handed to Redis (an existing job with the same fingerprint absorbs a duplicate). */
-  readonly queued: number;
-  /** Tokens whose outcome is already recorded: nothing to do. */
-  readonly known: number;
-}
+import { INTAKE_JOB_NAME, type IntakeItem, type IntakeJobData } from './jobs.js';
 
 /** Longest a request waits for Redis before answering 503: GitLab's own read timeout is 20 s. */
 const DEADLINE_MS = 5000;
 
-export class RevocationProducer {
+export class IntakeProducer {
   constructor(
-    private readonly queue: Queue<RevocationJobData>,
-    private readonly outcomes: OutcomeStore,
+    private readonly queue: Queue<IntakeJobData>,
     private readonly key: () => EncryptionKey,
   ) {}
 
-  /** Resolves only once Redis has acknowledged every job; otherwise rejects with StoreUnavailableError. */
-  async enqueue(tokens: readonly AcceptedToken[]): Promise<EnqueueResult> {
-    if (tokens.length === 0) return { queued: 0, known: 0 };
+  /**
+   * Resolves only once Redis has acknowledged the request's intake job; otherwise rejects with StoreUnavailableError.
+   * One job per request (not per token) keeps the answer to GitLab fast whatever the batch size; the workers fan it
+   * out into one job per token. A whole-batch resend has the same id, so it is absorbed while the first is queued.
+   */
+  async enqueue(tokens: readonly AcceptedToken[]): Promise<{ queued: number }> {
+    if (tokens.length === 0) return { queued: 0 };
+    const id = batchId(tokens);
+    const items: IntakeItem[] = tokens.map((t) => (t.location === undefined ? { type: t.type, token: t.token } : { type: t.type, token: t.token, location: t.location }));
+    const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(items), this.key(), id), count: items.length, acceptedAt: Date.now() };
     try {
-      return await withDeadline(this.#enqueue(tokens), DEADLINE_MS);
+      await withDeadline(this.queue.add(INTAKE_JOB_NAME, data, { jobId: id }), DEADLINE_MS);
     } catch (err) {
       throw new StoreUnavailableError(err);
     }
-  }
-
-  async #enqueue(tokens: readonly AcceptedToken[]): Promise<EnqueueResult> {
-    const known = await this.outcomes.known(tokens.map((t) => t.fp));
-    const fresh = tokens.filter((t) => !known.has(t.fp));
-    const key = this.key();
-    const acceptedAt = Date.now();
-    await this.queue.addBulk(
-      fresh.map((t) => ({
-        name: JOB_NAME,
-        data: { v: 1, fp: t.fp, type: t.type, sealed: seal(t.token, key, t.fp), acceptedAt, ...(t.location === undefined ? {} : { location: t.location }) },
-        opts: { jobId: t.fp },
-      })),
-    );
-    return { queued: fresh.length, known: known.size };
+    return { queued: items.length };
   }
 }
 

@@ -2,9 +2,13 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
-/** For the HTTP edge: no offline queue, one try, 2 s per command, so a dead Redis is a prompt 503. */
+/**
+ * For the HTTP edge: no offline queue, one try, 2 s per command, so a dead Redis is a prompt 503. Auto-pipelining
+ * sends the commands of concurrent requests (rate-limit counters, intake jobs) in one write per event-loop tick.
+ */
 export function producerConnection(url: string): Redis {
   return new Redis(url, {
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 2000,

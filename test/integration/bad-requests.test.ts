@@ -35,6 +35,9 @@ afterAll(async () => {
 
 interface Case {
   readonly body?: string;
+  readonly encoding?: string;
+  /** A declared Content-Length larger than the body: refused before reading. */
+  readonly length?: number;
   readonly contentType?: string | null;
   readonly auth?: string | null;
 }
@@ -77,6 +80,8 @@ const cases: ReadonlyArray<[string, Case, number, string]> = [
   ['a form body', { body: `type=${PAT}&token=${TOKEN}`, contentType: 'application/x-www-form-urlencoded' }, 415, 'unsupported_media_type'],
   ['no content type', { body: json([ok]), contentType: null }, 415, 'unsupported_media_type'],
   ['a latin-1 charset', { body: json([ok]), contentType: 'application/json; charset=latin1' }, 415, 'unsupported_media_type'],
+  ['a gzip content coding', { body: json([ok]), contentType: 'application/json', encoding: 'gzip' }, 415, 'unsupported_media_type'],
+  ['a Content-Length over the size limit', { body: json([ok]), length: MAX_BODY + 1 }, 413, 'payload_too_large'],
   ['no credential', { body: json([ok]), auth: null }, 401, 'unauthorized'],
   ['a wrong credential', { body: json([ok]), auth: 'not-the-shared-secret-at-all' }, 401, 'unauthorized'],
   ['a wrong Bearer credential', { body: json([ok]), auth: 'Bearer not-the-shared-secret-at-all' }, 401, 'unauthorized'],
@@ -85,9 +90,10 @@ const cases: ReadonlyArray<[string, Case, number, string]> = [
   ['a Bearer credential and an invalid body', { body: json({}), auth: `Bearer ${API_TOKEN}` }, 400, 'invalid_request'],
 ];
 
+/** Intake jobs (one per accepted request) and revocation jobs (one per token): neither may appear. */
 async function enqueuedJobs(): Promise<number> {
-  const keys = await client.keys('trapi:revocations:*');
-  return keys.filter((k) => /^trapi:revocations:[0-9a-f]{64}$/.test(k)).length;
+  const keys = await client.keys('trapi:*');
+  return keys.filter((k) => /^trapi:(intake|revocations):[0-9a-f]{64}$/.test(k)).length;
 }
 
 describe('POST /v1/revoke_tokens with bad requests', () => {
@@ -97,6 +103,8 @@ describe('POST /v1/revoke_tokens with bad requests', () => {
     let req = request(svc.url).post('/v1/revoke_tokens');
     if (c.auth !== null) req = req.set('Authorization', c.auth ?? API_TOKEN);
     if (c.contentType !== null) req = req.set('Content-Type', c.contentType ?? 'application/json');
+    if (c.encoding) req = req.set('Content-Encoding', c.encoding);
+    if (c.length) req = req.set('Content-Length', String(c.length));
     const res = await req.send(c.body ?? '');
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/application\/json/);

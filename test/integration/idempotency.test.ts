@@ -45,8 +45,8 @@ describe('idempotency', () => {
     for (const svc of [a, b, a]) expect((await post(svc, batch)).status).toBe(204);
     await settled();
     for (const t of tokens) expect(revokeCalls(t)).toBe(1);
-    const record = a.logs.records().find((r) => r['msg'] === 'request' && (r['batch'] as { known?: number } | undefined)?.known === 2);
-    expect(record).toBeDefined();
+    const fannedOut = [...a.logs.records(), ...b.logs.records()].filter((r) => r['msg'] === 'batch fanned out' && r['known'] === 2 && r['queued'] === 0);
+    expect(fannedOut.length).toBeGreaterThan(0);
   });
 
   it('revokes once when six concurrent requests to two replicas carry the same token', async () => {

@@ -5,8 +5,8 @@ import { fingerprint } from '../../src/domain/fingerprint.js';
 import { KEY_PREFIX, QUEUE_NAME } from '../../src/queue/jobs.js';
 import type { OutcomeRecord } from '../../src/queue/outcomes.js';
 
-export function inspectQueue(redisUrl: string): Queue {
-  return new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix: KEY_PREFIX });
+export function inspectQueue(redisUrl: string, name = QUEUE_NAME): Queue {
+  return new Queue(name, { connection: { url: redisUrl }, prefix: KEY_PREFIX });
 }
 
 export async function outcomeOf(client: Redis, token: string): Promise<OutcomeRecord | undefined> {

@@ -13,7 +13,7 @@ describe('checkDepth', () => {
   ])('%s within depth %i: %s', (json, depth, ok) => {
     const run = () => checkDepth(Buffer.from(json), depth);
     if (ok) expect(run).not.toThrow();
-    else expect(run).toThrow(/deeper/);
+    else expect(run).toThrow(/entity.too.deep/);
   });
 });
 

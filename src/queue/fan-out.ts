@@ -1,0 +1,56 @@
+// The workers' first step: open an intake job and turn it into one revocation job per token (job id = fingerprint).
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { newestKey, open, seal, type EncryptionKey } from '../domain/crypto.js';
+import { fingerprint, shortFingerprint } from '../domain/fingerprint.js';
+import type { Logger } from '../logger.js';
+import { INTAKE_QUEUE, JOB_NAME, KEY_PREFIX, backoffDelay, type IntakeItem, type IntakeJobData, type RevocationJobData } from './jobs.js';
+import type { OutcomeStore } from './outcomes.js';
+
+export interface FanOutDeps {
+  readonly connection: Redis;
+  readonly revocations: Queue<RevocationJobData>;
+  readonly outcomes: OutcomeStore;
+  readonly keys: () => readonly EncryptionKey[];
+  readonly logger: Logger;
+  readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+}
+
+export function createIntakeWorker(deps: FanOutDeps): Worker<IntakeJobData> {
+  return new Worker<IntakeJobData>(INTAKE_QUEUE, (job) => fanOut(job, deps), {
+    connection: deps.connection,
+    prefix: KEY_PREFIX,
+    concurrency: 4,
+    maxStalledCount: 1_000,
+    settings: { backoffStrategy: (attemptsMade) => backoffDelay(attemptsMade, deps.retry.baseDelayMs, deps.retry.maxDelayMs) },
+  });
+}
+
+/**
+ * Idempotent: a token whose outcome is recorded is skipped, and a token with a job already (waiting, running,
+ * failed) is absorbed by BullMQ's job-id check. A Redis error throws, and the intake job is retried with backoff.
+ */
+export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise<{ queued: number; known: number }> {
+  const id = job.id ?? '';
+  let items: IntakeItem[];
+  try {
+    items = JSON.parse(open(job.data.sealed, deps.keys(), id)) as IntakeItem[];
+  } catch (err) {
+    deps.logger.error({ batch: shortFingerprint(id), reason: 'decryption_failed' }, 'intake job cannot be opened; kept in the failed set');
+    throw new UnrecoverableError(`decryption_failed: ${(err as Error).message}`);
+  }
+  const tokens = items.map((i) => ({ ...i, fp: fingerprint(i.token) }));
+  const known = await deps.outcomes.known(tokens.map((t) => t.fp));
+  const fresh = tokens.filter((t) => !known.has(t.fp));
+  const key = newestKey(deps.keys());
+  await deps.revocations.addBulk(
+    fresh.map((t) => ({
+      name: JOB_NAME,
+      data: { v: 1, fp: t.fp, type: t.type, sealed: seal(t.token, key, t.fp), acceptedAt: job.data.acceptedAt, ...(t.location === undefined ? {} : { location: t.location }) },
+      opts: { jobId: t.fp },
+    })),
+  );
+  deps.logger.info({ batch: shortFingerprint(id), tokens: tokens.length, queued: fresh.length, known: known.size, fanOutMs: Date.now() - job.data.acceptedAt }, 'batch fanned out');
+  return { queued: fresh.length, known: known.size };
+}
+
