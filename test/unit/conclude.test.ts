@@ -1,0 +1,40 @@
+import { conclude } from '../../providers/gitlab/provider.js';
+import { ExpiringSet } from '../../providers/gitlab/instance.js';
+import type { Step } from '../../providers/gitlab/strategies/step.js';
+
+const notHere: Step = { status: 'not_here', summary: '401 Bad Access Token.' };
+const transient: Step = { status: 'transient', reason: 'http_503', summary: '503' };
+const rateLimited = (ms?: number): Step => ({ status: 'rate_limited', retryAfterMs: ms, summary: '429' });
+const refused: Step = { status: 'credential_rejected', reason: 'credential_revoked', summary: '401' };
+const unavailable: Step = { status: 'unavailable', reason: 'admin_api_flag_disabled', summary: '404 flag', scope: 'instance' };
+const permanent: Step = { status: 'permanent', reason: 'http_400', summary: '400 nope' };
+
+describe('conclude (what several inconclusive steps amount to)', () => {
+  it.each<[string, Step[], Record<string, unknown>]>([
+    ['every instance says not here', [notHere, notHere], { status: 'not_found' }],
+    ['one instance throttles', [notHere, rateLimited(2000), rateLimited(5000)], { status: 'rate_limited', retryAfterMs: 5000 }],
+    ['a 429 without any wait', [rateLimited()], { status: 'rate_limited', retryAfterMs: undefined }],
+    ['one instance fails transiently', [notHere, transient], { status: 'transient', reason: 'http_503' }],
+    ['throttling wins over failures', [transient, rateLimited(1000)], { status: 'rate_limited' }],
+    ['our credential is refused', [refused, notHere], { status: 'credential_rejected' }],
+    ['a transient failure wins over a refused credential', [refused, transient], { status: 'transient' }],
+    ['nothing can act', [unavailable], { status: 'permanent', reason: 'no_strategy_available', summary: '404 flag [admin_api_flag_disabled]' }],
+    ['a refusal and a not-here', [permanent, notHere], { status: 'permanent', reason: 'http_400' }],
+  ])('when %s', (_when, steps, expected) => {
+    expect(conclude(steps)).toMatchObject(expected);
+  });
+});
+
+describe('ExpiringSet (what is remembered as unavailable)', () => {
+  it('forgets a key after its time to live', () => {
+    let now = 1000;
+    const set = new ExpiringSet(500, () => now);
+    set.markUnavailable('a');
+    expect(set.isUnavailable('a')).toBe(true);
+    expect(set.isUnavailable('b')).toBe(false);
+    now = 1499;
+    expect(set.isUnavailable('a')).toBe(true);
+    now = 1500;
+    expect(set.isUnavailable('a')).toBe(false);
+  });
+});
