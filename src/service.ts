@@ -13,6 +13,7 @@ import type { Readiness } from './domain/ports.js';
 import { createApp, createHealthApp } from './http/app.js';
 import { listen, type Listening } from './http/server.js';
 import type { Logger } from './logger.js';
+import { packageVersion } from './paths.js';
 import { createIntakeWorker } from './queue/fan-out.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
@@ -92,11 +93,12 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
 
 function gitlabProvider(config: Config, instances: readonly InstanceConfig[], limiter: RedisOutboundLimiter, breakers: CredentialBreakers, logger: Logger): GitLabProvider {
   const availability = new ExpiringSet(config.unavailableRecheckMs);
+  const userAgent = `token-revocation-api/${packageVersion()}`;
   for (const i of instances) {
     if (i.adminToken === undefined) logger.warn({ instance: i.name }, 'no admin credential for this instance: only strategies that need none (self, runner_reset, group) will run');
   }
   return new GitLabProvider(
-    instances.map((i) => new GitLabInstance(i, createGitLabClient({ url: i.url, timeoutMs: config.gitlabTimeoutMs, maxSockets: i.limits.concurrency, ca: i.ca }), limiter, availability)),
+    instances.map((i) => new GitLabInstance(i, createGitLabClient({ url: i.url, timeoutMs: config.gitlabTimeoutMs, maxSockets: i.limits.concurrency, ca: i.ca, userAgent }), limiter, availability)),
     breakers,
   );
 }

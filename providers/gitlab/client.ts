@@ -3,14 +3,14 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import got, { type Got } from 'got';
 
-export const USER_AGENT = 'token-revocation-api/0.1.0 (+https://docs.gitlab.com/ee/development/sec/token_revocation_api.html)';
-
 export interface GitLabClientOptions {
   readonly url: string;
   readonly timeoutMs: number;
   readonly maxSockets?: number;
-  /** PEM bundle trusted for this instance (a private CA), in addition to nothing else. */
+  /** PEM bundle trusted for this instance (a private CA). */
   readonly ca?: string | undefined;
+  /** Names the product and version, so GitLab admins can tell our calls apart. */
+  readonly userAgent: string;
 }
 
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
@@ -24,7 +24,7 @@ export function createGitLabClient(options: GitLabClientOptions): Got {
   const maxSockets = options.maxSockets ?? 64;
   return got.extend({
     prefixUrl: `${options.url.replace(/\/+$/, '')}/api/v4`,
-    headers: { 'user-agent': USER_AGENT, accept: 'application/json' },
+    headers: { 'user-agent': options.userAgent, accept: 'application/json' },
     timeout: { connect: Math.min(5000, options.timeoutMs), request: options.timeoutMs },
     retry: { limit: 0 },
     throwHttpErrors: false,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { StrategyName } from '../domain/token-kinds.js';
-import { schemaPath } from '../schemas.js';
+import { schemaPath } from '../paths.js';
 
 export interface InstanceConfig {
   readonly name: string;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { SubmittedItem } from '../domain/revocation.js';
 import { InvalidRequestError, type ErrorDetail } from '../errors.js';
-import { schemaPath } from '../schemas.js';
+import { schemaPath } from '../paths.js';
 
 export interface RequestLimits {
   readonly maxTokensPerRequest: number;

@@ -1,7 +1,7 @@
 import { checkDepth } from '../../src/http/body.js';
 import { presentedCredential } from '../../src/http/auth.js';
 import { backoffDelay } from '../../src/queue/jobs.js';
-import { kindOfType, typeString, typesOfKinds } from '../../src/domain/token-kinds.js';
+import { KIND_RULES, kindOfType, typeString, typesOfKinds } from '../../src/domain/token-kinds.js';
 
 describe('checkDepth', () => {
   it.each([
@@ -43,6 +43,12 @@ describe('token type strings', () => {
     expect(kindOfType('gitleaks_rule_id_gitlab_runner_authentication_token')).toBe('runner_authentication_token');
     expect(kindOfType('gitleaks_rule_id_gitlab_runner_registration_token')).toBeUndefined();
   });
+  it('documents every offered type string in the README', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const t of typesOfKinds(KIND_RULES.map((k) => k.kind))) expect(readme).toContain(`\`${t}\``);
+  });
+
   it('lists types sorted and unique', () => {
     const types = typesOfKinds(['personal_access_token', 'runner_authentication_token']);
     expect(types).toEqual([...new Set(types)].sort());

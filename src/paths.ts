@@ -1,5 +1,5 @@
-// Locates the JSON Schemas in schemas/, from the sources (tests) or from dist/ (built service) alike.
-import { existsSync } from 'node:fs';
+// Locates the package's own files (schemas/, package.json) from the sources (tests) or from dist/ (built service) alike.
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,3 +16,6 @@ function findRoot(): string {
 const root = findRoot();
 
 export const schemaPath = (name: string): string => join(root, 'schemas', name);
+
+/** The version in package.json, for the User-Agent. */
+export const packageVersion = (): string => (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
