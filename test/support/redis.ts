@@ -1,10 +1,10 @@
 // A private redis-server per test file: free port, data in a temp folder, never the machine's shared Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../../src/runtime/free-port.js';
 
 export interface TestRedis {
   readonly url: string;
@@ -16,17 +16,6 @@ export interface TestRedis {
   kill(graceful?: boolean): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 export async function startTestRedis(): Promise<TestRedis> {
