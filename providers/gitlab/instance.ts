@@ -20,8 +20,9 @@ export type Credential = 'admin' | 'group';
 
 /** How long an endpoint found unavailable (flag off, absent, kind unsupported) is skipped before being tried again. */
 export interface Availability {
-  isUnavailable(key: string): boolean;
-  markUnavailable(key: string): void;
+  /** Why the key was found unavailable (a Classified reason and summary), while it is remembered. */
+  unavailable(key: string): { readonly reason: string; readonly summary: string } | undefined;
+  markUnavailable(key: string, why: { readonly reason: string; readonly summary: string }): void;
 }
 
 export class GitLabInstance {
@@ -58,18 +59,18 @@ export class GitLabInstance {
 
 /** In-process memory of what is unavailable, with expiry: each process rediscovers at most once per window. */
 export class ExpiringSet implements Availability {
-  readonly #until = new Map<string, number>();
+  readonly #entries = new Map<string, { until: number; why: { reason: string; summary: string } }>();
   constructor(private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
 
-  isUnavailable(key: string): boolean {
-    const until = this.#until.get(key);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
-    this.#until.delete(key);
-    return false;
+  unavailable(key: string): { reason: string; summary: string } | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.until > this.now()) return entry.why;
+    this.#entries.delete(key);
+    return undefined;
   }
 
-  markUnavailable(key: string): void {
-    this.#until.set(key, this.now() + this.ttlMs);
+  markUnavailable(key: string, why: { reason: string; summary: string }): void {
+    this.#entries.set(key, { until: this.now() + this.ttlMs, why: { reason: why.reason, summary: why.summary } });
   }
 }

@@ -13,7 +13,7 @@ import type { Step, Strategy } from './strategies/step.js';
 /** The explicit list of strategies; instances choose among them by name and order. */
 const STRATEGY: Readonly<Record<StrategyName, Strategy>> = { admin, self, runner_reset: runnerReset, runner_delete: runnerDelete, group };
 
-/** A syntactically valid token no instance issued: identifying it tells whether our admin credential is accepted. */
+/** A syntactically valid token no instance issued: asking about it tells whether our credential is accepted. */
 const PROBE_TOKEN = 'glpat-trapicredentialprobe0';
 
 export class GitLabProvider implements Provider {
@@ -45,7 +45,9 @@ export class GitLabProvider implements Provider {
     if (!instance) return true; // an instance no longer configured: nothing to hold jobs for
     const isAdmin = breakerName === instance.breakerName('admin');
     const credential = instance.credential(isAdmin ? 'admin' : 'group');
-    const send = isAdmin ? () => instance.send('POST', 'admin/token', credential, { token: PROBE_TOKEN }) : () => instance.send('GET', 'personal_access_tokens/self', credential);
+    // The very endpoint the strategy uses, so that "works" means "may revoke", not merely "is a valid token".
+    const path = isAdmin ? 'admin/token' : `groups/${instance.settings.group?.id ?? 0}/tokens/revoke`;
+    const send = () => instance.send('POST', path, credential, { token: PROBE_TOKEN });
     let verdict: string;
     try {
       verdict = classify(await send()).verdict;
@@ -82,7 +84,7 @@ export class GitLabProvider implements Provider {
       const step = await strategy.run(instance, token, kind);
       if (isGone(step) || step.status === 'not_here') return [step];
       if (step.status === 'unavailable') {
-        instance.availability.markUnavailable(GitLabInstance.availabilityKey(instance.name, strategy.name, step.scope === 'kind' ? kind : undefined));
+        instance.availability.markUnavailable(GitLabInstance.availabilityKey(instance.name, strategy.name, step.scope === 'kind' ? kind : undefined), step);
       } else if (step.status === 'credential_rejected' && strategy.credential) {
         await this.breakers.open(instance.breakerName(strategy.credential), step.reason);
       }
@@ -95,8 +97,10 @@ export class GitLabProvider implements Provider {
 
   async #skip(instance: GitLabInstance, strategy: Strategy, kind: TokenKind): Promise<Step | undefined> {
     const key = (k?: TokenKind) => GitLabInstance.availabilityKey(instance.name, strategy.name, k);
-    if (instance.availability.isUnavailable(key()) || instance.availability.isUnavailable(key(kind))) {
-      return { status: 'unavailable', reason: `${strategy.name}_unavailable`, summary: 'recently found unavailable; skipped', scope: 'instance' };
+    const remembered = instance.availability.unavailable(key()) ?? instance.availability.unavailable(key(kind));
+    if (remembered) {
+      // Same reason as when it was found, so the failed set reads the same whoever discovered it.
+      return { status: 'unavailable', reason: remembered.reason, summary: `${remembered.summary} (remembered; skipped)`, scope: 'instance' };
     }
     if (strategy.credential && (await this.breakers.isOpen(instance.breakerName(strategy.credential)))) {
       return { status: 'credential_rejected', reason: 'breaker_open', summary: `${strategy.credential} credential of ${instance.name} is refused; held until it works again` };

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator, type TokenKind } from '../../simulator/index.js';
+import { makeToken, startGitLabSimulator, type GitLabSimulator, type TokenKind } from '../../simulator/index.js';
 import { killAll, spawnService } from '../support/process.js';
 import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
@@ -144,6 +144,34 @@ describe('fault: the admin revoke API is flag-disabled', () => {
       expect(adminCalls(later)).toBe(0);
     } finally {
       await own.stop();
+      await ownRedis.stop();
+    }
+  });
+});
+
+describe('fault: the group credential is valid but not an Owner of the group', () => {
+  it('keeps the breaker open (one log line, no flapping) and holds the token until ownership is granted', async () => {
+    const ownRedis = await startTestRedis();
+    const ownQueue = inspectQueue(ownRedis.url);
+    const groupToken = makeToken('personal_access_token');
+    const owner = (ownedGroupIds: number[]) => sim.seed({ token: groupToken, kind: 'personal_access_token', userId: 78, ownedGroupIds, scopes: ['api'] });
+    owner([]); // a working token, but of a user who owns no group
+    const own = await startTestService(ownRedis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'group', GITLAB_GROUP_ID: '4242', GITLAB_GROUP_TOKEN: groupToken });
+    try {
+      const token = sim.createToken('deploy_token', { groupId: 4242 });
+      await request(own.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token, 'gitleaks_rule_id_gitlab_deploy_token')]).expect(204);
+      await new Promise((r) => setTimeout(r, 1500)); // five breaker re-checks
+      const lines = (text: string) => own.logs.records().filter((r) => String(r['msg']).includes(text)).length;
+      expect(lines('breaker OPEN')).toBe(1);
+      expect(lines('breaker CLOSED')).toBe(0);
+      expect(sim.stateOf(token)).toBe('active');
+      expect(await failedReasonOf(ownQueue, token)).toBeUndefined();
+      owner([4242]);
+      await eventually(() => sim.stateOf(token) === 'revoked', 'revoked once the credential may revoke');
+      expect(lines('breaker CLOSED')).toBe(1);
+    } finally {
+      await own.stop();
+      await ownQueue.close();
       await ownRedis.stop();
     }
   });

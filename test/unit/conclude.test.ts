@@ -29,12 +29,12 @@ describe('ExpiringSet (what is remembered as unavailable)', () => {
   it('forgets a key after its time to live', () => {
     let now = 1000;
     const set = new ExpiringSet(500, () => now);
-    set.markUnavailable('a');
-    expect(set.isUnavailable('a')).toBe(true);
-    expect(set.isUnavailable('b')).toBe(false);
+    set.markUnavailable('a', { reason: 'admin_api_flag_disabled', summary: '404 flag' });
+    expect(set.unavailable('a')).toEqual({ reason: 'admin_api_flag_disabled', summary: '404 flag' });
+    expect(set.unavailable('b')).toBeUndefined();
     now = 1499;
-    expect(set.isUnavailable('a')).toBe(true);
+    expect(set.unavailable('a')).toBeDefined();
     now = 1500;
-    expect(set.isUnavailable('a')).toBe(false);
+    expect(set.unavailable('a')).toBeUndefined();
   });
 });

@@ -26,8 +26,12 @@ export const admin: Strategy = {
 
 const gone = (status: 'revoked' | 'reset' | 'already_gone', identified: Identified): Step => ({ status, via: 'admin', identified });
 
-/** A refused DELETE may mean someone revoked it between our two calls: look again before calling it a failure. */
+/**
+ * A refused DELETE may mean the token was already revoked (some records, like pipeline trigger tokens, carry no
+ * revocation field) or was revoked between our two calls: read the refusal, then look again, before calling it a failure.
+ */
 async function afterRefusal(identified: Identified, refused: Classified, send: (m: 'POST') => Promise<Classified>): Promise<Step> {
+  if (/already (been )?revoked/i.test(refused.summary)) return gone('already_gone', identified);
   const again = await send('POST');
   if (again.verdict === 'not_found' || (again.verdict === 'ok' && isInactive(again.json))) return gone('already_gone', identified);
   return failure(refused);
@@ -36,10 +40,13 @@ async function afterRefusal(identified: Identified, refused: Classified, send: (
 type Json = Record<string, unknown>;
 const asRecord = (json: unknown): Json => (typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Json) : {});
 
-/** Only token records carry `revoked`; a runner entity's `active` is about the runner, not its token. */
+/**
+ * Access-token records carry `revoked` (and `active`, false once revoked or expired); agent tokens carry `status`.
+ * A runner entity's `active` is about the runner, not its token, so `active` alone proves nothing.
+ */
 function isInactive(json: unknown): boolean {
   const r = asRecord(json);
-  return 'revoked' in r && (r['revoked'] === true || r['active'] === false);
+  return r['revoked'] === true || r['status'] === 'revoked' || ('revoked' in r && r['active'] === false);
 }
 
 /** What GitLab told us about the token: kind, id, owner. Parsed leniently; never the token itself. */
