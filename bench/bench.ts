@@ -1,9 +1,11 @@
-// Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis.
+// Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis; then the
+// drain rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INTAKE_QUEUE, KEY_PREFIX } from '../src/queue/jobs.js';
+import { defaultDrainConcurrency, drainFailed, drainReport, runDrain, type DrainResult, type DrainSettings } from './drain.js';
 import { runLoad, type LoadResult } from './load.js';
-import { stopAll } from './processes.js';
+import { stopAll, stopChild } from './processes.js';
 import { startRedis, type BenchRedis } from './redis.js';
 import { busyWarning, errorCount, machine, ratioLines, ratios, rowFailed, table, type Row } from './report.js';
 import { API_TOKEN, startBare, startService, type Target } from './targets.js';
@@ -16,7 +18,33 @@ function intEnv(name: string, fallback: number): number {
   return n;
 }
 
+const SECTIONS = ['post', 'drain'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function sectionsEnv(): Section[] {
+  const raw = process.env['BENCH_SECTIONS'];
+  if (raw === undefined || raw.trim() === '') return [...SECTIONS];
+  const list = raw.split(',').map((x) => x.trim());
+  for (const x of list) if (!(SECTIONS as readonly string[]).includes(x)) throw new Error(`BENCH_SECTIONS must be a comma-separated subset of ${SECTIONS.join(',')}, got "${raw}"`);
+  return SECTIONS.filter((x) => list.includes(x));
+}
+
+const drainLimit = intEnv('BENCH_DRAIN_LIMIT', 400);
+const drainLatency = intEnv('BENCH_DRAIN_LATENCY_MS', 20);
+const drainConcurrency = intEnv('BENCH_DRAIN_CONCURRENCY', defaultDrainConcurrency(drainLimit, drainLatency));
+const drainSettings: DrainSettings = {
+  tokens: intEnv('BENCH_DRAIN_TOKENS', 10_000),
+  tokensPerRequest: intEnv('BENCH_DRAIN_TOKENS_PER_REQUEST', 100),
+  latencyMs: drainLatency,
+  limitPerSecond: drainLimit,
+  // Equal, so a job that holds a worker slot never waits (polling Redis every 5 ms) for a GitLab slot.
+  gitlabConcurrency: drainConcurrency,
+  workerConcurrency: drainConcurrency,
+  logLevel: 'warn',
+};
+
 const settings = {
+  sections: sectionsEnv(),
   seconds: intEnv('BENCH_SECONDS', 10),
   warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 2),
   connections: intEnv('BENCH_CONNECTIONS', 50),
@@ -61,33 +89,64 @@ async function measure(redis: BenchRedis, target: Target, tokensPerRequest: numb
 async function main(): Promise<number> {
   const redis = await startRedis();
   const context = machine(redis.version); // before our own children add load
-  // Started once and kept for every run, each in its own process, like a deployment.
-  const service = await startService(redis.url, settings.rateLimitPerMinute, settings.serviceLogLevel);
-  const bare = await startBare(redis.url);
+  const runPost = settings.sections.includes('post');
+  const runDrainSection = settings.sections.includes('drain');
 
-  process.stdout.write(`Token Revocation API bench\n`);
+  process.stdout.write(`Token Revocation API bench (sections: ${settings.sections.join(', ')})\n`);
   process.stdout.write(`Machine: ${Object.entries(context).map(([k, v]) => `${k}=${v}`).join(', ')}\n`);
-  process.stdout.write(
-    `Settings: ${settings.seconds} s per run after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, tokens/request ${settings.tokensPerRequest.join('/')}; ` +
-      `service ROLE=api LOG_LEVEL=${settings.serviceLogLevel} (request logs off) RATE_LIMIT_PER_MINUTE=${settings.rateLimitPerMinute}; ` +
-      `one private redis-server (appendonly yes, appendfsync everysec, no RDB), FLUSHALL between runs; ` +
-      `load generator, targets and Redis share this machine.\n${busyWarning(context)}\n`,
-  );
+  if (runPost) {
+    process.stdout.write(
+      `Settings: ${settings.seconds} s per run after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, tokens/request ${settings.tokensPerRequest.join('/')}; ` +
+        `service ROLE=api LOG_LEVEL=${settings.serviceLogLevel} (request logs off) RATE_LIMIT_PER_MINUTE=${settings.rateLimitPerMinute}; ` +
+        `one private redis-server (appendonly yes, appendfsync everysec, no RDB), FLUSHALL between runs; ` +
+        `load generator, targets and Redis share this machine.\n`,
+    );
+  }
+  if (runDrainSection) {
+    const d = drainSettings;
+    process.stdout.write(
+      `Drain settings: ${d.tokens} tokens in requests of ${d.tokensPerRequest}, simulator latency ${d.latencyMs} ms per call (own process), ` +
+        `worker GITLAB_RATE_LIMIT_PER_SECOND=${d.limitPerSecond} GITLAB_CONCURRENCY=${d.gitlabConcurrency} WORKER_CONCURRENCY=${d.workerConcurrency}; same private redis-server, FLUSHALL first.\n`,
+    );
+  }
+  process.stdout.write(`${busyWarning(context)}\n`);
 
   const rows: Row[] = [];
-  for (const n of settings.tokensPerRequest) {
-    for (const target of [service, bare]) rows.push(await measure(redis, target, n));
+  if (runPost) {
+    // Started once and kept for every run, each in its own process, like a deployment.
+    const service = await startService(redis.url, settings.rateLimitPerMinute, settings.serviceLogLevel);
+    const bare = await startBare(redis.url);
+    for (const n of settings.tokensPerRequest) {
+      for (const target of [service, bare]) rows.push(await measure(redis, target, n));
+    }
+    // Not needed by the drain: stopped so they do not share the CPUs with it.
+    await Promise.all([stopChild(service.child), stopChild(bare.child)]);
   }
   const ratioList = ratios(rows);
-  process.stdout.write(`\n${table(rows)}\n\nService ÷ bare (tokens/s):\n${ratioLines(ratioList)}\n`);
+  if (runPost) process.stdout.write(`\n${table(rows)}\n\nService ÷ bare (tokens/s):\n${ratioLines(ratioList)}\n`);
 
-  const failed = rows.filter(rowFailed);
+  let drain: DrainResult | { error: string } | null = null;
+  if (runDrainSection) {
+    process.stdout.write(`\nDrain: ${drainSettings.tokens} tokens, one worker, simulator at ${drainSettings.latencyMs} ms per call\n`);
+    try {
+      const result = await runDrain(redis, drainSettings, (line) => process.stdout.write(`${line}\n`));
+      drain = result;
+      process.stdout.write(`\n${drainReport(result)}\n`);
+    } catch (err) {
+      // The POST figures above are still written; the drain is recorded as failed.
+      drain = { error: err instanceof Error ? err.message : String(err) };
+      process.stdout.write(`\n!! drain failed: ${drain.error}\n`);
+    }
+  }
+
+  const failed = rows.filter(rowFailed).length + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0);
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}latest.json`;
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: context, settings, rows, ratios: ratioList, failed: failed.length }, null, 2)}\n`);
+  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null }, rows, ratios: ratioList, drain, failed };
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`\nFigures written to ${file}\n`);
-  if (failed.length > 0) {
-    process.stdout.write(`\n!! ${failed.length} run(s) had errors or lost acknowledged tokens: the figures above are not trustworthy.\n`);
+  if (failed > 0) {
+    process.stdout.write(`\n!! ${failed} run(s) had errors, lost acknowledged tokens, or (drain) did not revoke every token exactly once: the figures above are not trustworthy.\n`);
     return 1;
   }
   return 0;

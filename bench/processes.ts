@@ -1,4 +1,4 @@
-// Child processes of the bench (Redis, service, bare server) and the cleanup that stops them on any exit path.
+// Child processes of the bench (Redis, service, bare server, worker, GitLab simulator) and the cleanup that stops them on any exit path.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface Child {
@@ -71,22 +71,27 @@ export function onCleanup(fn: () => void): void {
   syncCleanups.push(fn);
 }
 
+/** SIGTERM one process, SIGKILL it if still running after `graceMs`; resolves once it has exited. */
+function stopProc(proc: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+/** Stops one child (e.g. the POST section's targets, so they do not compete with a later section for the CPUs). */
+export function stopChild(child: Child, graceMs = 3000): Promise<void> {
+  return stopProc(child.proc, graceMs);
+}
+
 /** SIGTERM every child still running, SIGKILL what is left after `graceMs`, then run the registered cleanups. */
 export async function stopAll(graceMs = 3000): Promise<void> {
-  await Promise.all(
-    [...live].map(
-      (proc) =>
-        new Promise<void>((resolve) => {
-          if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-          const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-          proc.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          proc.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all([...live].map((proc) => stopProc(proc, graceMs)));
   runSyncCleanups();
 }
 

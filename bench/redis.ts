@@ -1,26 +1,15 @@
 // A private redis-server for the bench (free port, AOF everysec, data in a temp dir): never the machine's shared Redis.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../src/runtime/free-port.js';
 import { onCleanup, spawnChild } from './processes.js';
 
 export interface BenchRedis {
   readonly url: string;
   readonly client: Redis;
   readonly version: string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export async function startRedis(): Promise<BenchRedis> {

@@ -1,8 +1,8 @@
-// Starts the two bench targets as child processes: the real service (ROLE=api) and the bare baseline server.
+// Starts the bench targets as child processes: the real service (ROLE=api), the bare baseline server, and a ROLE=worker.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { spawnChild, type Child } from './processes.js';
-import { freePort } from './redis.js';
+import { freePort } from '../src/runtime/free-port.js';
 
 export interface Target {
   readonly name: 'service' | 'bare';
@@ -22,26 +22,65 @@ function baseEnv(): NodeJS.ProcessEnv {
   return { ...(PATH === undefined ? {} : { PATH }), ...(HOME === undefined ? {} : { HOME }), NODE_ENV: 'production' };
 }
 
-export async function startService(redisUrl: string, rateLimitPerMinute: number, logLevel: string): Promise<Target> {
-  // We choose the port: with LOG_LEVEL=warn the service does not print its (info-level) "started" line, so we poll readiness instead.
-  const port = await freePort();
-  const child = spawnChild('service', process.execPath, [MAIN], {
+/** The GitLab a service process is pointed at, and the key its intake jobs are sealed with (an API and its workers share it). */
+export interface ServiceGitLab {
+  readonly url: string;
+  readonly adminToken: string;
+  /** TOKEN_ENCRYPTION_KEY; a fresh random one when absent (fine for a lone ROLE=api, whose jobs nobody opens). */
+  readonly encryptionKey?: string;
+}
+
+/** With ROLE=api nothing calls GitLab: any non-sandbox URL keeps the service out of sandbox mode. */
+const UNUSED_GITLAB: ServiceGitLab = { url: 'http://127.0.0.1:9', adminToken: 'glpat-bench-not-used-000000' };
+
+export const newEncryptionKey = (): string => randomBytes(32).toString('base64');
+
+function serviceEnv(role: 'api' | 'worker', redisUrl: string, port: number, logLevel: string, gitlab: ServiceGitLab): NodeJS.ProcessEnv {
+  return {
     ...baseEnv(),
-    ROLE: 'api',
+    ROLE: role,
     REDIS_URL: redisUrl,
-    // Any non-sandbox GitLab: with ROLE=api nothing calls it, and it keeps the service out of sandbox mode.
-    GITLAB_URL: 'http://127.0.0.1:9',
-    GITLAB_ADMIN_TOKEN: 'glpat-bench-not-used-000000',
+    GITLAB_URL: gitlab.url,
+    GITLAB_ADMIN_TOKEN: gitlab.adminToken,
     REVOCATION_API_TOKENS: API_TOKEN,
-    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    TOKEN_ENCRYPTION_KEY: gitlab.encryptionKey ?? newEncryptionKey(),
     PORT: String(port),
     HOST: '127.0.0.1',
-    RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute),
     LOG_LEVEL: logLevel,
-  });
+  };
+}
+
+export async function startService(redisUrl: string, rateLimitPerMinute: number, logLevel: string, gitlab: ServiceGitLab = UNUSED_GITLAB): Promise<Target> {
+  // We choose the port: with LOG_LEVEL=warn the service does not print its (info-level) "started" line, so we poll readiness instead.
+  const port = await freePort();
+  const child = spawnChild('service', process.execPath, [MAIN], { ...serviceEnv('api', redisUrl, port, logLevel, gitlab), RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute) });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, `${url}/-/readiness`, 20_000);
   return { name: 'service', url, child };
+}
+
+export interface WorkerLimits {
+  /** GITLAB_RATE_LIMIT_PER_SECOND */
+  readonly ratePerSecond: number;
+  /** GITLAB_CONCURRENCY */
+  readonly gitlabConcurrency: number;
+  /** WORKER_CONCURRENCY */
+  readonly workerConcurrency: number;
+}
+
+/**
+ * A ROLE=worker process. Not waited for: it starts taking jobs as soon as it is up, and the caller measures from
+ * what GitLab sees. Its health endpoint is on `url`.
+ */
+export async function startWorker(redisUrl: string, logLevel: string, gitlab: ServiceGitLab, limits: WorkerLimits): Promise<{ url: string; child: Child }> {
+  const port = await freePort();
+  const child = spawnChild('worker', process.execPath, [MAIN], {
+    ...serviceEnv('worker', redisUrl, port, logLevel, gitlab),
+    GITLAB_RATE_LIMIT_PER_SECOND: String(limits.ratePerSecond),
+    GITLAB_CONCURRENCY: String(limits.gitlabConcurrency),
+    WORKER_CONCURRENCY: String(limits.workerConcurrency),
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 export async function startBare(redisUrl: string): Promise<Target> {
@@ -57,7 +96,7 @@ export async function startBare(redisUrl: string): Promise<Target> {
   return { name: 'bare', url, child };
 }
 
-async function waitUntilReady(child: Child, readinessUrl: string, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(child: Child, readinessUrl: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.proc.exitCode !== null || child.proc.signalCode !== null) throw new Error(`${child.name} exited before it was ready:\n${child.tail()}`);
