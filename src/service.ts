@@ -18,7 +18,10 @@ import { createIntakeWorker } from './queue/fan-out.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
 import { RedisOutboundLimiter } from './queue/outbound-limiter.js';
+import { AuditLog } from './queue/audit.js';
+import { Journal } from './queue/journal.js';
 import { OutcomeStore } from './queue/outcomes.js';
+import { RecordStore } from './queue/records.js';
 import { IntakeProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
 import { createRevocationWorker } from './queue/worker.js';
@@ -55,7 +58,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   await warnUnlessNoEviction(producerRedis, logger);
 
   const breakers = new RedisBreakers(producerRedis, logger);
-  const provider = gitlabProvider(config, instances, new RedisOutboundLimiter(producerRedis, config.gitlabTimeoutMs + 5000), breakers, logger);
+  const provider = gitlabProvider(config, instances, producerRedis, breakers, logger);
   const registry = new ProviderRegistry([provider]);
 
   let worker: Worker | undefined;
@@ -91,7 +94,9 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   return { url: http.url, stop: () => stopAll(stoppers, logger) };
 }
 
-function gitlabProvider(config: Config, instances: readonly InstanceConfig[], limiter: RedisOutboundLimiter, breakers: CredentialBreakers, logger: Logger): GitLabProvider {
+/** The GitLab provider over the configured instances (exported for the CLI, which needs the same list of types). */
+export function gitlabProvider(config: Config, instances: readonly InstanceConfig[], redis: Redis, breakers: CredentialBreakers, logger: Logger): GitLabProvider {
+  const limiter = new RedisOutboundLimiter(redis, config.gitlabTimeoutMs + 5000);
   const availability = new ExpiringSet(config.unavailableRecheckMs);
   const userAgent = `token-revocation-api/${packageVersion()}`;
   for (const i of instances) {
@@ -107,14 +112,17 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
   const connection = workerConnection(redisUrl);
   connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (worker) connection error'));
   const outcomes = new OutcomeStore(connection, config.outcomeRetentionSeconds);
+  const records = new RecordStore(connection, config.recordRetentionSeconds);
+  const journal = new Journal(records, new AuditLog(connection, config.recordRetentionSeconds * 1000, logger));
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS });
   revocations.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (fan-out) error'));
-  const intake = createIntakeWorker({ connection, revocations, outcomes, keys, logger, retry: config.retry });
+  const intake = createIntakeWorker({ connection, revocations, outcomes, records, keys, logger, retry: config.retry });
   intake.on('error', (err: Error) => logger.warn({ err: err.message }, 'intake worker error'));
   const worker = createRevocationWorker({
     connection,
     registry,
     outcomes,
+    journal,
     keys,
     logger,
     concurrency: config.workerConcurrency,

@@ -51,6 +51,7 @@ export interface Config {
   readonly jobLockMs: number;
   readonly retry: { readonly horizonMs: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly outcomeRetentionSeconds: number;
+  readonly recordRetentionSeconds: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
   readonly secrets: Secrets;
@@ -173,6 +174,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
       maxDelayMs: n('RETRY_MAX_DELAY_MS'),
     }),
     outcomeRetentionSeconds: Math.round(n('OUTCOME_RETENTION_DAYS') * 86_400),
+    recordRetentionSeconds: Math.round(n('RECORD_RETENTION_DAYS') * 86_400),
     shutdownTimeoutMs: n('SHUTDOWN_TIMEOUT_SECONDS') * 1000,
     logLevel: String(raw['LOG_LEVEL']),
     secrets,

@@ -1,4 +1,5 @@
 // What the HTTP edge needs from the rest of the service, as interfaces, so that it depends on no queue or vendor code.
+import type { TokenRecord } from './record.js';
 import type { AcceptedToken } from './revocation.js';
 
 export interface TokenTypes {
@@ -17,4 +18,64 @@ export interface Readiness {
   /** Still ready, but something needs an operator (e.g. a refused credential holding tokens back). */
   readonly degraded?: boolean;
   readonly checks: Readonly<Record<string, string>>;
+}
+
+/** A token's record, with its job's state when a job still exists (waiting, delayed, active or failed). */
+export type TokenView = TokenRecord & { readonly job?: { readonly state: string; readonly failedReason?: string } };
+
+/** Filters of `failed list` (CLI) and `GET /admin/failed`. */
+export interface FailedFilter {
+  readonly type?: string;
+  readonly instance?: string;
+  /** Prefix of the failed reason, e.g. `no_strategy_available` or `retry_horizon`. */
+  readonly reason?: string;
+  /** ISO time or epoch ms: failed at or after. */
+  readonly since?: number;
+}
+
+export interface FailedToken {
+  readonly fingerprint: string;
+  readonly type: string;
+  readonly reason: string;
+  readonly failedAt: string;
+  readonly attempts: number;
+  readonly instance?: string;
+}
+
+export interface Status {
+  readonly jobs: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Age of the oldest job waiting to run (waiting or delayed), per queue; null when none. */
+  readonly oldestWaitingSeconds: Readonly<Record<string, number | null>>;
+  readonly breakers: Readonly<Record<string, { readonly reason: string; readonly since: string }>>;
+  readonly workers: number;
+  readonly paused: boolean;
+}
+
+export interface AuditEntry {
+  readonly id: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly fingerprint?: string;
+  readonly detail?: string;
+}
+
+/**
+ * What on-call can do, for the CLI and the admin HTTP API alike. Fingerprints may be given as a unique prefix
+ * (at least 8 hex characters). Every mutating operation is audited with its actor.
+ */
+export interface Operations {
+  status(): Promise<Status>;
+  failed(filter: FailedFilter): Promise<FailedToken[]>;
+  show(fingerprintOrPrefix: string): Promise<TokenView | undefined>;
+  /** Requeues failed tokens with fresh attempts and horizon; returns the fingerprints queued. */
+  replay(selection: { readonly fingerprint?: string; readonly filter?: FailedFilter; readonly all?: boolean }, actor: string): Promise<string[]>;
+  resolve(fingerprintOrPrefix: string, reason: string, actor: string): Promise<TokenView>;
+  /** The record of a token given in clear (read from stdin by the CLI); the token itself is never stored or logged. */
+  lookup(token: string): Promise<{ readonly fingerprint: string; readonly record: TokenView | undefined }>;
+  /** Every type string the service revokes. */
+  types(): string[];
+  pause(actor: string): Promise<void>;
+  resume(actor: string): Promise<void>;
+  audit(filter: { readonly fingerprint?: string; readonly since?: number; readonly limit?: number }): Promise<AuditEntry[]>;
 }

@@ -6,11 +6,13 @@ import { fingerprint, shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
 import { INTAKE_QUEUE, JOB_NAME, KEY_PREFIX, backoffDelay, type IntakeItem, type IntakeJobData, type RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
+import type { RecordStore } from './records.js';
 
 export interface FanOutDeps {
   readonly connection: Redis;
   readonly revocations: Queue<RevocationJobData>;
   readonly outcomes: OutcomeStore;
+  readonly records: RecordStore;
   readonly keys: () => readonly EncryptionKey[];
   readonly logger: Logger;
   readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number };
@@ -50,6 +52,7 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
       opts: { jobId: t.fp },
     })),
   );
+  await deps.records.received(tokens, job.data.acceptedAt);
   deps.logger.info({ batch: shortFingerprint(id), tokens: tokens.length, queued: fresh.length, known: known.size, fanOutMs: Date.now() - job.data.acceptedAt }, 'batch fanned out');
   return { queued: fresh.length, known: known.size };
 }

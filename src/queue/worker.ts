@@ -7,12 +7,14 @@ import { shortFingerprint } from '../domain/fingerprint.js';
 import { isGone, type Outcome } from '../domain/outcome.js';
 import type { Logger } from '../logger.js';
 import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
+import type { Journal } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
 
 export interface WorkerDeps {
   readonly connection: Redis;
   readonly registry: ProviderRegistry;
   readonly outcomes: OutcomeStore;
+  readonly journal: Journal;
   readonly keys: () => readonly EncryptionKey[];
   readonly logger: Logger;
   readonly concurrency: number;
@@ -47,13 +49,14 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
     return { status: prior.status, via: 'record' };
   }
   const route = deps.registry.forType(type);
-  if (!route) throw fail(log, 'unsupported_type', 'no enabled provider handles this type');
+  if (!route) throw await fail(job, deps, log, 'unsupported_type', 'no enabled provider handles this type');
   let token: string;
   try {
     token = open(job.data.sealed, deps.keys(), fp);
   } catch (err) {
-    throw fail(log, 'decryption_failed', (err as Error).message);
+    throw await fail(job, deps, log, 'decryption_failed', (err as Error).message);
   }
+  await deps.journal.attempted(fp, job.attemptsMade + 1);
   const started = Date.now();
   const outcome = await route.provider.revoke({ token, kind: route.kind, fingerprint: fp });
   return settle(outcome, job, lockToken, deps, log.child({ provider: route.provider.name, ms: Date.now() - started }));
@@ -72,24 +75,29 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
       ...(instance ? { instance } : {}),
       ...(identified ? { identified } : {}),
     });
-    log.info({ status, via, instance, identified, sinceAcceptedMs: Date.now() - job.data.acceptedAt }, `token ${status}`);
+    const elapsedMs = Date.now() - job.data.acceptedAt;
+    log.info({ status, via, instance, identified, sinceAcceptedMs: elapsedMs }, `token ${status}`);
+    await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, location: job.data.location, elapsedMs }, job.attemptsMade + 1);
     return { status, via };
   }
   switch (outcome.status) {
     case 'rate_limited': {
       const wait = Math.min(retry.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(job.attemptsMade + 1, retry.baseDelayMs, retry.maxDelayMs));
       log.warn({ summary: outcome.summary, waitMs: wait }, 'rate limited by GitLab; waiting without using an attempt');
+      await deps.journal.waiting(job.data.fp, 'rate_limited', 'http_429', outcome.summary);
       return postpone(job, lockToken, wait + Math.round(Math.random() * 250));
     }
     case 'credential_rejected':
       log.warn({ reason: outcome.reason, summary: outcome.summary }, 'our credential is refused; token held until it works again');
+      await deps.journal.waiting(job.data.fp, 'held', outcome.reason, outcome.summary);
       return postpone(job, lockToken, backoffDelay(2, deps.holdMs, deps.holdMs));
     case 'transient':
-      if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw fail(log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`);
+      if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw await fail(job, deps, log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`);
       log.warn({ reason: outcome.reason, summary: outcome.summary }, 'transient failure; will retry with backoff');
+      await deps.journal.waiting(job.data.fp, 'retrying', outcome.reason, outcome.summary);
       throw new Error(`${outcome.reason}: ${outcome.summary}`);
     case 'permanent':
-      throw fail(log, outcome.reason, outcome.summary);
+      throw await fail(job, deps, log, outcome.reason, outcome.summary);
   }
 }
 
@@ -98,8 +106,10 @@ async function postpone(job: Job<RevocationJobData>, lockToken: string | undefin
   throw new DelayedError();
 }
 
-/** A terminal failure: logged once, kept in the failed set with `reason: summary` for an operator to replay. */
-function fail(log: Logger, reason: string, summary: string): UnrecoverableError {
+/** A terminal failure: logged and journaled once, kept in the failed set with `reason: summary` for an operator to replay. */
+async function fail(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, reason: string, summary: string): Promise<UnrecoverableError> {
   log.error({ reason, summary }, 'revocation failed permanently; kept in the failed set for replay');
-  return new UnrecoverableError(`${reason}: ${summary}`);
+  const message = `${reason}: ${summary}`;
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status: 'failed', reason: message, location: job.data.location, elapsedMs: Date.now() - job.data.acceptedAt }, job.attemptsMade + 1);
+  return new UnrecoverableError(message);
 }

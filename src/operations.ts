@@ -1,0 +1,33 @@
+// Builds the on-call Operations over a Redis connection: used by the admin HTTP API (in the service) and by the CLI.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/index.js';
+import type { Operations, TokenTypes } from './domain/ports.js';
+import type { Logger } from './logger.js';
+import { AuditLog } from './queue/audit.js';
+import { RedisBreakers } from './queue/breakers.js';
+import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
+import { QueueOperations } from './queue/operations.js';
+import { OutcomeStore } from './queue/outcomes.js';
+import { RecordStore } from './queue/records.js';
+
+export interface OpenOperations {
+  readonly operations: Operations;
+  close(): Promise<void>;
+}
+
+export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTypes, logger: Logger): OpenOperations {
+  const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
+  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX });
+  for (const q of [revocations, intake]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
+  const operations = new QueueOperations({
+    revocations,
+    intake,
+    records: new RecordStore(redis, config.recordRetentionSeconds),
+    audit: new AuditLog(redis, config.recordRetentionSeconds * 1000, logger),
+    outcomes: new OutcomeStore(redis, config.outcomeRetentionSeconds),
+    breakers: new RedisBreakers(redis, logger),
+    tokenTypes,
+  });
+  return { operations, close: async () => void (await Promise.all([revocations.close(), intake.close()])) };
+}

@@ -1,0 +1,47 @@
+// The audit trail: every outcome and every operator action, appended to a Redis stream kept for the record window.
+import type { Redis } from 'ioredis';
+import type { AuditEntry } from '../domain/ports.js';
+import type { Logger } from '../logger.js';
+import { KEY_PREFIX } from './jobs.js';
+
+const STREAM = `${KEY_PREFIX}:audit`;
+
+export class AuditLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly retentionMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Appends one entry, trims what is older than the retention, and writes the same as a structured log line. */
+  async append(entry: { actor: string; action: string; fingerprint?: string | undefined; detail?: string | undefined }): Promise<void> {
+    const minId = `${Date.now() - this.retentionMs}-0`;
+    const fields = ['actor', entry.actor, 'action', entry.action];
+    if (entry.fingerprint) fields.push('fp', entry.fingerprint);
+    if (entry.detail) fields.push('detail', entry.detail.slice(0, 500));
+    await this.redis.xadd(STREAM, 'MINID', '~', minId, '*', ...fields);
+    this.logger.info({ audit: true, actor: entry.actor, action: entry.action, fp: entry.fingerprint?.slice(0, 12), detail: entry.detail }, `audit: ${entry.action}`);
+  }
+
+  /** Newest first. */
+  async read(filter: { fingerprint?: string | undefined; since?: number | undefined; limit?: number | undefined }): Promise<AuditEntry[]> {
+    const limit = filter.limit ?? 100;
+    const start = filter.since === undefined ? '-' : `${filter.since}-0`;
+    const out: AuditEntry[] = [];
+    let end = '+';
+    // Pages backwards until enough entries match (a fingerprint filter may skip many).
+    for (;;) {
+      const page = await this.redis.xrevrange(STREAM, end, start, 'COUNT', 500);
+      for (const [id, flat] of page) {
+        const f: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] ?? ''] = flat[i + 1] ?? '';
+        if (filter.fingerprint && f['fp'] !== filter.fingerprint) continue;
+        out.push({ id, at: new Date(Number(id.split('-')[0])).toISOString(), actor: f['actor'] ?? '', action: f['action'] ?? '', ...(f['fp'] ? { fingerprint: f['fp'] } : {}), ...(f['detail'] ? { detail: f['detail'] } : {}) });
+        if (out.length >= limit) return out;
+      }
+      const last = page.at(-1);
+      if (page.length < 500 || !last) return out;
+      end = `(${last[0]}`;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// Everything that follows an attempt's result besides queue control: the token's record, the audit trail, and listeners
+// (metrics, notifications). One place, so that the worker reads as control flow.
+import type { Identified } from '../domain/outcome.js';
+import type { AuditLog } from './audit.js';
+import type { RecordStore } from './records.js';
+
+/** A terminal success or failure, as listeners see it: never the token, never its ciphertext. */
+export interface Settled {
+  readonly fingerprint: string;
+  readonly type: string;
+  /** `revoked`, `reset`, `deleted`, `already_gone`, `not_found`, or `failed`. */
+  readonly status: string;
+  readonly instance?: string | undefined;
+  readonly strategy?: string | undefined;
+  readonly identified?: Identified | undefined;
+  readonly reason?: string | undefined;
+  readonly location?: string | undefined;
+  /** From acceptance to this result. */
+  readonly elapsedMs: number;
+}
+
+export interface JournalListener {
+  settled(result: Settled): void | Promise<void>;
+}
+
+export class Journal {
+  readonly #listeners: JournalListener[] = [];
+
+  constructor(
+    private readonly records: RecordStore,
+    private readonly audit: AuditLog,
+  ) {}
+
+  listen(listener: JournalListener): void {
+    this.#listeners.push(listener);
+  }
+
+  attempted(fp: string, attempt: number): Promise<void> {
+    return this.records.change(fp, { state: 'attempted', event: 'attempted', detail: `attempt ${attempt}`, fields: { attempts: attempt } });
+  }
+
+  waiting(fp: string, event: 'held' | 'rate_limited' | 'retrying', reason: string, summary: string): Promise<void> {
+    return this.records.change(fp, { event, detail: `${reason}: ${summary}`, fields: { lastError: reason, lastSummary: summary } });
+  }
+
+  async settled(result: Settled, attempts: number): Promise<void> {
+    const failed = result.status === 'failed';
+    await this.records.change(result.fingerprint, {
+      state: result.status as 'failed',
+      event: result.status as 'failed',
+      ...(failed || result.instance ? { detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` } : {}),
+      fields: {
+        attempts,
+        instance: result.instance,
+        strategy: result.strategy,
+        identified: result.identified ? JSON.stringify(result.identified) : undefined,
+        ...(failed ? { lastError: result.reason?.split(':')[0], lastSummary: result.reason } : {}),
+      },
+    });
+    await this.audit.append({ actor: 'service', action: `token_${result.status}`, fingerprint: result.fingerprint, detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` });
+    for (const l of this.#listeners) await Promise.resolve(l.settled(result)).catch(() => undefined); // a listener never fails a revocation
+  }
+}

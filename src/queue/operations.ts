@@ -1,0 +1,167 @@
+// What on-call can see and do (status, failed tokens, records, replay, resolve, pause), for the CLI and the admin API.
+import type { Job, Queue } from 'bullmq';
+import type { CredentialBreakers } from '../../providers/contract.js';
+import { fingerprint } from '../domain/fingerprint.js';
+import type { AuditEntry, FailedFilter, FailedToken, Operations, Status, TokenTypes, TokenView } from '../domain/ports.js';
+import { AppError } from '../errors.js';
+import type { AuditLog } from './audit.js';
+import type { IntakeJobData, RevocationJobData } from './jobs.js';
+import type { OutcomeStore } from './outcomes.js';
+import type { RecordStore } from './records.js';
+
+export interface OperationsDeps {
+  readonly revocations: Queue<RevocationJobData>;
+  readonly intake: Queue<IntakeJobData>;
+  readonly records: RecordStore;
+  readonly audit: AuditLog;
+  readonly outcomes: OutcomeStore;
+  readonly breakers: CredentialBreakers;
+  readonly tokenTypes: TokenTypes;
+}
+
+const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+
+export class QueueOperations implements Operations {
+  constructor(private readonly d: OperationsDeps) {}
+
+  async status(): Promise<Status> {
+    const [revocations, intake, breakers, workers, paused] = await Promise.all([
+      this.d.revocations.getJobCounts(...STATES),
+      this.d.intake.getJobCounts(...STATES),
+      this.d.breakers.states(),
+      this.d.revocations.getWorkersCount().catch(() => -1), // CLIENT LIST may be disabled on managed Redis
+      this.d.revocations.isPaused(),
+    ]);
+    return {
+      jobs: { revocations, intake },
+      oldestWaitingSeconds: { revocations: await oldestWaiting(this.d.revocations), intake: await oldestWaiting(this.d.intake) },
+      breakers,
+      workers,
+      paused,
+    };
+  }
+
+  async failed(filter: FailedFilter): Promise<FailedToken[]> {
+    const out: FailedToken[] = [];
+    for (let start = 0; ; start += 500) {
+      const jobs = await this.d.revocations.getFailed(start, start + 499);
+      for (const job of jobs) {
+        const t = await this.#failedToken(job);
+        if (matches(t, filter)) out.push(t);
+      }
+      if (jobs.length < 500) return out;
+    }
+  }
+
+  async show(fingerprintOrPrefix: string): Promise<TokenView | undefined> {
+    const fp = await this.#resolveFingerprint(fingerprintOrPrefix);
+    return fp === undefined ? undefined : this.#view(fp);
+  }
+
+  async replay(selection: { fingerprint?: string; filter?: FailedFilter; all?: boolean }, actor: string): Promise<string[]> {
+    const fps = selection.fingerprint !== undefined ? [await this.#mustResolve(selection.fingerprint)] : selection.all || selection.filter ? (await this.failed(selection.filter ?? {})).map((t) => t.fingerprint) : [];
+    const queued: string[] = [];
+    for (const fp of fps) {
+      const job = await this.d.revocations.getJob(fp);
+      if (!job || !(await job.isFailed())) {
+        if (selection.fingerprint !== undefined) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; nothing to replay`, 409);
+        continue;
+      }
+      // A fresh retry horizon and attempt count: the operator fixed the cause.
+      await job.updateData({ ...job.data, acceptedAt: Date.now() });
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      await this.d.records.change(fp, { state: 'accepted', event: 'replayed', actor, detail: `was: ${job.failedReason}` });
+      await this.d.audit.append({ actor, action: 'replay', fingerprint: fp, detail: job.failedReason });
+      queued.push(fp);
+    }
+    return queued;
+  }
+
+  async resolve(fingerprintOrPrefix: string, reason: string, actor: string): Promise<TokenView> {
+    if (reason.trim().length === 0) throw new AppError('invalid_request', 'a reason is required to resolve a token', 400);
+    const fp = await this.#mustResolve(fingerprintOrPrefix);
+    const job = await this.d.revocations.getJob(fp);
+    if (!job || !(await job.isFailed())) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; only failed tokens can be resolved`, 409);
+    const record = await this.d.records.get(fp);
+    // Removing the job removes its ciphertext; the outcome keeps resends from queueing it again.
+    await job.remove();
+    await this.d.outcomes.record(fp, { status: 'resolved', via: `operator:${actor}`, type: job.data.type, at: new Date().toISOString(), attempts: job.attemptsMade, ...(record?.instance ? { instance: record.instance } : {}) });
+    await this.d.records.change(fp, { state: 'resolved', event: 'resolved', actor, detail: reason });
+    await this.d.audit.append({ actor, action: 'resolve', fingerprint: fp, detail: reason });
+    return (await this.#view(fp)) as TokenView;
+  }
+
+  async lookup(token: string): Promise<{ fingerprint: string; record: TokenView | undefined }> {
+    const fp = fingerprint(token);
+    return { fingerprint: fp, record: await this.#view(fp) };
+  }
+
+  types(): string[] {
+    return this.d.tokenTypes.types();
+  }
+
+  async pause(actor: string): Promise<void> {
+    await this.d.revocations.pause();
+    await this.d.audit.append({ actor, action: 'pause' });
+  }
+
+  async resume(actor: string): Promise<void> {
+    await this.d.revocations.resume();
+    await this.d.audit.append({ actor, action: 'resume' });
+  }
+
+  audit(filter: { fingerprint?: string; since?: number; limit?: number }): Promise<AuditEntry[]> {
+    return this.d.audit.read(filter);
+  }
+
+  async #view(fp: string): Promise<TokenView | undefined> {
+    const [record, job] = await Promise.all([this.d.records.get(fp), this.d.revocations.getJob(fp)]);
+    if (!record) return undefined;
+    if (!job) return record;
+    const state = await job.getState();
+    return { ...record, job: { state, ...(job.failedReason ? { failedReason: job.failedReason } : {}) } };
+  }
+
+  async #failedToken(job: Job<RevocationJobData>): Promise<FailedToken> {
+    const record = await this.d.records.get(job.data.fp);
+    return {
+      fingerprint: job.data.fp,
+      type: job.data.type,
+      reason: job.failedReason,
+      failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString(),
+      attempts: job.attemptsMade,
+      ...(record?.instance ? { instance: record.instance } : {}),
+    };
+  }
+
+  async #resolveFingerprint(given: string): Promise<string | undefined> {
+    const prefix = given.trim().toLowerCase();
+    if (!/^[0-9a-f]{8,64}$/.test(prefix)) throw new AppError('invalid_request', 'a fingerprint is 8 to 64 hex characters', 400);
+    if (prefix.length === 64) return prefix;
+    const found = await this.d.records.matching(prefix);
+    if (found.length > 1) throw new AppError('ambiguous_fingerprint', `more than one token starts with ${prefix}; give more characters`, 409);
+    return found[0];
+  }
+
+  async #mustResolve(given: string): Promise<string> {
+    const fp = await this.#resolveFingerprint(given);
+    if (fp === undefined) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}`, 404);
+    return fp;
+  }
+}
+
+async function oldestWaiting(queue: Queue): Promise<number | null> {
+  const [waiting] = await queue.getJobs(['waiting', 'prioritized'], 0, 0, true);
+  const delayed = await queue.getJobs(['delayed'], 0, 999, true);
+  const since = [waiting, ...delayed].filter((j): j is Job => j !== undefined).map((j) => (j.data as { acceptedAt?: number }).acceptedAt ?? j.timestamp);
+  return since.length === 0 ? null : Math.round((Date.now() - Math.min(...since)) / 1000);
+}
+
+function matches(t: FailedToken, f: FailedFilter): boolean {
+  return (
+    (f.type === undefined || t.type === f.type) &&
+    (f.instance === undefined || t.instance === f.instance) &&
+    (f.reason === undefined || t.reason.startsWith(f.reason)) &&
+    (f.since === undefined || Date.parse(t.failedAt) >= f.since)
+  );
+}

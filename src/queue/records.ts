@@ -1,0 +1,106 @@
+// Per-token records in Redis (hash + bounded event list + bounded locations), kept for RECORD_RETENTION_DAYS.
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Identified } from '../domain/outcome.js';
+import { RECORD_LIMITS, type TokenEvent, type TokenRecord, type TokenState } from '../domain/record.js';
+import { KEY_PREFIX } from './jobs.js';
+
+const key = (fp: string) => `${KEY_PREFIX}:record:${fp}`;
+const eventsKey = (fp: string) => `${key(fp)}:events`;
+const locationsKey = (fp: string) => `${key(fp)}:locations`;
+
+export interface Change {
+  readonly state?: TokenState;
+  readonly event: TokenEvent['event'];
+  readonly actor?: string;
+  readonly detail?: string | undefined;
+  readonly fields?: Readonly<Record<string, string | number | undefined>>;
+}
+
+export class RecordStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  /** A batch's tokens were received (fan-out): counts, locations, and `accepted` the first time. One round trip. */
+  async received(tokens: ReadonlyArray<{ fp: string; type: string; location?: string | undefined }>, at: number): Promise<void> {
+    const iso = new Date(at).toISOString();
+    const multi = this.redis.multi();
+    const firstSeenAt: number[] = []; // index of each token's HSETNX reply
+    let n = 0;
+    for (const t of tokens) {
+      firstSeenAt.push(n);
+      multi.hsetnx(key(t.fp), 'firstReceivedAt', iso);
+      multi.hset(key(t.fp), 'fingerprint', t.fp, 'type', t.type, 'lastReceivedAt', iso);
+      multi.hincrby(key(t.fp), 'received', 1);
+      n += 3;
+      if (t.location) {
+        multi.zadd(locationsKey(t.fp), at, t.location);
+        multi.zremrangebyrank(locationsKey(t.fp), 0, -RECORD_LIMITS.locations - 1);
+        n += 2;
+      }
+      n += this.#expire(multi, t.fp);
+    }
+    const replies = (await multi.exec()) ?? [];
+    // HSETNX answered 1: the first time this token is seen.
+    const fresh = tokens.filter((_, i) => replies[firstSeenAt[i] ?? -1]?.[1] === 1);
+    if (fresh.length > 0) await Promise.all(fresh.map((t) => this.change(t.fp, { state: 'accepted', event: 'accepted' }, at)));
+  }
+
+  /** Appends an event (bounded) and updates state and fields. */
+  async change(fp: string, change: Change, at = Date.now()): Promise<void> {
+    const event: TokenEvent = { at: new Date(at).toISOString(), event: change.event, actor: change.actor ?? 'service', ...(change.detail ? { detail: change.detail.slice(0, 300) } : {}) };
+    const fields: Record<string, string> = { updatedAt: event.at, ...(change.state ? { state: change.state } : {}) };
+    for (const [k, v] of Object.entries(change.fields ?? {})) if (v !== undefined) fields[k] = String(v);
+    const multi = this.redis.multi().hset(key(fp), fields).lpush(eventsKey(fp), JSON.stringify(event)).ltrim(eventsKey(fp), 0, RECORD_LIMITS.events - 1);
+    this.#expire(multi, fp);
+    await multi.exec();
+  }
+
+  async get(fp: string): Promise<TokenRecord | undefined> {
+    const [[, hash], [, events], [, locations]] = ((await this.redis.multi().hgetall(key(fp)).lrange(eventsKey(fp), 0, -1).zrevrange(locationsKey(fp), 0, -1).exec()) ?? []) as [
+      [unknown, Record<string, string>],
+      [unknown, string[]],
+      [unknown, string[]],
+    ];
+    if (!hash || Object.keys(hash).length === 0) return undefined;
+    return {
+      fingerprint: fp,
+      type: hash['type'] ?? '',
+      state: (hash['state'] ?? 'accepted') as TokenState,
+      firstReceivedAt: hash['firstReceivedAt'] ?? '',
+      lastReceivedAt: hash['lastReceivedAt'] ?? '',
+      received: Number(hash['received'] ?? 0),
+      locations,
+      attempts: Number(hash['attempts'] ?? 0),
+      events: events.map((e) => JSON.parse(e) as TokenEvent),
+      ...(hash['instance'] ? { instance: hash['instance'] } : {}),
+      ...(hash['strategy'] ? { strategy: hash['strategy'] } : {}),
+      ...(hash['identified'] ? { identified: JSON.parse(hash['identified']) as Identified } : {}),
+      ...(hash['lastError'] ? { lastError: hash['lastError'] } : {}),
+      ...(hash['lastSummary'] ? { lastSummary: hash['lastSummary'] } : {}),
+    };
+  }
+
+  /** Fingerprints of records starting with `prefix` (operator lookups by a short fingerprint). */
+  async matching(prefix: string, max = 2): Promise<string[]> {
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${key(prefix)}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) {
+        const fp = k.slice(key('').length);
+        if (/^[0-9a-f]{64}$/.test(fp)) found.add(fp);
+      }
+    } while (cursor !== '0' && found.size < max);
+    return [...found];
+  }
+
+  /** Returns how many commands it queued. */
+  #expire(multi: ChainableCommander, fp: string): number {
+    const keys = [key(fp), eventsKey(fp), locationsKey(fp)];
+    for (const k of keys) multi.expire(k, this.retentionSeconds);
+    return keys.length;
+  }
+}
