@@ -46,6 +46,16 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
   };
 }
 
+/** The URL of the embedded Redis a running service started from `dataDir`, for the CLI; undefined when none is recorded. */
+export function embeddedRedisUrl(dataDir: string): string | undefined {
+  try {
+    const handle = JSON.parse(readFileSync(join(dataDir, 'redis', 'redis.json'), 'utf8')) as Handle;
+    return `redis://:${handle.password}@127.0.0.1:${handle.port}`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function launch(dir: string, logger: Logger): Promise<Handle> {
   const port = await freePort();
   const password = randomBytes(24).toString('hex');
