@@ -1,0 +1,102 @@
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { fingerprint } from '../../src/domain/fingerprint.js';
+import type { TokenRecord } from '../../src/domain/record.js';
+import { RecordStore } from '../../src/queue/records.js';
+import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { dumpRedis } from '../support/redis-scan.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+
+let redis: TestRedis;
+let client: Redis;
+let sim: GitLabSimulator;
+let svc: TestService;
+let records: RecordStore;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  client = redis.client();
+  records = new RecordStore(client, 3600);
+  sim = await startGitLabSimulator();
+  svc = await startTestService(redis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'admin' });
+});
+afterEach(() => sim.faults.clear());
+afterAll(async () => {
+  await svc?.stop();
+  await sim?.stop();
+  await redis?.stop();
+});
+
+const post = (items: object[]) => request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items).expect(204);
+const recordOf = async (token: string, state: string): Promise<TokenRecord> => {
+  let found: TokenRecord | undefined;
+  await eventually(async () => (found = await records.get(fingerprint(token)))?.state === state, `record in state ${state}`);
+  return found as TokenRecord;
+};
+
+describe('token records', () => {
+  it('keep when and how often a token was received, where, what GitLab identified, and each state change', async () => {
+    const token = sim.createToken('personal_access_token', { userId: 99, name: 'deploy-bot' });
+    sim.faults.failNext(1, 503, { path: '/api/v4/admin/token' });
+    await post([item(token, undefined, { location: 'https://gitlab.example.com/a/-/raw/1/x.yml#L1' })]);
+    const first = await recordOf(token, 'revoked');
+    await post([item(token, undefined, { location: 'https://gitlab.example.com/a/-/raw/2/y.yml#L9' })]);
+    let again: TokenRecord | undefined;
+    await eventually(async () => (again = await records.get(fingerprint(token)))?.received === 2, 'second receipt counted');
+    expect(again).toMatchObject({
+      fingerprint: fingerprint(token),
+      type: 'gitleaks_rule_id_gitlab_personal_access_token',
+      state: 'revoked',
+      received: 2,
+      instance: expect.any(String),
+      strategy: 'admin',
+      attempts: 2,
+      identified: { kind: 'access_token', ownerId: 99, name: 'deploy-bot' },
+      lastError: 'http_503',
+      firstReceivedAt: first.firstReceivedAt,
+    });
+    expect(again?.locations).toEqual(['https://gitlab.example.com/a/-/raw/2/y.yml#L9', 'https://gitlab.example.com/a/-/raw/1/x.yml#L1']);
+    expect(again?.events.map((e) => e.event).reverse()).toEqual(['accepted', 'attempted', 'retrying', 'attempted', 'revoked']);
+    expect(again?.events.every((e) => e.actor === 'service' && !Number.isNaN(Date.parse(e.at)))).toBe(true);
+  });
+
+  it('keep the reason and sanitized answer of a terminal failure', async () => {
+    const token = sim.createToken('deploy_token');
+    sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
+    await post([item(token, 'gitleaks_rule_id_gitlab_deploy_token')]);
+    const failed = await recordOf(token, 'failed');
+    expect(failed.lastError).toBe('http_400');
+    expect(failed.lastSummary).toMatch(/^http_400: 400 \{"error":"Cannot revoke"\}/);
+    expect(failed.events[0]).toMatchObject({ event: 'failed', actor: 'service' });
+  });
+
+  it('are bounded per token however often GitLab resends it', async () => {
+    const token = sim.createToken('personal_access_token');
+    for (let i = 0; i < 30; i++) await post([item(token, undefined, { location: `https://gitlab.example.com/a/-/raw/${i}/f#L1` })]);
+    await eventually(async () => (await records.get(fingerprint(token)))?.received === 30, 'every receipt counted');
+    const record = await records.get(fingerprint(token));
+    expect(record?.locations).toHaveLength(20);
+    expect(record?.locations[0]).toBe('https://gitlab.example.com/a/-/raw/29/f#L1');
+    expect(await client.ttl(`trapi:record:${fingerprint(token)}`)).toBeGreaterThan(89 * 86400);
+  });
+
+  it('never hold the token', async () => {
+    const token = sim.createToken('personal_access_token');
+    await post([item(token)]);
+    await recordOf(token, 'revoked');
+    expect((await dumpRedis(client)).includes(Buffer.from(token))).toBe(false);
+  });
+});
+
+describe('the audit trail', () => {
+  it('has one entry per outcome, by the service', async () => {
+    const token = sim.createToken('personal_access_token');
+    await post([item(token)]);
+    await recordOf(token, 'revoked');
+    const entries = await client.xrange('trapi:audit', '-', '+');
+    const mine = entries.filter(([, f]) => f.includes(fingerprint(token)));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.[1]).toEqual(expect.arrayContaining(['actor', 'service', 'action', 'token_revoked']));
+  });
+});
