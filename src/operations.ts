@@ -13,6 +13,8 @@ import { RecordStore } from './queue/records.js';
 
 export interface OpenOperations {
   readonly operations: Operations;
+  /** The queues the operations work on (Bull Board shows them, read-only). */
+  readonly queues: { readonly revocations: Queue<RevocationJobData>; readonly intake: Queue<IntakeJobData> };
   close(): Promise<void>;
 }
 
@@ -29,5 +31,5 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
     breakers: new RedisBreakers(redis, logger),
     tokenTypes,
   });
-  return { operations, close: async () => void (await Promise.all([revocations.close(), intake.close()])) };
+  return { operations, queues: { revocations, intake }, close: async () => void (await Promise.all([revocations.close(), intake.close()])) };
 }

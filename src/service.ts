@@ -10,10 +10,15 @@ import type { Config, InstanceConfig } from './config/index.js';
 import { instance } from './config/instances.js';
 import { newestKey, type EncryptionKey } from './domain/crypto.js';
 import type { Readiness } from './domain/ports.js';
+import type { AdminDeps } from './http/admin.js';
 import { createApp, createHealthApp } from './http/app.js';
 import { listen, type Listening } from './http/server.js';
 import type { Logger } from './logger.js';
+import { openOperations } from './operations.js';
 import { packageVersion } from './paths.js';
+import { Metrics } from './metrics/index.js';
+import { watchQueues } from './metrics/queues.js';
+import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOTIFY_QUEUE, type NotificationJobData } from './queue/notifications.js';
 import { createIntakeWorker } from './queue/fan-out.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
@@ -60,10 +65,11 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   const breakers = new RedisBreakers(producerRedis, logger);
   const provider = gitlabProvider(config, instances, producerRedis, breakers, logger);
   const registry = new ProviderRegistry([provider]);
+  const metrics = processMetrics(config, producerRedis, provider, breakers, stoppers);
 
   let worker: Worker | undefined;
   if (config.role !== 'api') {
-    worker = startWorker(config, logger, redisUrl, registry, keys, stoppers);
+    worker = startWorker(config, logger, redisUrl, registry, keys, stoppers, metrics);
     const stopMonitor = monitorBreakers(breakers, (name) => provider.probe(name), config.breakerRecheckMs, logger);
     stoppers.push(async () => stopMonitor());
   }
@@ -71,12 +77,13 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   const readiness = (): Promise<Readiness> => checkReadiness(producerRedis, worker, breakers);
   let http: Listening;
   if (config.role === 'worker') {
-    http = await listen(createHealthApp(readiness, logger), config.port, config.host);
+    http = await listen(createHealthApp(readiness, logger, metrics), config.port, config.host);
   } else {
     const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: producerRedis, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
     intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
     stoppers.push(() => intake.close());
     const producer = new IntakeProducer(intake, () => newestKey(keys()));
+    const admin = adminDeps(config, producerRedis, registry, logger, stoppers);
     const app = createApp({
       logger,
       apiTokens: () => config.secrets.apiTokens,
@@ -86,12 +93,25 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
       limits: config.limits,
       rateLimit: { postPerMinute: config.rateLimitPerMinute, getPerMinute: config.rateLimitGetPerMinute, sendCommand: (...args) => producerRedis.call(args[0] ?? 'PING', ...args.slice(1)) },
       trustProxy: config.trustProxy,
+      metrics,
+      ...(admin ? { admin } : {}),
     });
     http = await listen(app, config.port, config.host);
   }
   stoppers.push(() => http.close(config.shutdownTimeoutMs));
   logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, instances: instances.map((i) => i.name), types: registry.types().length }, 'token revocation service started');
   return { url: http.url, stop: () => stopAll(stoppers, logger) };
+}
+
+/** The admin API's Operations, credentials and queues; undefined (and one info line) when ADMIN_API_TOKENS is unset. */
+function adminDeps(config: Config, redis: Redis, registry: ProviderRegistry, logger: Logger, stoppers: Stopper[]): AdminDeps | undefined {
+  if (config.secrets.adminTokens.length === 0) {
+    logger.info('ADMIN_API_TOKENS is unset: the admin API and Bull Board (/admin/) are disabled');
+    return undefined;
+  }
+  const ops = openOperations(redis, config, registry, logger);
+  stoppers.push(() => ops.close());
+  return { operations: ops.operations, credentials: () => config.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
 }
 
 /** The GitLab provider over the configured instances (exported for the CLI, which needs the same list of types). */
@@ -108,12 +128,23 @@ export function gitlabProvider(config: Config, instances: readonly InstanceConfi
   );
 }
 
-function startWorker(config: Config, logger: Logger, redisUrl: string, registry: ProviderRegistry, keys: () => readonly EncryptionKey[], stoppers: Stopper[]): Worker {
+/** This process's Prometheus metrics; the queue and breaker gauges are read from Redis at each scrape (any role). */
+function processMetrics(config: Config, redis: Redis, provider: GitLabProvider, breakers: CredentialBreakers, stoppers: Stopper[]): Metrics {
+  const metrics = new Metrics({ token: config.secrets.metricsToken });
+  const queues = [QUEUE_NAME, INTAKE_QUEUE, ...(config.secrets.notifyWebhookUrl === undefined ? [] : [NOTIFY_QUEUE])];
+  const configured = provider.instances.flatMap((i) => (['admin', 'group'] as const).filter((c) => i.credential(c) !== undefined).map((c) => i.breakerName(c)));
+  stoppers.push(watchQueues(metrics, redis, queues, breakers, configured));
+  return metrics;
+}
+
+function startWorker(config: Config, logger: Logger, redisUrl: string, registry: ProviderRegistry, keys: () => readonly EncryptionKey[], stoppers: Stopper[], metrics: Metrics): Worker {
   const connection = workerConnection(redisUrl);
   connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (worker) connection error'));
   const outcomes = new OutcomeStore(connection, config.outcomeRetentionSeconds);
   const records = new RecordStore(connection, config.recordRetentionSeconds);
   const journal = new Journal(records, new AuditLog(connection, config.recordRetentionSeconds * 1000, logger));
+  journal.listen({ settled: (result) => metrics.settled(result) });
+  const notifications = startNotifications(config, logger, connection, journal);
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS });
   revocations.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (fan-out) error'));
   const intake = createIntakeWorker({ connection, revocations, outcomes, records, keys, logger, retry: config.retry });
@@ -129,14 +160,34 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
     lockMs: config.jobLockMs,
     retry: config.retry,
     holdMs: config.breakerRecheckMs,
+    metrics,
   });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker error'));
   stoppers.push(async () => {
     await Promise.all([closeWorker(intake, config.shutdownTimeoutMs, logger), closeWorker(worker, config.shutdownTimeoutMs, logger)]);
+    await notifications?.close();
     await revocations.close();
     connection.disconnect();
   });
   return worker;
+}
+
+/** NOTIFY_WEBHOOK_URL set: terminal results become notification jobs, which this worker delivers. */
+function startNotifications(config: Config, logger: Logger, connection: Redis, journal: Journal): { close(): Promise<void> } | undefined {
+  const url = config.secrets.notifyWebhookUrl;
+  if (url === undefined) return undefined;
+  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: NOTIFY_JOB_OPTIONS(config.retry.baseDelayMs) });
+  queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (notifications) error'));
+  journal.listen(notificationListener(queue, config.notify.on, logger));
+  const worker = createNotificationWorker({ connection, url, timeoutMs: config.notify.timeoutMs, logger });
+  worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'notification worker error'));
+  logger.info({ on: config.notify.on }, 'webhook notifications enabled');
+  return {
+    close: async () => {
+      await closeWorker(worker, config.shutdownTimeoutMs, logger);
+      await queue.close();
+    },
+  };
 }
 
 /** SIGTERM: stop taking jobs, let in-flight ones finish; past the grace period they are left for the stalled-job check. */

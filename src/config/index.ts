@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
 import type { StrategyName } from '../domain/token-kinds.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
+import type { NotifyEvent } from '../queue/notifications.js';
 
 export { VARIABLES } from './variables.js';
 export type { InstanceConfig } from './instances.js';
@@ -17,8 +18,14 @@ export type Role = 'all' | 'api' | 'worker';
 /** Secrets live apart from the rest so that logging a Config never prints one. */
 export interface Secrets {
   readonly apiTokens: readonly string[];
+  /** Credentials of the admin API and Bull Board; empty when ADMIN_API_TOKENS is unset (then /admin/ is disabled). */
+  readonly adminTokens: readonly AdminToken[];
   readonly encryptionKeys: readonly EncryptionKey[];
   readonly redisUrl: string | undefined;
+  /** METRICS_TOKEN: the bearer token `/metrics` requires, if any. */
+  readonly metricsToken: string | undefined;
+  /** NOTIFY_WEBHOOK_URL: can carry a secret (Slack's do). Unset: no notifications. */
+  readonly notifyWebhookUrl: string | undefined;
 }
 
 export interface Config {
@@ -54,7 +61,15 @@ export interface Config {
   readonly recordRetentionSeconds: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** Webhook notifications: which events, and the timeout of one call (the URL is in `secrets`). */
+  readonly notify: { readonly on: readonly NotifyEvent[]; readonly timeoutMs: number };
   readonly secrets: Secrets;
+}
+
+/** One admin credential: `name` is recorded as the actor `admin:<name>` of what it does. */
+export interface AdminToken {
+  readonly name: string;
+  readonly token: string;
 }
 
 type Raw = Record<string, string | number | boolean | undefined>;
@@ -68,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const defaults = instanceDefaults(raw);
   const instances = loadInstances((name) => (raw[name] === undefined ? undefined : String(raw[name])), defaults, problems);
   crossCheck(raw, instances.length === 0, problems);
+  parseAdminTokens(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return build(raw, instances, defaults);
 }
@@ -133,6 +149,35 @@ function crossCheck(raw: Raw, sandbox: boolean, problems: string[]): void {
 
 const splitTokens = (s: string): string[] => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
 
+const ADMIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * ADMIN_API_TOKENS: comma-separated `name:token` or bare tokens (named `admin`). Problems name the entry by its
+ * position and never quote a token; an admin token must not also be one of GitLab's REVOCATION_API_TOKENS.
+ */
+function parseAdminTokens(raw: Raw, problems: string[]): AdminToken[] {
+  const value = raw['ADMIN_API_TOKENS'];
+  if (value === undefined) return [];
+  const gitlab = new Set(splitTokens(String(raw['REVOCATION_API_TOKENS'] ?? '')));
+  const seen = new Set<string>();
+  const out: AdminToken[] = [];
+  splitTokens(String(value)).forEach((entry, i) => {
+    const colon = entry.indexOf(':');
+    const name = colon < 0 ? 'admin' : entry.slice(0, colon).trim();
+    const token = colon < 0 ? entry : entry.slice(colon + 1).trim();
+    const where = `ADMIN_API_TOKENS: entry ${i + 1}`;
+    if (!ADMIN_NAME.test(name)) problems.push(`${where}: the name must be 1 to 64 letters, digits, '.', '_' or '-' (give \`name:token\`)`);
+    else if (token.length < 16) problems.push(`${where} (${name}): the token must be at least 16 characters`);
+    else if (gitlab.has(token)) problems.push(`${where} (${name}): the token is also one of REVOCATION_API_TOKENS; the admin credential must be separate from GitLab's`);
+    else if (seen.has(token)) problems.push(`${where} (${name}): the same token is listed twice`);
+    else {
+      seen.add(token);
+      out.push(Object.freeze({ name, token }));
+    }
+  });
+  return out;
+}
+
 function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults']): Config {
   const s = (name: string): string | undefined => (raw[name] === undefined ? undefined : String(raw[name]));
   const n = (name: string): number => Number(raw[name]);
@@ -141,8 +186,11 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
   const generated = sandbox ? loadSandboxSecrets(dataDir, { apiToken: s('REVOCATION_API_TOKENS'), encryptionKey: s('TOKEN_ENCRYPTION_KEY') }) : undefined;
   const secrets: Secrets = Object.freeze({
     apiTokens: Object.freeze(splitTokens(s('REVOCATION_API_TOKENS') ?? generated?.apiToken ?? '')),
+    adminTokens: Object.freeze(parseAdminTokens(raw, [])),
     encryptionKeys: Object.freeze([keyFromBase64(s('TOKEN_ENCRYPTION_KEY') ?? generated?.encryptionKey ?? '')]),
     redisUrl: s('REDIS_URL'),
+    metricsToken: s('METRICS_TOKEN'),
+    notifyWebhookUrl: s('NOTIFY_WEBHOOK_URL'),
   });
   const config: Config = {
     port: n('PORT'),
@@ -177,6 +225,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     recordRetentionSeconds: Math.round(n('RECORD_RETENTION_DAYS') * 86_400),
     shutdownTimeoutMs: n('SHUTDOWN_TIMEOUT_SECONDS') * 1000,
     logLevel: String(raw['LOG_LEVEL']),
+    notify: Object.freeze({ on: Object.freeze([...new Set(String(raw['NOTIFY_ON']).split(','))] as NotifyEvent[]), timeoutMs: n('NOTIFY_TIMEOUT_MS') }),
     secrets,
   };
   Object.defineProperty(config, 'secrets', { enumerable: false });

@@ -40,6 +40,13 @@ export const VARIABLES: readonly Variable[] = [
     secret: true,
   },
   {
+    name: 'ADMIN_API_TOKENS',
+    description: 'Comma-separated credentials of the admin API and Bull Board (`/admin/`), each `name:token` or a bare token (named `admin`); the name is recorded as the actor `admin:<name>`. Tokens of at least 16 characters, distinct from `REVOCATION_API_TOKENS`. Unset: `/admin/` is disabled (`404`).',
+    schema: str,
+    file: true,
+    secret: true,
+  },
+  {
     name: 'TOKEN_ENCRYPTION_KEY',
     description: 'Base64 of 32 random bytes: the AES-256-GCM key for tokens at rest (`openssl rand -base64 32`). Required unless in sandbox mode, where one is generated.',
     schema: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
@@ -96,6 +103,27 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'RECORD_RETENTION_DAYS', description: 'How long each token\'s record (history, what GitLab identified, errors) and the audit trail are kept.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 3650 }, default: 90 },
   { name: 'SHUTDOWN_TIMEOUT_SECONDS', description: 'On `SIGTERM`, how long in-flight requests and jobs may take to finish.', schema: int(1, 600), default: 25 },
   { name: 'LOG_LEVEL', description: 'pino log level.', schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info' },
+  {
+    name: 'METRICS_TOKEN',
+    description: 'If set, `GET /metrics` (Prometheus, served by every role) requires `Authorization: Bearer <token>`. Unset: `/metrics` needs no credential (Prometheus convention; it carries no token or fingerprint), so keep it off the public network.',
+    schema: { type: 'string', minLength: 16 },
+    file: true,
+    secret: true,
+  },
+  {
+    name: 'NOTIFY_WEBHOOK_URL',
+    description: 'Webhook (Slack-compatible incoming webhook) notified on the events of `NOTIFY_ON`, through a durable, retried queue; never sent the token. Unset: no notifications. Treated as a secret (never logged).',
+    schema: { type: 'string', pattern: '^https?://[^\\s/]+' },
+    file: true,
+    secret: true,
+  },
+  {
+    name: 'NOTIFY_ON',
+    description: 'Comma-separated events that notify `NOTIFY_WEBHOOK_URL`: `revoked` (also reset and deleted), `failed` (terminal failure), `already_gone`, `not_found`.',
+    schema: { type: 'string', pattern: '^(revoked|failed|already_gone|not_found)(,(revoked|failed|already_gone|not_found))*$' },
+    default: 'revoked,failed',
+  },
+  { name: 'NOTIFY_TIMEOUT_MS', description: 'Total timeout of one webhook call; a failed call is retried with exponential backoff (10 attempts).', schema: int(100, 120000), default: 10000 },
 ];
 
 /** The README's configuration table, generated from VARIABLES (a test checks the README holds exactly this). */

@@ -4,11 +4,13 @@ import type { Enqueuer, Readiness, TokenTypes } from '../domain/ports.js';
 import { triage } from '../domain/revocation.js';
 import { UnsupportedTokenTypeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
+import { adminRouter, type AdminDeps } from './admin.js';
 import { authenticate } from './auth.js';
 import { jsonBody, requireJson } from './body.js';
 import { errorHandler, methodNotAllowed, notFound } from './errors.js';
 import { budget, type SendCommand } from './rate-limit.js';
-import { requestLog } from './request-log.js';
+import { countRequests, requestLog } from './request-log.js';
 import { revokeRequestValidator, type RequestLimits } from './validate.js';
 
 export interface AppDeps {
@@ -21,6 +23,10 @@ export interface AppDeps {
   readonly limits: RequestLimits & { readonly maxBodyBytes: number; readonly maxJsonDepth: number };
   readonly rateLimit: { readonly postPerMinute: number; readonly getPerMinute: number; readonly sendCommand: SendCommand | undefined };
   readonly trustProxy: number;
+  /** Prometheus metrics of this process, served at /metrics; absent: no /metrics. */
+  readonly metrics?: Metrics | undefined;
+  /** The admin API and Bull Board under /admin/; absent (ADMIN_API_TOKENS unset): /admin/ answers 404. */
+  readonly admin?: AdminDeps;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -28,6 +34,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
   app.use(requestLog(deps.logger));
+  if (deps.metrics) app.use(countRequests(deps.metrics));
 
   const auth = authenticate(deps.apiTokens);
   const { sendCommand } = deps.rateLimit;
@@ -46,17 +53,20 @@ export function createApp(deps: AppDeps): Express {
     .post(auth, postBudget, requireJson, jsonBody(deps.limits), revokeTokens(deps))
     .all(methodNotAllowed('POST'));
 
-  return withHealth(app, deps.readiness, deps.logger);
+  if (deps.admin) app.use(adminRouter(deps.admin, deps.limits));
+
+  return withHealth(app, deps.readiness, deps.logger, deps.metrics);
 }
 
 /** ROLE=worker serves only the health endpoints, for the orchestrator's probes. */
-export function createHealthApp(readiness: () => Promise<Readiness>, logger: Logger): Express {
+export function createHealthApp(readiness: () => Promise<Readiness>, logger: Logger, metrics?: Metrics): Express {
   const app = express();
   app.disable('x-powered-by');
-  return withHealth(app, readiness, logger);
+  if (metrics) app.use(countRequests(metrics));
+  return withHealth(app, readiness, logger, metrics);
 }
 
-function withHealth(app: Express, readiness: () => Promise<Readiness>, logger: Logger): Express {
+function withHealth(app: Express, readiness: () => Promise<Readiness>, logger: Logger, metrics?: Metrics): Express {
   app
     .route('/-/liveness')
     .get((_req, res) => {
@@ -70,6 +80,17 @@ function withHealth(app: Express, readiness: () => Promise<Readiness>, logger: L
       res.status(r.ready ? 200 : 503).json({ status: r.ready ? (r.degraded ? 'degraded' : 'ready') : 'not_ready', checks: r.checks });
     })
     .all(methodNotAllowed('GET, HEAD'));
+  if (metrics) {
+    // Open by default (Prometheus convention: nothing in it is a token or fingerprint); METRICS_TOKEN closes it.
+    const guard: RequestHandler[] = metrics.credentials().length > 0 ? [authenticate(() => metrics.credentials())] : [];
+    app
+      .route('/metrics')
+      .get(...guard, async (_req, res) => {
+        const { contentType, body } = await metrics.scrape();
+        res.type(contentType).send(body);
+      })
+      .all(methodNotAllowed('GET, HEAD'));
+  }
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
@@ -85,6 +106,9 @@ function revokeTokens(deps: AppDeps): RequestHandler {
     const items = validate(req.body);
     const { accepted, unsupported } = triage(items, (t) => deps.tokenTypes.supports(t));
     const { queued } = await deps.enqueuer.enqueue(accepted);
+    // Counted once durably queued; the type label stays bounded: only supported types are named.
+    for (const t of accepted) deps.metrics?.tokensReceived.inc({ type: t.type });
+    if (unsupported.length > 0) deps.metrics?.tokensReceived.inc({ type: 'unsupported' }, unsupported.length);
     res.locals['batch'] = { items: items.length, queued, unsupported: unsupported.length };
     if (unsupported.length > 0) throw new UnsupportedTokenTypeError(unsupported, accepted.length);
     res.status(204).end();

@@ -45,6 +45,8 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
   const known = await deps.outcomes.known(tokens.map((t) => t.fp));
   const fresh = tokens.filter((t) => !known.has(t.fp));
   const key = newestKey(deps.keys());
+  // The record says `accepted` before any worker can say `attempted`.
+  await deps.records.received(tokens, job.data.acceptedAt);
   await deps.revocations.addBulk(
     fresh.map((t) => ({
       name: JOB_NAME,
@@ -52,7 +54,6 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
       opts: { jobId: t.fp },
     })),
   );
-  await deps.records.received(tokens, job.data.acceptedAt);
   deps.logger.info({ batch: shortFingerprint(id), tokens: tokens.length, queued: fresh.length, known: known.size, fanOutMs: Date.now() - job.data.acceptedAt }, 'batch fanned out');
   return { queued: fresh.length, known: known.size };
 }

@@ -59,6 +59,9 @@ export class QueueOperations implements Operations {
   }
 
   async replay(selection: { fingerprint?: string; filter?: FailedFilter; all?: boolean }, actor: string): Promise<string[]> {
+    if (selection.filter && Object.values(selection.filter).every((v) => v === undefined) && !selection.all) {
+      throw new AppError('invalid_request', 'an empty filter would replay every failed token; say `all` to mean that', 400);
+    }
     const fps = selection.fingerprint !== undefined ? [await this.#mustResolve(selection.fingerprint)] : selection.all || selection.filter ? (await this.failed(selection.filter ?? {})).map((t) => t.fingerprint) : [];
     const queued: string[] = [];
     for (const fp of fps) {
@@ -67,11 +70,12 @@ export class QueueOperations implements Operations {
         if (selection.fingerprint !== undefined) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; nothing to replay`, 409);
         continue;
       }
-      // A fresh retry horizon and attempt count: the operator fixed the cause.
+      // A fresh retry horizon and attempt count: the operator fixed the cause. Read the reason before retry clears it.
+      const was = job.failedReason;
       await job.updateData({ ...job.data, acceptedAt: Date.now() });
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      await this.d.records.change(fp, { state: 'accepted', event: 'replayed', actor, detail: `was: ${job.failedReason}` });
-      await this.d.audit.append({ actor, action: 'replay', fingerprint: fp, detail: job.failedReason });
+      await this.d.records.change(fp, { state: 'accepted', event: 'replayed', actor, detail: `was: ${was}` });
+      await this.d.audit.append({ actor, action: 'replay', fingerprint: fp, detail: was });
       queued.push(fp);
     }
     return queued;

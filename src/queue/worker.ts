@@ -6,6 +6,7 @@ import { open, type EncryptionKey } from '../domain/crypto.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import { isGone, type Outcome } from '../domain/outcome.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
 import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
 import type { Journal } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
@@ -22,6 +23,8 @@ export interface WorkerDeps {
   readonly retry: { readonly horizonMs: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   /** While our credential is refused, a held token looks again this often; it never fails for that reason. */
   readonly holdMs: number;
+  /** Times each provider call (trapi_provider_call_duration_seconds). */
+  readonly metrics?: Metrics | undefined;
 }
 
 export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobData, RevocationJobResult> {
@@ -59,6 +62,7 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
   await deps.journal.attempted(fp, job.attemptsMade + 1);
   const started = Date.now();
   const outcome = await route.provider.revoke({ token, kind: route.kind, fingerprint: fp });
+  deps.metrics?.providerCalls.observe({ provider: route.provider.name }, (Date.now() - started) / 1000);
   return settle(outcome, job, lockToken, deps, log.child({ provider: route.provider.name, ms: Date.now() - started }));
 }
 

@@ -1,0 +1,132 @@
+// Optional webhook notifications (NOTIFY_WEBHOOK_URL): on revocation and on terminal failure, a Slack-compatible
+// message, made durable as a BullMQ job in its own queue and POSTed by the workers with exponential backoff.
+// A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
+// (Slack's do): it is never logged, and never part of an error message that BullMQ keeps.
+import { Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
+import { got, type Got } from 'got';
+import type { Redis } from 'ioredis';
+import { shortFingerprint } from '../domain/fingerprint.js';
+import type { Logger } from '../logger.js';
+import { KEY_PREFIX } from './jobs.js';
+import type { JournalListener, Settled } from './journal.js';
+
+export const NOTIFY_QUEUE = 'notifications';
+export const NOTIFY_JOB_NAME = 'notify';
+/** What NOTIFY_ON may list: `revoked` covers reset and deleted too; `failed` is a terminal failure. */
+export const NOTIFY_EVENTS = ['revoked', 'failed', 'already_gone', 'not_found'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+const EVENT_OF: Readonly<Record<string, NotifyEvent>> = { revoked: 'revoked', reset: 'revoked', deleted: 'revoked', failed: 'failed', already_gone: 'already_gone', not_found: 'not_found' };
+
+/** A Slack-compatible message (`text` is also what non-Slack receivers such as Mattermost show). */
+export interface SlackMessage {
+  readonly text: string;
+  readonly blocks: ReadonlyArray<Record<string, unknown>>;
+}
+
+export interface NotificationJobData {
+  readonly v: 1;
+  readonly event: NotifyEvent;
+  readonly message: SlackMessage;
+}
+
+export const NOTIFY_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => ({
+  attempts: 10,
+  backoff: { type: 'exponential', delay: baseDelayMs, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
+});
+
+/** The journal listener that turns each terminal result named in `on` into a notification job. */
+export function notificationListener(queue: Queue<NotificationJobData>, on: readonly NotifyEvent[], logger: Logger): JournalListener {
+  const wanted = new Set(on);
+  return {
+    async settled(result: Settled): Promise<void> {
+      const event = EVENT_OF[result.status];
+      if (event === undefined || !wanted.has(event)) return;
+      // One notification per token and status: a repeated result (a job run twice) is absorbed by the job id.
+      await queue
+        .add(NOTIFY_JOB_NAME, { v: 1, event, message: slackMessage(result) }, { jobId: `${result.fingerprint}-${result.status}` })
+        .catch((err: Error) => logger.warn({ fp: shortFingerprint(result.fingerprint), err: err.message }, 'notification could not be queued'));
+    },
+  };
+}
+
+const TITLE: Readonly<Record<string, string>> = {
+  revoked: ':white_check_mark: Leaked token revoked',
+  reset: ':white_check_mark: Leaked token reset',
+  deleted: ':white_check_mark: Leaked token deleted (with its runner)',
+  already_gone: ':information_source: Leaked token was already revoked',
+  not_found: ':grey_question: Leaked token not found on any instance',
+  failed: ':rotating_light: Leaked token could NOT be revoked',
+};
+
+/** Slack's mrkdwn needs only these three escaped. */
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const clip = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/** The message for one result: fingerprint prefix, type, location, what GitLab identified, instance, strategy, reason. */
+export function slackMessage(r: Settled): SlackMessage {
+  const title = TITLE[r.status] ?? `Leaked token: ${r.status}`;
+  const owner = r.identified?.ownerId === undefined ? undefined : String(r.identified.ownerId);
+  const identified = r.identified
+    ? [r.identified.kind, r.identified.id === undefined ? undefined : `id ${String(r.identified.id)}`, r.identified.name === undefined ? undefined : `"${r.identified.name}"`].filter((x) => x !== undefined).join(' ')
+    : undefined;
+  const facts: Array<[string, string | undefined]> = [
+    ['Fingerprint', `\`${shortFingerprint(r.fingerprint)}\``],
+    ['Type', `\`${r.type}\``],
+    ['Owner', owner],
+    ['Identified', identified ? esc(identified) : undefined],
+    ['Instance', r.instance === undefined ? undefined : esc(r.instance)],
+    ['Strategy', r.strategy],
+    ['Time to result', `${Math.round(r.elapsedMs / 1000)} s`],
+  ];
+  const fields = facts.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '').map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${clip(v, 500)}` }));
+  const blocks: Array<Record<string, unknown>> = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${title}*` } },
+    { type: 'section', fields },
+  ];
+  if (r.location !== undefined) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Location*\n${esc(clip(r.location, 1000))}` } });
+  if (r.reason !== undefined) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${esc(clip(r.reason, 1000))}` } });
+  const where = [r.instance && `on ${r.instance}`, r.strategy && `via ${r.strategy}`, owner && `owner ${owner}`].filter(Boolean).join(', ');
+  const text = [`${title}: ${r.type} (fingerprint ${shortFingerprint(r.fingerprint)})${where ? `, ${where}` : ''}`, r.location && `at ${clip(r.location, 1000)}`, r.reason && `reason: ${clip(r.reason, 1000)}`]
+    .filter(Boolean)
+    .join('; ');
+  return { text: esc(text), blocks };
+}
+
+export interface NotificationWorkerDeps {
+  readonly connection: Redis;
+  /** Secret: never logged. */
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  readonly concurrency?: number;
+}
+
+/** POSTs each notification once per attempt (no got-level retries: the queue owns retries, with backoff). */
+export function createNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJobData> {
+  const client = got.extend({ timeout: { request: deps.timeoutMs }, retry: { limit: 0 }, throwHttpErrors: false, followRedirect: false });
+  const worker = new Worker<NotificationJobData>(NOTIFY_QUEUE, (job) => deliver(client, deps.url, job), {
+    connection: deps.connection,
+    prefix: KEY_PREFIX,
+    concurrency: deps.concurrency ?? 4,
+  });
+  worker.on('failed', (job, err) => {
+    const attempts = job?.opts.attempts ?? 1;
+    const final = job !== undefined && job.attemptsMade >= attempts;
+    deps.logger[final ? 'error' : 'warn']({ event: job?.data.event, attempt: job?.attemptsMade, of: attempts, error: err.message }, final ? 'webhook notification failed for good' : 'webhook notification failed; will retry');
+  });
+  return worker;
+}
+
+async function deliver(client: Got, url: string, job: Job<NotificationJobData>): Promise<void> {
+  let status: number;
+  try {
+    status = (await client.post(url, { json: job.data.message })).statusCode;
+  } catch (err) {
+    // Only the error code in the message (kept by BullMQ, logged): got's messages can name the URL, which can carry a secret.
+    throw new Error(`webhook_unreachable: ${(err as { code?: string }).code ?? 'error'}`, { cause: err });
+  }
+  if (status < 200 || status >= 300) throw new Error(`webhook_http_${status}`);
+}
