@@ -1,0 +1,183 @@
+// trapi's commands: the command table (usage, help, options) and what each command does.
+import { AppError } from '../errors.js';
+import { ACTOR, ACTOR_HELP, FILTERS, SINCE_HELP, UsageError, actorOf, filterOf, sinceOf, str } from './args.js';
+import { auditLines, emit, failedLines, short, statusLines, viewLines } from './format.js';
+import type { Command, Context } from './types.js';
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  status: {
+    usage: 'trapi status [--json]',
+    summary: 'jobs by state, oldest waiting age, open breakers, workers, paused or not',
+    details: 'A worker count of -1 means Redis refused CLIENT LIST (managed Redis), not that no worker runs.',
+    options: {},
+    positionals: [0, 0],
+    run: async (ctx) => {
+      const status = await (await ctx.ops()).status();
+      return emit(ctx, status, () => statusLines(status));
+    },
+  },
+  failed: {
+    usage: 'trapi failed list [--type T] [--instance I] [--reason PREFIX] [--since WHEN] [--json]',
+    summary: 'failed tokens, with why they failed',
+    details: `--reason matches the start of the failed reason (e.g. no_strategy_available, retry_horizon).\n${SINCE_HELP}`,
+    options: FILTERS,
+    positionals: [0, 1],
+    run: async (ctx) => {
+      const sub = ctx.positionals[0] ?? 'list';
+      if (sub !== 'list') throw new UsageError(`unknown subcommand "failed ${sub}"; did you mean \`trapi failed list\`?`);
+      const failed = await (await ctx.ops()).failed(filterOf(ctx.values));
+      return emit(ctx, { count: failed.length, failed }, () => failedLines(failed));
+    },
+  },
+  show: {
+    usage: 'trapi show <fingerprint-or-prefix> [--json]',
+    summary: "a token's record: state, where it was found, what GitLab identified, full history",
+    details: 'A unique prefix of at least 8 hex characters is enough.',
+    options: {},
+    positionals: [1, 1],
+    run: async (ctx) => {
+      const given = ctx.positionals[0] ?? '';
+      const view = await (await ctx.ops()).show(given);
+      if (!view) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}; check the fingerprint (\`trapi failed list\`, or \`trapi lookup\` with the token)`, 404);
+      return emit(ctx, view, () => viewLines(view));
+    },
+  },
+  replay: {
+    usage: 'trapi replay <fingerprint-or-prefix> | trapi replay [--type T] [--instance I] [--reason PREFIX] [--since WHEN] | trapi replay --all   [--dry-run] [--actor NAME] [--json]',
+    summary: 'requeue failed tokens with fresh attempts and retry horizon (after fixing the cause)',
+    details: `Give one token, filters, or --all; with no selector nothing is replayed. --dry-run lists what would be queued.\n${SINCE_HELP}\n${ACTOR_HELP}`,
+    options: { ...FILTERS, ...ACTOR, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    positionals: [0, 1],
+    run: replay,
+  },
+  resolve: {
+    usage: 'trapi resolve <fingerprint-or-prefix> --reason "TEXT" [--actor NAME] [--json]',
+    summary: 'mark a failed token as handled out of band (audited; resends of it are not queued again)',
+    details: ACTOR_HELP,
+    options: { ...ACTOR, reason: { type: 'string' } },
+    positionals: [1, 1],
+    run: async (ctx) => {
+      const reason = str(ctx.values, 'reason');
+      if (reason === undefined || reason.trim() === '') throw new UsageError('resolve needs --reason "what was done", e.g. --reason "rotated by hand"');
+      const view = await (await ctx.ops()).resolve(ctx.positionals[0] ?? '', reason, actorOf(ctx.values));
+      return emit(ctx, view, () => [`resolved ${short(view.fingerprint)} (${view.type}): ${reason}`]);
+    },
+  },
+  lookup: {
+    usage: 'printf %s "$TOKEN" | trapi lookup [--json]',
+    summary: 'fingerprint and record of a token read from standard input (never from an argument)',
+    details: 'The token is read until end of input (one trailing newline is dropped); it is never printed or logged.',
+    options: {},
+    positionals: [0, 0],
+    run: lookup,
+  },
+  types: {
+    usage: 'trapi types [--json]',
+    summary: 'the token types the service revokes with this configuration',
+    details: 'Needs no Redis: derived from the configuration, as GET /v1/revocable_token_types is.',
+    options: {},
+    positionals: [0, 0],
+    run: async (ctx) => {
+      const types = await ctx.tokenTypes();
+      return emit(ctx, { types }, () => types);
+    },
+  },
+  pause: {
+    usage: 'trapi pause [--actor NAME] [--json]',
+    summary: 'stop starting revocation jobs (in-flight jobs finish; GitLab submissions are still accepted)',
+    details: ACTOR_HELP,
+    options: ACTOR,
+    positionals: [0, 0],
+    run: async (ctx) => {
+      const actor = actorOf(ctx.values);
+      await (await ctx.ops()).pause(actor);
+      return emit(ctx, { paused: true, actor }, () => ['paused: no revocation job will start until `trapi resume`']);
+    },
+  },
+  resume: {
+    usage: 'trapi resume [--actor NAME] [--json]',
+    summary: 'start revocation jobs again',
+    details: ACTOR_HELP,
+    options: ACTOR,
+    positionals: [0, 0],
+    run: async (ctx) => {
+      const actor = actorOf(ctx.values);
+      await (await ctx.ops()).resume(actor);
+      return emit(ctx, { paused: false, actor }, () => ['resumed: revocation jobs are running']);
+    },
+  },
+  audit: {
+    usage: 'trapi audit [--fingerprint FP] [--since WHEN] [--limit N] [--json]',
+    summary: 'the audit trail (operator actions and outcomes), newest first',
+    details: `--fingerprint accepts a unique prefix. --limit defaults to 100.\n${SINCE_HELP}`,
+    options: { fingerprint: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } },
+    positionals: [0, 0],
+    run: audit,
+  },
+};
+
+// ---- commands with more to do ----------------------------------------------------------------------------------------
+
+async function replay(ctx: Context): Promise<number> {
+  const { values, positionals } = ctx;
+  const fp = positionals[0];
+  const all = values['all'] === true;
+  const hasFilter = ['type', 'instance', 'reason', 'since'].some((k) => values[k] !== undefined);
+  const selectors = [fp !== undefined, all, hasFilter].filter(Boolean).length;
+  if (selectors === 0) throw new UsageError('replay needs a selector: a fingerprint, filters (--type, --instance, --reason, --since), or --all');
+  if (selectors > 1) throw new UsageError('replay takes one kind of selector: a fingerprint, filters, or --all');
+  const ops = await ctx.ops();
+  if (values['dry-run'] === true) {
+    if (fp !== undefined) throw new UsageError('--dry-run lists what filters or --all would replay; for one token use `trapi show`');
+    const would = (await ops.failed(all ? {} : filterOf(values))).map((t) => t.fingerprint);
+    return emit(ctx, { dryRun: true, count: would.length, wouldQueue: would }, () => [...would.map(short), `${would.length} failed token(s) would be queued (dry run: nothing changed)`]);
+  }
+  const selection = fp !== undefined ? { fingerprint: fp } : all ? { all: true } : { filter: filterOf(values) };
+  const queued = await ops.replay(selection, actorOf(values));
+  return emit(ctx, { count: queued.length, queued }, () =>
+    queued.length === 0 ? ['nothing to replay: no failed token matches'] : [...queued.map(short), `queued ${queued.length} token(s) for another attempt; follow with \`trapi status\``],
+  );
+}
+
+async function lookup(ctx: Context): Promise<number> {
+  const { stdin } = ctx.io;
+  if (stdin.isTTY) throw new UsageError('pipe the token on standard input, e.g. `printf %s "$TOKEN" | trapi lookup` or `trapi lookup < file` (it is never taken as an argument)');
+  const token = (await readAll(stdin)).replace(/\r?\n$/, '');
+  if (token.trim() === '') throw new UsageError('no token on standard input; e.g. `printf %s "$TOKEN" | trapi lookup`');
+  if (/[\r\n]/.test(token)) throw new UsageError('standard input holds more than one line; give one token per lookup');
+  const { fingerprint, record } = await (await ctx.ops()).lookup(token);
+  return emit(ctx, { fingerprint, record: record ?? null }, () =>
+    record ? viewLines(record) : [`fingerprint  ${fingerprint}`, 'no record: the service has not received this token (or its record has expired)'],
+  );
+}
+
+async function audit(ctx: Context): Promise<number> {
+  const { values } = ctx;
+  const limitText = str(values, 'limit');
+  const limit = limitText === undefined ? undefined : Number(limitText);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive whole number (got ${JSON.stringify(limitText)})`);
+  const since = sinceOf(str(values, 'since'));
+  const ops = await ctx.ops();
+  const given = str(values, 'fingerprint');
+  let fingerprint: string | undefined;
+  if (given !== undefined) {
+    // The audit trail matches whole fingerprints: expand a prefix through the records.
+    fingerprint = given.trim().toLowerCase();
+    if (fingerprint.length < 64) {
+      const view = await ops.show(fingerprint);
+      if (!view) throw new AppError('not_found', `no token record starts with ${fingerprint}; give the full fingerprint`, 404);
+      fingerprint = view.fingerprint;
+    }
+  }
+  const entries = await ops.audit({ ...(fingerprint ? { fingerprint } : {}), ...(since !== undefined ? { since } : {}), ...(limit !== undefined ? { limit } : {}) });
+  return emit(ctx, { count: entries.length, entries }, () => auditLines(entries));
+}
+
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer | string) => chunks.push(typeof c === 'string' ? Buffer.from(c) : c));
+    stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.once('error', reject);
+  });
+}

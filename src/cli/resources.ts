@@ -1,0 +1,149 @@
+// trapi's resources: the configuration, the Redis connection, the Operations and provider registry, and their release.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ProviderRegistry } from '../../providers/registry.js';
+import { loadConfig, type Config, type InstanceConfig } from '../config/index.js';
+import { instance } from '../config/instances.js';
+import type { Operations, TokenTypes } from '../domain/ports.js';
+import { AppError, ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { openOperations } from '../operations.js';
+import { RedisBreakers } from '../queue/breakers.js';
+import { producerConnection } from '../queue/redis.js';
+import { embeddedRedisUrl } from '../runtime/embedded-redis.js';
+
+/**
+ * In sandbox mode loadConfig generates and stores the inbound token and encryption key when unset. The CLI uses
+ * neither (fingerprints need no key), and a CLI run before the first start of the service must not store them: the
+ * service would then never print its generated credential. Placeholders keep loadConfig from generating anything.
+ */
+export function withoutSandboxSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const set = (name: string) => (env[name] ?? '') !== '' || (env[`${name}_FILE`] ?? '') !== '';
+  if (set('GITLAB_URL') || set('GITLAB_INSTANCES_FILE')) return env;
+  return {
+    ...env,
+    ...(set('REVOCATION_API_TOKENS') ? {} : { REVOCATION_API_TOKENS: `cli-unused-${randomBytes(12).toString('hex')}` }),
+    ...(set('TOKEN_ENCRYPTION_KEY') ? {} : { TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }),
+  };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new AppError('invalid_configuration', `could not read the configuration: ${(err as Error).message}`);
+  }
+}
+
+// ---- Redis and the Operations ----------------------------------------------------------------------------------------
+
+export interface Resources {
+  readonly config: Config;
+  readonly logger: Logger;
+  redis?: Redis;
+  ops?: Promise<Operations>;
+  closeOps?: () => Promise<void>;
+  registry?: ProviderRegistry;
+}
+
+function redisUrlOf(config: Config): string {
+  const url = config.secrets.redisUrl ?? embeddedRedisUrl(config.dataDir);
+  if (url === undefined) {
+    throw new AppError('redis_unknown', `no running service found: REDIS_URL is unset and no embedded Redis is recorded under ${config.dataDir}; start the service (npm start) from this directory, set DATA_DIR to its data folder, or set REDIS_URL`);
+  }
+  return url;
+}
+
+/** A fail-fast connection (no offline queue, short timeouts), created once and closed by `release`. */
+function redisOf(res: Resources, url: string): Redis {
+  if (!res.redis) {
+    res.redis = producerConnection(url);
+    res.redis.on('error', (err: Error) => res.logger.debug({ err: err.message }, 'redis (cli) connection error'));
+  }
+  return res.redis;
+}
+
+/**
+ * Ready, or the first connection error (refused, wrong password, 2 s connect timeout): at 3 a.m. the cause beats a
+ * timeout. ioredis's own connect() settles on either; queue/redis.ts connect() waits for ready behind a timer that would
+ * keep a failed CLI process alive for its whole length.
+ */
+async function connectOrFirstError(redis: Redis): Promise<void> {
+  let cause: Error | undefined;
+  const remember = (err: Error) => (cause ??= err);
+  redis.on('error', remember);
+  try {
+    if (redis.status === 'wait') await redis.connect();
+  } catch (err) {
+    throw cause ?? err; // "Connection is closed." says less than the error that closed it
+  } finally {
+    redis.off('error', remember);
+  }
+}
+
+export function operationsOf(res: Resources): Promise<Operations> {
+  res.ops ??= (async () => {
+    const url = redisUrlOf(res.config);
+    const redis = redisOf(res, url);
+    try {
+      await connectOrFirstError(redis);
+    } catch (err) {
+      throw new AppError('redis_unreachable', `cannot reach Redis at ${where(url)} (${(err as Error).message}); is the service (and its Redis) running? check REDIS_URL / DATA_DIR`);
+    }
+    const opened = openOperations(redis, res.config, lazyTokenTypes(res), res.logger);
+    res.closeOps = opened.close;
+    return opened.operations;
+  })();
+  return res.ops;
+}
+
+/** The same provider registry as the service, so `types` lists what GET /v1/revocable_token_types answers. */
+export async function registryOf(res: Resources): Promise<ProviderRegistry> {
+  if (!res.registry) {
+    const { config } = res;
+    // Loaded only here: service.js brings the whole HTTP stack, a second of start-up no other command needs.
+    const { gitlabProvider } = await import('../service.js');
+    // Building the provider sends nothing to Redis: a never-connected client is enough when there is no URL.
+    const redis = redisOf(res, config.secrets.redisUrl ?? embeddedRedisUrl(config.dataDir) ?? 'redis://127.0.0.1:6379');
+    const instances = config.sandbox ? [sandboxPlaceholder(config)] : config.instances;
+    // Its "no admin credential" warning is for the service's log, not for each CLI call.
+    const quiet = res.logger.child({}, { level: 'error' });
+    res.registry = new ProviderRegistry([gitlabProvider(config, instances, redis, new RedisBreakers(redis, quiet), quiet)]);
+  }
+  return res.registry;
+}
+
+/** Operations needs TokenTypes only for `types()`, which the `types` command answers from `registryOf` directly. */
+function lazyTokenTypes(res: Resources): TokenTypes {
+  const registry = (): ProviderRegistry => {
+    if (!res.registry) throw new Error('token types not loaded');
+    return res.registry;
+  };
+  return { types: () => registry().types(), supports: (type) => registry().supports(type) };
+}
+
+/** Sandbox mode adds the built-in simulator (with an admin credential) at start-up; mirror it without starting one. */
+function sandboxPlaceholder(config: Config): InstanceConfig {
+  const d = config.instanceDefaults;
+  return instance({ name: 'sandbox', url: 'http://127.0.0.1', adminToken: 'sandbox-placeholder', group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: d.perSecond, concurrency: d.concurrency }, strategies: d.strategies });
+}
+
+export async function release(res: Resources): Promise<void> {
+  await res.ops?.catch(() => undefined);
+  await res.closeOps?.().catch(() => undefined);
+  const redis = res.redis;
+  if (redis) {
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
+  }
+}
+
+/** host:port of a Redis URL, never its password. */
+function where(url: string): string {
+  try {
+    return new URL(url).host || url.replace(/\/\/[^@]*@/, '//');
+  } catch {
+    return 'the configured URL';
+  }
+}
