@@ -30,6 +30,7 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
     outcomes: new OutcomeStore(redis, config.outcomeRetentionSeconds),
     breakers: new RedisBreakers(redis, logger),
     tokenTypes,
+    keys: () => config.secrets.encryptionKeys,
   });
   return { operations, queues: { revocations, intake }, close: async () => void (await Promise.all([revocations.close(), intake.close()])) };
 }

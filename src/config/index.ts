@@ -187,7 +187,8 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
   const secrets: Secrets = Object.freeze({
     apiTokens: Object.freeze(splitTokens(s('REVOCATION_API_TOKENS') ?? generated?.apiToken ?? '')),
     adminTokens: Object.freeze(parseAdminTokens(raw, [])),
-    encryptionKeys: Object.freeze([keyFromBase64(s('TOKEN_ENCRYPTION_KEY') ?? generated?.encryptionKey ?? '')]),
+    // Newest first: the first seals, every one opens (key rotation).
+    encryptionKeys: Object.freeze((s('TOKEN_ENCRYPTION_KEY') ?? generated?.encryptionKey ?? '').split(',').map((k) => keyFromBase64(k.trim()))),
     redisUrl: s('REDIS_URL'),
     metricsToken: s('METRICS_TOKEN'),
     notifyWebhookUrl: s('NOTIFY_WEBHOOK_URL'),

@@ -48,8 +48,8 @@ export const VARIABLES: readonly Variable[] = [
   },
   {
     name: 'TOKEN_ENCRYPTION_KEY',
-    description: 'Base64 of 32 random bytes: the AES-256-GCM key for tokens at rest (`openssl rand -base64 32`). Required unless in sandbox mode, where one is generated.',
-    schema: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
+    description: 'Base64 of 32 random bytes: the AES-256-GCM key for tokens at rest (`openssl rand -base64 32`). To rotate, list several, comma-separated, newest first: the newest seals, all of them open; `trapi rekey` then re-seals queued and failed tokens so the old one can be removed. Required unless in sandbox mode, where one is generated.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=(,\\s*[A-Za-z0-9+/]{43}=)*$' },
     file: true,
     secret: true,
   },

@@ -78,4 +78,17 @@ export interface Operations {
   pause(actor: string): Promise<void>;
   resume(actor: string): Promise<void>;
   audit(filter: { readonly fingerprint?: string; readonly since?: number; readonly limit?: number }): Promise<AuditEntry[]>;
+  /** Re-seals queued and failed tokens under the newest encryption key (key rotation). */
+  rekey(actor: string): Promise<RekeyReport>;
+}
+
+export interface RekeyReport {
+  /** Jobs now sealed under the newest key. */
+  readonly rekeyed: number;
+  /** Jobs already under the newest key. */
+  readonly current: number;
+  /** Jobs running during the run, left as they are (they finish, or fail and can be re-keyed then). */
+  readonly skippedActive: number;
+  /** Key ids some job still needs: keep these keys configured. */
+  readonly stillUsed: readonly string[];
 }

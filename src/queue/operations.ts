@@ -2,12 +2,14 @@
 import type { Job, Queue } from 'bullmq';
 import type { CredentialBreakers } from '../../providers/contract.js';
 import { fingerprint } from '../domain/fingerprint.js';
-import type { AuditEntry, FailedFilter, FailedToken, Operations, Status, TokenTypes, TokenView } from '../domain/ports.js';
+import type { EncryptionKey } from '../domain/crypto.js';
+import type { AuditEntry, FailedFilter, FailedToken, Operations, RekeyReport, Status, TokenTypes, TokenView } from '../domain/ports.js';
 import { AppError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
+import { rekey } from './rekey.js';
 
 export interface OperationsDeps {
   readonly revocations: Queue<RevocationJobData>;
@@ -17,6 +19,7 @@ export interface OperationsDeps {
   readonly outcomes: OutcomeStore;
   readonly breakers: CredentialBreakers;
   readonly tokenTypes: TokenTypes;
+  readonly keys: () => readonly EncryptionKey[];
 }
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -116,6 +119,12 @@ export class QueueOperations implements Operations {
 
   audit(filter: { fingerprint?: string; since?: number; limit?: number }): Promise<AuditEntry[]> {
     return this.d.audit.read(filter);
+  }
+
+  async rekey(actor: string): Promise<RekeyReport> {
+    const report = await rekey({ revocations: this.d.revocations, intake: this.d.intake }, this.d.keys());
+    await this.d.audit.append({ actor, action: 'rekey', detail: `rekeyed ${report.rekeyed}; still used: ${report.stillUsed.join(',') || 'none'}` });
+    return report;
   }
 
   async #view(fp: string): Promise<TokenView | undefined> {
