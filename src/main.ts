@@ -48,6 +48,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Rotation without a restart: re-read the configuration (files included); a bad one changes nothing.
+  process.on('SIGHUP', () => {
+    try {
+      service.reloadSecrets(loadConfig());
+    } catch (err) {
+      logger.error({ problems: err instanceof ConfigError ? err.problems : [(err as Error).message] }, 'SIGHUP: the new configuration is invalid; keeping the current secrets');
+    }
+  });
 }
 
 main().catch((err: unknown) => {

@@ -36,7 +36,17 @@ import { startSandbox } from './runtime/sandbox.js';
 export interface Service {
   /** Where the HTTP API (or, for ROLE=worker, the health endpoints) listens. */
   readonly url: string;
+  /**
+   * Takes the pre-shared tokens, admin tokens and encryption keys of a freshly loaded Config (SIGHUP), without a
+   * restart. Everything else keeps its start-up value.
+   */
+  reloadSecrets(next: Config): void;
   stop(): Promise<void>;
+}
+
+/** The secrets that may change while running: read through this holder, never captured at start-up. */
+interface Live {
+  secrets: Config['secrets'];
 }
 
 type Stopper = () => Promise<unknown>;
@@ -52,9 +62,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 }
 
 async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promise<Service> {
+  const live: Live = { secrets: config.secrets };
   const redisUrl = config.secrets.redisUrl ?? (await embeddedRedis(config, logger, stoppers));
   const instances = config.sandbox ? [await sandbox(config, logger, stoppers)] : config.instances;
-  const keys = (): readonly EncryptionKey[] => config.secrets.encryptionKeys;
+  const keys = (): readonly EncryptionKey[] => live.secrets.encryptionKeys;
 
   const producerRedis = producerConnection(redisUrl);
   producerRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (producer) connection error'));
@@ -83,10 +94,10 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
     intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
     stoppers.push(() => intake.close());
     const producer = new IntakeProducer(intake, () => newestKey(keys()));
-    const admin = adminDeps(config, producerRedis, registry, logger, stoppers);
+    const admin = adminDeps(config, live, producerRedis, registry, logger, stoppers);
     const app = createApp({
       logger,
-      apiTokens: () => config.secrets.apiTokens,
+      apiTokens: () => live.secrets.apiTokens,
       tokenTypes: registry,
       enqueuer: producer,
       readiness,
@@ -100,18 +111,32 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   }
   stoppers.push(() => http.close(config.shutdownTimeoutMs));
   logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, instances: instances.map((i) => i.name), types: registry.types().length }, 'token revocation service started');
-  return { url: http.url, stop: () => stopAll(stoppers, logger) };
+  return { url: http.url, reloadSecrets: (next) => reloadSecrets(live, next, logger), stop: () => stopAll(stoppers, logger) };
+}
+
+function reloadSecrets(live: Live, next: Config, logger: Logger): void {
+  const before = live.secrets;
+  live.secrets = next.secrets;
+  // Counts and key ids only: never a secret.
+  logger.warn(
+    {
+      apiTokens: `${before.apiTokens.length} -> ${next.secrets.apiTokens.length}`,
+      adminTokens: `${before.adminTokens.length} -> ${next.secrets.adminTokens.length}`,
+      encryptionKeys: next.secrets.encryptionKeys.map((k) => k.id),
+    },
+    'secrets reloaded (SIGHUP): pre-shared tokens, admin tokens and encryption keys now come from the new configuration',
+  );
 }
 
 /** The admin API's Operations, credentials and queues; undefined (and one info line) when ADMIN_API_TOKENS is unset. */
-function adminDeps(config: Config, redis: Redis, registry: ProviderRegistry, logger: Logger, stoppers: Stopper[]): AdminDeps | undefined {
+function adminDeps(config: Config, live: Live, redis: Redis, registry: ProviderRegistry, logger: Logger, stoppers: Stopper[]): AdminDeps | undefined {
   if (config.secrets.adminTokens.length === 0) {
     logger.info('ADMIN_API_TOKENS is unset: the admin API and Bull Board (/admin/) are disabled');
     return undefined;
   }
   const ops = openOperations(redis, config, registry, logger);
   stoppers.push(() => ops.close());
-  return { operations: ops.operations, credentials: () => config.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
+  return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
 }
 
 /** The GitLab provider over the configured instances (exported for the CLI, which needs the same list of types). */

@@ -1,4 +1,5 @@
 // trapi's commands: the command table (usage, help, options) and what each command does.
+import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { ACTOR, ACTOR_HELP, FILTERS, SINCE_HELP, UsageError, actorOf, filterOf, sinceOf, str } from './args.js';
 import { auditLines, emit, failedLines, short, statusLines, viewLines } from './format.js';
@@ -104,6 +105,26 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const actor = actorOf(ctx.values);
       await (await ctx.ops()).resume(actor);
       return emit(ctx, { paused: false, actor }, () => ['resumed: revocation jobs are running']);
+    },
+  },
+  'new-token': {
+    usage: 'trapi new-token [--json]',
+    summary: 'generate a strong pre-shared token for GitLab, and print how to switch to it without a gap',
+    details: 'Prints the token and the steps: add it to REVOCATION_API_TOKENS (keep the old one), reload (SIGHUP) or restart, install it in GitLab, then remove the old one.',
+    options: {},
+    positionals: [0, 0],
+    run: async (ctx) => {
+      const token = `trapi_${randomBytes(32).toString('base64url')}`;
+      const gitlab = ctx.io.env['GITLAB_URL'] ?? 'https://gitlab.example.com';
+      const curl = `curl --request PUT "${gitlab}/api/v4/application/settings" --header "PRIVATE-TOKEN: <an administrator's token>" --data-urlencode "secret_detection_token_revocation_token=${token}"`;
+      return emit(ctx, { token, gitlabApiCall: curl }, () => [
+        `new pre-shared token: ${token}`,
+        '1. add it to REVOCATION_API_TOKENS (comma-separated, keep the current one) on every API process;',
+        '   then send SIGHUP (kill -HUP <pid>) or restart them: both tokens are accepted from then on.',
+        '2. install it in GitLab:',
+        `   ${curl}`,
+        '3. once GitLab uses it, remove the old token from REVOCATION_API_TOKENS and reload again.',
+      ]);
     },
   },
   rekey: {

@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import request from 'supertest';
+import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { killAll, spawnService } from '../support/process.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { eventually, testEnv } from '../support/service.js';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+let redis: TestRedis;
+let sim: GitLabSimulator;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  sim = await startGitLabSimulator();
+});
+afterAll(async () => {
+  await killAll();
+  await sim?.stop();
+  await redis?.stop();
+});
+
+describe('rotating the pre-shared tokens GitLab presents', () => {
+  it('takes a new REVOCATION_API_TOKENS_FILE on SIGHUP without a restart, and keeps the old secrets if the new file is invalid', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'trapi-reload-')), 'tokens');
+    const [a, b] = ['old-shared-secret-aaaaaaaa', 'new-shared-secret-bbbbbbbb'];
+    writeFileSync(file, a);
+    const env = { ...process.env, ...testEnv(redis.url, sim.url, sim.adminToken, { REVOCATION_API_TOKENS: '', REVOCATION_API_TOKENS_FILE: file }) };
+    const proc = spawnService(env);
+    const url = await proc.started();
+    const status = async (token: string) => (await request(url).post('/v1/revoke_tokens').set('Authorization', token).send([])).status;
+    const reloads = () => proc.logs().filter((r) => String(r['msg']).startsWith('secrets reloaded')).length;
+    const hup = async (expected: number) => {
+      proc.child.kill('SIGHUP');
+      await eventually(() => reloads() === expected || proc.logs().some((r) => String(r['msg']).startsWith('SIGHUP: the new configuration is invalid')), 'SIGHUP handled');
+    };
+
+    expect([await status(a), await status(b)]).toEqual([204, 401]);
+    writeFileSync(file, `${a},${b}`);
+    await hup(1);
+    expect([await status(a), await status(b)]).toEqual([204, 204]); // both during the switch-over
+    writeFileSync(file, b);
+    await hup(2);
+    expect([await status(a), await status(b)]).toEqual([401, 204]);
+
+    writeFileSync(file, 'short');
+    await hup(3);
+    expect(reloads()).toBe(2);
+    expect([await status(a), await status(b)]).toEqual([401, 204]);
+    expect(proc.stdout.join('\n')).not.toMatch(/old-shared-secret|new-shared-secret/);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+  });
+
+  it('generates a strong new token and prints the exact GitLab API call that installs it', () => {
+    const run = spawnSync(process.execPath, [CLI, 'new-token', '--json'], { env: { PATH: process.env['PATH'], GITLAB_URL: 'https://gitlab.example.com', REVOCATION_API_TOKENS: 'x'.repeat(20), TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') }, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const { token, gitlabApiCall } = JSON.parse(run.stdout) as { token: string; gitlabApiCall: string };
+    expect(token).toMatch(/^trapi_[A-Za-z0-9_-]{43}$/);
+    expect(gitlabApiCall).toBe(
+      `curl --request PUT "https://gitlab.example.com/api/v4/application/settings" --header "PRIVATE-TOKEN: <an administrator's token>" --data-urlencode "secret_detection_token_revocation_token=${token}"`,
+    );
+    const again = spawnSync(process.execPath, [CLI, 'new-token', '--json'], { env: { PATH: process.env['PATH'], GITLAB_URL: 'https://gitlab.example.com', REVOCATION_API_TOKENS: 'x'.repeat(20), TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') }, encoding: 'utf8' });
+    expect((JSON.parse(again.stdout) as { token: string }).token).not.toBe(token);
+  });
+});
