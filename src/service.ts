@@ -120,8 +120,8 @@ function reloadSecrets(live: Live, next: Config, logger: Logger): void {
   // Counts and key ids only: never a secret.
   logger.warn(
     {
-      apiTokens: `${before.apiTokens.length} -> ${next.secrets.apiTokens.length}`,
-      adminTokens: `${before.adminTokens.length} -> ${next.secrets.adminTokens.length}`,
+      apiTokenCount: `${before.apiTokens.length} -> ${next.secrets.apiTokens.length}`,
+      adminTokenCount: `${before.adminTokens.length} -> ${next.secrets.adminTokens.length}`,
       encryptionKeys: next.secrets.encryptionKeys.map((k) => k.id),
     },
     'secrets reloaded (SIGHUP): pre-shared tokens, admin tokens and encryption keys now come from the new configuration',
