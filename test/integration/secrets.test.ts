@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
+import { loadConfig } from '../../src/config/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
+import { openOperations } from '../../src/operations.js';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { failedReasonOf, inspectQueue } from '../support/queue.js';
 import { dumpRedis } from '../support/redis-scan.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, ENCRYPTION_KEY, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, ENCRYPTION_KEY, eventually, item, startTestService, testEnv, type TestService } from '../support/service.js';
 
 let redis: TestRedis;
 let client: Redis;
@@ -81,5 +84,62 @@ describe('secrets after a full run', () => {
     const line = logs.lines.join('\n');
     for (const s of ['glpat-LeakedByMistake000', 'secret-h', 'v1.abc', 'glpat-Nested00000000000']) expect(line).not.toContain(s);
     expect(line).toContain('[redacted]');
+  });
+});
+
+describe('secret hygiene over a full operating scenario', () => {
+  it('no token, shared secret, admin credential or key appears in Redis, logs, /metrics, /admin or Bull Board after accept, revoke, fail, replay and key rotation', async () => {
+    const own = await startTestRedis();
+    const ownClient = own.client();
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    const admin = `oncall-admin-secret-${randomBytes(8).toString('hex')}`;
+    const env = { STRATEGY_ORDER: 'admin', ADMIN_API_TOKENS: `oncall:${admin}` };
+    const bodies: string[] = [];
+    const keep = (res: { text: string; headers: Record<string, unknown> }) => bodies.push(res.text ?? '', JSON.stringify(res.headers));
+    const logs: string[] = [];
+    const tokens = [sim.createToken('personal_access_token'), sim.createToken('runner_authentication_token')];
+    const failing = sim.createToken('deploy_token');
+    try {
+      const first = await startTestService(own.url, sim.url, sim.adminToken, { ...env, TOKEN_ENCRYPTION_KEY: oldKey });
+      services.push(first);
+      sim.faults.failUntilCleared(400, { method: 'DELETE', path: '/api/v4/admin/token' });
+      keep(await request(first.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(failing, 'gitleaks_rule_id_gitlab_deploy_token')]));
+      await eventually(async () => (await ownClient.zcard('trapi:revocations:failed')) > 0, 'failed');
+      await first.stop();
+      services.splice(services.indexOf(first), 1);
+      logs.push(...first.logs.lines);
+      sim.faults.clear();
+
+      // Rotate the key (new first), re-seal, replay through the admin API, revoke the rest.
+      const second = await startTestService(own.url, sim.url, sim.adminToken, { ...env, TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}` });
+      services.push(second);
+      const rotated = loadConfig(testEnv(own.url, sim.url, sim.adminToken, { TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}` }));
+      const ops = openOperations(ownClient, rotated, { types: () => [], supports: () => false }, second.logs.logger);
+      expect((await ops.operations.rekey('test')).stillUsed).toEqual([]);
+      await ops.close();
+      const auth = `Bearer ${admin}`;
+      keep(await request(second.url).post('/admin/replay').set('Authorization', auth).send({ all: true }));
+      keep(await request(second.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t, i) => item(t, i === 0 ? undefined : 'gitleaks_rule_id_gitlab_runner_auth_token'))));
+      await eventually(() => [...tokens, failing].every((t) => sim.stateOf(t) !== 'active'), 'everything revoked');
+      for (const path of ['/admin/status', '/admin/failed', '/admin/audit', `/admin/tokens/${fingerprint(failing)}`, '/admin/queues', '/admin/queues/api/queues?activeQueue=revocations&status=completed&page=1', '/metrics']) {
+        keep(await request(second.url).get(path).set('Authorization', auth));
+      }
+      await second.stop();
+      services.splice(services.indexOf(second), 1);
+      logs.push(...second.logs.lines);
+
+      const dump = await dumpRedis(ownClient);
+      const secrets = { pat: tokens[0], runner: tokens[1], deploy: failing, shared: API_TOKEN, gitlabAdmin: sim.adminToken, adminApi: admin, oldKey, newKey };
+      for (const [name, secret] of Object.entries(secrets)) {
+        const s = String(secret);
+        expect({ name, redis: dump.includes(Buffer.from(s)), logs: logs.some((l) => l.includes(s)), answers: bodies.some((b) => b.includes(s)) }).toEqual({ name, redis: false, logs: false, answers: false });
+      }
+      expect(dump.toString('latin1')).not.toMatch(/v1\.[0-9a-f]{8}\./); // every token revoked: no ciphertext left anywhere
+    } finally {
+      sim.faults.clear();
+      for (const svc of services.splice(0)) await svc.stop();
+      await own.stop();
+    }
   });
 });
