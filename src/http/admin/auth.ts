@@ -1,7 +1,7 @@
 // Admin credentials (ADMIN_API_TOKENS), separate from GitLab's: `Bearer <token>` or HTTP Basic `<name>:<token>`.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { UnauthorizedError } from '../../errors.js';
+import { credentialMatcher } from '../credential-match.js';
 
 export interface AdminCredential {
   readonly name: string;
@@ -11,7 +11,6 @@ export interface AdminCredential {
 /** Browsers ask for Basic credentials on this challenge (Bull Board is opened in a browser). */
 export const ADMIN_CHALLENGE = 'Basic realm="trapi admin", charset="UTF-8"';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /**
  * The token an admin request presents: `Authorization: Bearer <token>`, or Basic with the token as the password (the
@@ -31,31 +30,19 @@ export function presentedAdminToken(authorization: string | undefined): string |
 }
 
 /**
- * Compares the presented token's digest in constant time with every configured one, without stopping at a match.
- * On success `res.locals.adminActor` is `admin:<name>`; on failure a 401 with a Basic challenge. `credentials` is
- * read per request, so that a reload takes effect at once.
+ * Constant-time comparison with every configured admin credential (see credential-match.ts). On success
+ * `res.locals.adminActor` is `admin:<name>`; on failure a 401 with a Basic challenge. `credentials` is read per
+ * request, so that a reload takes effect at once.
  */
 export function authenticateAdmin(credentials: () => readonly AdminCredential[]): RequestHandler {
-  let cachedFor: readonly AdminCredential[] | undefined;
-  let digests: ReadonlyArray<{ readonly name: string; readonly digest: Buffer }> = [];
+  const match = credentialMatcher(credentials, (c) => c.token);
   return (req, res, next) => {
-    const current = credentials();
-    if (current !== cachedFor) {
-      cachedFor = current;
-      digests = current.map((c) => ({ name: c.name, digest: digest(c.token) }));
-    }
-    const presented = presentedAdminToken(req.headers.authorization);
-    const candidate = digest(presented ?? '');
-    let name: string | undefined;
-    for (const d of digests) {
-      const equal = timingSafeEqual(candidate, d.digest);
-      name = name ?? (equal ? d.name : undefined);
-    }
-    if (presented === undefined || name === undefined) {
+    const { entry } = match(presentedAdminToken(req.headers.authorization));
+    if (entry === undefined) {
       res.set('WWW-Authenticate', ADMIN_CHALLENGE);
       return next(new UnauthorizedError());
     }
-    res.locals['adminActor'] = `admin:${name}`;
+    res.locals['adminActor'] = `admin:${entry.name}`;
     next();
   };
 }
