@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INTAKE_QUEUE, KEY_PREFIX } from '../src/queue/jobs.js';
-import { defaultDrainConcurrency, drainFailed, drainReport, runDrain, type DrainResult, type DrainSettings } from './drain.js';
+import { defaultDrainConcurrency, drainFailed, runDrain, type DrainResult, type DrainSettings } from './drain.js';
+import { drainReport } from './drain-report.js';
 import { runLoad, type LoadResult } from './load.js';
 import { stopAll, stopChild } from './processes.js';
 import { startRedis, type BenchRedis } from './redis.js';
