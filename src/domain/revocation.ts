@@ -1,7 +1,6 @@
-// What a request asks for, once validated: tokens to revoke, keyed by fingerprint, and the items we cannot take.
+// What a request asks for, once validated: the distinct tokens to revoke, and the items we cannot take.
 import type { ErrorDetail } from '../errors.js';
 import { createHash } from 'node:crypto';
-import { fingerprint } from './fingerprint.js';
 
 /** One validated item of POST /v1/revoke_tokens. `url` is the older name of `location`. */
 export interface SubmittedItem {
@@ -46,4 +45,3 @@ export function batchId(tokens: readonly AcceptedToken[]): string {
   return hash.digest('hex');
 }
 
-export { fingerprint };

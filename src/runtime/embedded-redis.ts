@@ -83,47 +83,35 @@ async function adopt(handleFile: string, dir: string): Promise<Handle | undefine
   } catch {
     return undefined;
   }
-  const client = new Redis(`redis://:${handle.password}@127.0.0.1:${handle.port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const [, liveDir] = (await client.config('GET', 'dir')) as string[];
-    return liveDir === dir ? handle : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
+  const liveDir = await once(`redis://:${handle.password}@127.0.0.1:${handle.port}`, 1000, async (c) => ((await c.config('GET', 'dir')) as string[])[1]);
+  return liveDir === dir ? handle : undefined;
 }
 
 async function waitUntilUp(url: string, child: ChildProcess, dir: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      client.disconnect();
-    }
+    if ((await once(url, 500, (c) => c.ping())) === 'PONG') return;
+    await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
   throw new AppError('redis_failed', `embedded redis-server did not start; see ${join(dir, 'redis.log')}`);
 }
 
-/** SHUTDOWN makes Redis fsync its append-only file before it exits. */
+/** SHUTDOWN makes Redis fsync its append-only file before it exits; the connection closing is the success signal. */
 async function shutdown(url: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  await once(url, 1000, (c) => c.call('SHUTDOWN').catch(() => undefined));
+}
+
+/** One command exchange on a short-lived connection that never retries: undefined if Redis is not there. */
+async function once<T>(url: string, connectTimeout: number, use: (client: Redis) => Promise<T>): Promise<T | undefined> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.call('SHUTDOWN').catch(() => undefined); // the connection closing is the success signal
+    return await use(client);
   } catch {
-    // already gone
+    return undefined;
   } finally {
     client.disconnect();
   }
