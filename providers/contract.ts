@@ -38,7 +38,30 @@ export interface BreakerState {
  */
 export interface CredentialBreakers {
   isOpen(name: string): Promise<boolean>;
-  open(name: string, reason: string): Promise<boolean>;
+  /** `message` replaces the default log line (a breaker that holds no job says so). */
+  open(name: string, reason: string, message?: string): Promise<boolean>;
   close(name: string): Promise<boolean>;
   states(): Promise<Readonly<Record<string, BreakerState>>>;
+}
+
+/**
+ * Where an instance's credentials come from. Read at every use: self-rotation replaces a credential while the
+ * service runs, and every replica must switch to the successor without a restart.
+ */
+export interface CredentialSource {
+  /** The credential to use now; undefined when none is configured. */
+  get(instance: string, credential: 'admin' | 'group'): string | undefined;
+  /** Re-reads a rotated credential from the shared store; true when it changed (another replica rotated it). */
+  refresh(instance: string, credential: 'admin' | 'group'): Promise<boolean>;
+}
+
+/** Credentials exactly as configured: for processes that never rotate (the CLI, the API role) and for tests. */
+export function configuredCredentials(instances: readonly { readonly name: string; readonly adminToken: string | undefined; readonly group: { readonly token: string } | undefined }[]): CredentialSource {
+  return {
+    get: (name, credential) => {
+      const i = instances.find((x) => x.name === name);
+      return credential === 'admin' ? i?.adminToken : i?.group?.token;
+    },
+    refresh: () => Promise.resolve(false),
+  };
 }

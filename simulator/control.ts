@@ -9,6 +9,7 @@
  * GET    /-/sim/counters        → { total, counters: { "METHOD route status": n } }
  * GET    /-/sim/faults          → { latencyMs, faults: ActiveFault[] }
  * POST   /-/sim/faults          FaultSpec, e.g. { action:{type:'status',status:503}, times:3 } → 201 { id }
+ *                               (action types: status, rate_limit, drop, drop_after)
  * DELETE /-/sim/faults          → 204, every fault removed (latency stays)
  * DELETE /-/sim/faults/:id      → 204, or 404 when no such fault
  * PUT    /-/sim/latency         { ms } → 204
@@ -19,7 +20,7 @@
  * Bad input answers 400 { error }, an unknown endpoint 404 { error }.
  */
 import type { CallFilter } from './calllog.js';
-import type { FaultSpec } from './faults.js';
+import { FAULT_TYPES, type FaultAction, type FaultSpec } from './faults.js';
 import { BadRequestError, json, type Reply } from './http.js';
 import { ADMIN_API_MODES, type AdminApiMode } from './routes/context.js';
 import type { AdminTokenState, CreateTokenOptions, GitLabSimulator } from './server.js';
@@ -63,6 +64,7 @@ function seedFields(o: Obj): Omit<SeedInput, 'token'> {
   check('id', num, 'an integer');
   check('userId', num, 'an integer');
   check('groupId', num, 'an integer');
+  check('projectId', num, 'an integer');
   check('ownedGroupIds', (v) => Array.isArray(v) && v.every(num), 'an array of integers');
   check('name', (v) => typeof v === 'string', 'a string');
   check('scopes', strings, 'an array of strings');
@@ -129,7 +131,7 @@ function callFilter(q: URLSearchParams): CallFilter {
 function addFault(sim: GitLabSimulator, raw: string): Reply {
   const spec = objectBody(raw) as unknown as FaultSpec;
   const type = isObj(spec.action) ? spec.action['type'] : undefined;
-  if (type !== 'status' && type !== 'rate_limit' && type !== 'drop') throw new BadRequestError('action.type must be status|rate_limit|drop');
+  if (!FAULT_TYPES.includes(type as FaultAction['type'])) throw new BadRequestError(`action.type must be ${FAULT_TYPES.join('|')}`);
   if (type === 'status' && !Number.isInteger((spec.action as Obj)['status'])) throw new BadRequestError('action.status must be an integer');
   try {
     return json(201, { id: sim.faults.add(spec) });

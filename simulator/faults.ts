@@ -1,11 +1,18 @@
-// Fault injection: latency, canned error answers, 429 throttling and dropped connections.
+// Fault injection: latency, canned error answers, 429 throttling and dropped connections (before or after the work).
 
 /** What a matching fault does instead of the real answer. */
 export type FaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** withHeaders=false is GitLab's other 429: no headers at all and a plain-text `Retry later`. */
   | { type: 'rate_limit'; retryAfter?: number; withHeaders?: boolean; limit?: number }
-  | { type: 'drop' };
+  | { type: 'drop' }
+  /** The real handler runs (state changes happen), then the answer is lost: GitLab did it, the caller cannot know. */
+  | { type: 'drop_after' };
+
+export const FAULT_TYPES: readonly FaultAction['type'][] = ['status', 'rate_limit', 'drop', 'drop_after'];
+
+/** The faults that answer something; the drop kinds never reach faultReply. */
+export type AnsweringFault = Exclude<FaultAction, { type: 'drop' | 'drop_after' }>;
 
 export interface FaultSpec {
   action: FaultAction;
@@ -71,6 +78,10 @@ export class Faults {
     return this.add({ ...match, times, action: { type: 'drop' } });
   }
 
+  dropAfterNext(times: number, match: { method?: string; path?: string } = {}): number {
+    return this.add({ ...match, times, action: { type: 'drop_after' } });
+  }
+
   remove(id: number): boolean {
     const before = this.active.length;
     this.active = this.active.filter((f) => f.id !== id);
@@ -102,8 +113,8 @@ function matches(f: FaultSpec, method: string, path: string): boolean {
   return f.path.endsWith('*') ? path.startsWith(f.path.slice(0, -1)) : path === f.path;
 }
 
-/** The answer for a non-drop fault. Headered 429s mirror Rack::Attack: text/plain `Retry later\n`. */
-export function faultReply(action: Exclude<FaultAction, { type: 'drop' }>, now = Date.now()): FaultReply {
+/** Headered 429s mirror Rack::Attack: text/plain `Retry later\n`. */
+export function faultReply(action: AnsweringFault, now = Date.now()): FaultReply {
   if (action.type === 'status') return { status: action.status, headers: action.headers ?? {}, body: action.body ?? defaultBody(action.status) };
   if (action.withHeaders === false) return { status: 429, headers: {}, body: 'Retry later' };
   const retryAfter = action.retryAfter ?? 1;

@@ -190,14 +190,16 @@ class Simulator implements GitLabSimulator {
       this.log.record({ method, path: url.pathname, route, status, at, durationMs: Date.now() - at, token: token ?? null, fault: faultName ?? null });
     const match = matchRoute(method, url.pathname);
     const route = match?.pattern ?? 'unmatched';
-    if (fault?.action.type === 'drop') {
-      record(route, 0, undefined, 'drop');
+    const action = fault?.action;
+    if (action?.type === 'drop' || action?.type === 'drop_after') {
+      const done = action.type === 'drop_after' ? this.answer(method, url, raw, req, match) : undefined;
+      record(route, 0, done?.token, action.type);
       req.socket.destroy();
       return;
     }
-    if (fault) {
-      const reply = faultReply(fault.action as Exclude<typeof fault.action, { type: 'drop' }>);
-      record(route, reply.status, undefined, fault.action.type);
+    if (action) {
+      const reply = faultReply(action);
+      record(route, reply.status, undefined, action.type);
       return send(res, reply);
     }
     const reply = this.answer(method, url, raw, req, match);

@@ -17,6 +17,8 @@ export interface SeedInput {
   userId?: number;
   /** The group (or project's group) a token belongs to; the group revoke endpoint checks it. */
   groupId?: number;
+  /** The project a project access token belongs to (its self-rotate route checks it). */
+  projectId?: number;
   /** Top-level groups the token's user owns (for `POST /groups/:id/tokens/revoke`). */
   ownedGroupIds?: number[];
   scopes?: string[];
@@ -36,6 +38,7 @@ export interface TokenRecord {
   name: string;
   userId: number;
   groupId: number | null;
+  projectId: number | null;
   ownedGroupIds: number[];
   scopes: string[];
   revoked: boolean;
@@ -99,6 +102,7 @@ export class TokenStore {
       name: input.name ?? `${kind}-${id}`,
       userId: input.userId ?? (input.admin ? 1 : 2),
       groupId: input.groupId ?? null,
+      projectId: input.projectId ?? null,
       ownedGroupIds: input.ownedGroupIds ?? [],
       scopes: input.scopes ?? ['api'],
       revoked: input.revoked === true || input.active === false,

@@ -1,7 +1,8 @@
 // Builds the on-call Operations over a Redis connection: used by the admin HTTP API (in the service) and by the CLI.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from './config/index.js';
+import type { Config, InstanceConfig } from './config/index.js';
+import type { EncryptionKey } from './domain/crypto.js';
 import type { Operations, TokenTypes } from './domain/ports.js';
 import type { Logger } from './logger.js';
 import { AuditLog } from './queue/audit.js';
@@ -10,6 +11,7 @@ import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type Revocati
 import { QueueOperations } from './queue/operations.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
+import { credentialStatus, CredentialStore } from './credentials/index.js';
 
 export interface OpenOperations {
   readonly operations: Operations;
@@ -18,7 +20,9 @@ export interface OpenOperations {
   close(): Promise<void>;
 }
 
-export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTypes, logger: Logger): OpenOperations {
+/** `instances`: the service passes its own list (sandbox mode adds the simulator); the CLI reads the configured one. */
+export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTypes, logger: Logger, keys: () => readonly EncryptionKey[] = () => config.secrets.encryptionKeys, instances?: readonly InstanceConfig[]): OpenOperations {
+  const store = new CredentialStore(redis, keys);
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX });
   for (const q of [revocations, intake]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
@@ -30,7 +34,8 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
     outcomes: new OutcomeStore(redis, config.outcomeRetentionSeconds),
     breakers: new RedisBreakers(redis, logger),
     tokenTypes,
-    keys: () => config.secrets.encryptionKeys,
+    keys,
+    credentials: { status: () => credentialStatus(store, instances ?? config.instances), rekey: () => store.rekey() },
   });
   return { operations, queues: { revocations, intake }, close: async () => void (await Promise.all([revocations.close(), intake.close()])) };
 }

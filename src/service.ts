@@ -1,13 +1,14 @@
 // Builds the whole service from a Config (Redis, GitLab or sandbox, providers, queue, HTTP) and stops it in order.
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BreakerState, CredentialBreakers } from '../providers/contract.js';
+import type { BreakerState, CredentialBreakers, CredentialSource } from '../providers/contract.js';
 import { createGitLabClient } from '../providers/gitlab/client.js';
 import { ExpiringSet, GitLabInstance } from '../providers/gitlab/instance.js';
 import { GitLabProvider } from '../providers/gitlab/provider.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Config, InstanceConfig } from './config/index.js';
 import { instance } from './config/instances.js';
+import { maintainCredentials, managedCredentials, openCredentials, type CredentialStore, type LiveCredentials } from './credentials/index.js';
 import { newestKey, type EncryptionKey } from './domain/crypto.js';
 import type { Readiness } from './domain/ports.js';
 import type { AdminDeps } from './http/admin.js';
@@ -17,6 +18,7 @@ import type { Logger } from './logger.js';
 import { openOperations } from './operations.js';
 import { packageVersion } from './paths.js';
 import { Metrics } from './metrics/index.js';
+import { watchCredentials } from './metrics/credentials.js';
 import { watchQueues } from './metrics/queues.js';
 import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOTIFY_QUEUE, type NotificationJobData } from './queue/notifications.js';
 import { createIntakeWorker } from './queue/fan-out.js';
@@ -74,12 +76,16 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   await warnUnlessNoEviction(producerRedis, logger);
 
   const breakers = new RedisBreakers(producerRedis, logger);
-  const provider = gitlabProvider(config, instances, producerRedis, breakers, logger);
+  const credentials = openCredentials(producerRedis, keys, instances, logger);
+  const provider = gitlabProvider(config, instances, producerRedis, breakers, logger, credentials.live);
   const registry = new ProviderRegistry([provider]);
-  const metrics = processMetrics(config, producerRedis, provider, breakers, stoppers);
+  const metrics = processMetrics(config, producerRedis, provider, breakers, credentials, instances, stoppers);
 
   let worker: Worker | undefined;
   if (config.role !== 'api') {
+    // Before the worker: its first job must already use the credential in the store, not a rotated-away one.
+    const onRotation = (credential: string, result: string) => metrics.credentialRotations.inc({ credential, result });
+    stoppers.push(await maintainCredentials({ config, provider, store: credentials.store, live: credentials.live, breakers, logger, onRotation }));
     worker = startWorker(config, logger, redisUrl, registry, keys, stoppers, metrics);
     const stopMonitor = monitorBreakers(breakers, (name) => provider.probe(name), config.breakerRecheckMs, logger);
     stoppers.push(async () => stopMonitor());
@@ -94,7 +100,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
     intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
     stoppers.push(() => intake.close());
     const producer = new IntakeProducer(intake, () => newestKey(keys()));
-    const admin = adminDeps(config, live, producerRedis, registry, logger, stoppers);
+    const admin = adminDeps(config, live, producerRedis, registry, instances, logger, stoppers);
     const app = createApp({
       logger,
       apiTokens: () => live.secrets.apiTokens,
@@ -129,18 +135,18 @@ function reloadSecrets(live: Live, next: Config, logger: Logger): void {
 }
 
 /** The admin API's Operations, credentials and queues; undefined (and one info line) when ADMIN_API_TOKENS is unset. */
-function adminDeps(config: Config, live: Live, redis: Redis, registry: ProviderRegistry, logger: Logger, stoppers: Stopper[]): AdminDeps | undefined {
+function adminDeps(config: Config, live: Live, redis: Redis, registry: ProviderRegistry, instances: readonly InstanceConfig[], logger: Logger, stoppers: Stopper[]): AdminDeps | undefined {
   if (config.secrets.adminTokens.length === 0) {
     logger.info('ADMIN_API_TOKENS is unset: the admin API and Bull Board (/admin/) are disabled');
     return undefined;
   }
-  const ops = openOperations(redis, config, registry, logger);
+  const ops = openOperations(redis, config, registry, logger, () => live.secrets.encryptionKeys, instances);
   stoppers.push(() => ops.close());
   return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
 }
 
 /** The GitLab provider over the configured instances (exported for the CLI, which needs the same list of types). */
-export function gitlabProvider(config: Config, instances: readonly InstanceConfig[], redis: Redis, breakers: CredentialBreakers, logger: Logger): GitLabProvider {
+export function gitlabProvider(config: Config, instances: readonly InstanceConfig[], redis: Redis, breakers: CredentialBreakers, logger: Logger, credentials: CredentialSource): GitLabProvider {
   const limiter = new RedisOutboundLimiter(redis, config.gitlabTimeoutMs + 5000);
   const availability = new ExpiringSet(config.unavailableRecheckMs);
   const userAgent = `token-revocation-api/${packageVersion()}`;
@@ -148,17 +154,28 @@ export function gitlabProvider(config: Config, instances: readonly InstanceConfi
     if (i.adminToken === undefined) logger.warn({ instance: i.name }, 'no admin credential for this instance: only strategies that need none (self, runner_reset, group) will run');
   }
   return new GitLabProvider(
-    instances.map((i) => new GitLabInstance(i, createGitLabClient({ url: i.url, timeoutMs: config.gitlabTimeoutMs, maxSockets: i.limits.concurrency, ca: i.ca, userAgent }), limiter, availability)),
+    instances.map((i) => new GitLabInstance(i, createGitLabClient({ url: i.url, timeoutMs: config.gitlabTimeoutMs, maxSockets: i.limits.concurrency, ca: i.ca, userAgent }), limiter, availability, credentials)),
     breakers,
   );
 }
 
 /** This process's Prometheus metrics; the queue and breaker gauges are read from Redis at each scrape (any role). */
-function processMetrics(config: Config, redis: Redis, provider: GitLabProvider, breakers: CredentialBreakers, stoppers: Stopper[]): Metrics {
+function processMetrics(
+  config: Config,
+  redis: Redis,
+  provider: GitLabProvider,
+  breakers: CredentialBreakers,
+  credentials: { store: CredentialStore; live: LiveCredentials },
+  instances: readonly InstanceConfig[],
+  stoppers: Stopper[],
+): Metrics {
   const metrics = new Metrics({ token: config.secrets.metricsToken });
   const queues = [QUEUE_NAME, INTAKE_QUEUE, ...(config.secrets.notifyWebhookUrl === undefined ? [] : [NOTIFY_QUEUE])];
   const configured = provider.instances.flatMap((i) => (['admin', 'group'] as const).filter((c) => i.credential(c) !== undefined).map((c) => i.breakerName(c)));
   stoppers.push(watchQueues(metrics, redis, queues, breakers, configured));
+  const managed = managedCredentials(instances);
+  const name = (m: { instance: string; credential: string }) => `${m.instance}:${m.credential}`;
+  watchCredentials(metrics, credentials.store, credentials.live, managed.map(name), managed.filter((m) => m.rotated).map(name));
   return metrics;
 }
 
@@ -233,7 +250,7 @@ async function checkReadiness(redis: Redis, worker: Worker | undefined, breakers
   const checks: Record<string, string> = { redis: redisOk ? 'ok' : 'unreachable' };
   if (worker) checks['worker'] = worker.isRunning() && !worker.closing ? 'running' : 'stopped';
   const open: Readonly<Record<string, BreakerState>> = redisOk ? await breakers.states().catch(() => ({})) : {};
-  for (const [name, state] of Object.entries(open)) checks[`credential:${name}`] = `refused since ${state.since} (${state.reason})`;
+  for (const [name, state] of Object.entries(open)) checks[`credential:${name}`] = `${name.endsWith(':rotation') ? 'cannot be rotated' : 'refused'} since ${state.since} (${state.reason})`;
   return { ready: redisOk && (worker === undefined || checks['worker'] === 'running'), degraded: Object.keys(open).length > 0, checks };
 }
 
@@ -247,7 +264,7 @@ async function sandbox(config: Config, logger: Logger, stoppers: Stopper[]): Pro
   const sb = await startSandbox(logger);
   stoppers.push(() => sb.stop());
   const d = config.instanceDefaults;
-  return instance({ name: 'sandbox', url: sb.url, adminToken: sb.adminToken, group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: Math.max(d.perSecond, 100), concurrency: d.concurrency }, strategies: d.strategies });
+  return instance({ name: 'sandbox', url: sb.url, adminToken: sb.adminToken, group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: Math.max(d.perSecond, 100), concurrency: d.concurrency }, strategies: d.strategies, rotation: { admin: undefined, group: undefined } });
 }
 
 async function stopAll(stoppers: Stopper[], logger: Logger): Promise<void> {

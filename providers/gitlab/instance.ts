@@ -1,7 +1,8 @@
 // One GitLab instance as the strategies see it: its client, credentials, limits, strategy order and what it lacks.
 import type { Got } from 'got';
+import type { RotationTarget } from '../../src/domain/credentials.js';
 import type { StrategyName, TokenKind } from '../../src/domain/token-kinds.js';
-import type { OutboundLimiter } from '../contract.js';
+import type { CredentialSource, OutboundLimiter } from '../contract.js';
 import { call, type Answer } from './client.js';
 
 export interface InstanceSettings {
@@ -14,6 +15,8 @@ export interface InstanceSettings {
   readonly tokenPrefix: string | undefined;
   readonly limits: { readonly perSecond: number; readonly concurrency: number };
   readonly strategies: readonly StrategyName[];
+  /** Self-rotation of each credential (opt-in): the endpoint its kind of token rotates at. */
+  readonly rotation: { readonly admin: RotationTarget | undefined; readonly group: RotationTarget | undefined };
 }
 
 export type Credential = 'admin' | 'group';
@@ -31,6 +34,7 @@ export class GitLabInstance {
     private readonly client: Got,
     private readonly limiter: OutboundLimiter,
     readonly availability: Availability,
+    private readonly credentials: CredentialSource,
   ) {}
 
   get name(): string {
@@ -42,13 +46,32 @@ export class GitLabInstance {
     return `${this.name}:${credential}`;
   }
 
+  /** Breaker raised while a credential cannot be rotated; it holds no job (the credential still works). */
+  rotationBreakerName(credential: Credential): string {
+    return `${this.breakerName(credential)}:rotation`;
+  }
+
+  /** The credential to use now: self-rotation may have replaced the configured one. */
   credential(credential: Credential): string | undefined {
-    return credential === 'admin' ? this.settings.adminToken : this.settings.group?.token;
+    return this.credentials.get(this.name, credential);
+  }
+
+  /** Re-reads a credential another replica may have rotated; true when it changed. */
+  refreshCredential(credential: Credential): Promise<boolean> {
+    return this.credentials.refresh(this.name, credential);
   }
 
   /** One HTTP call under this instance's shared rate and concurrency limits. Network failures reject. */
   send(method: 'GET' | 'POST' | 'DELETE', path: string, credential: string | undefined, body?: object, form?: boolean): Promise<Answer> {
     return this.limiter.run(this.name, this.settings.limits, () => call(this.client, method, path, credential, body, form));
+  }
+
+  /**
+   * One call outside the shared limits, for the rare maintenance of our own credential: a rotation holds a lock
+   * whose deadline must not be spent queueing behind revocations.
+   */
+  sendDirect(method: 'GET' | 'POST', path: string, credential: string, body?: object): Promise<Answer> {
+    return call(this.client, method, path, credential, body);
   }
 
   /** Availability keys: per instance for a missing endpoint or flag, per kind for "type not supported". */

@@ -41,6 +41,8 @@ export class GitLabProvider implements Provider {
 
   /** Whether a credential works again; used by the breaker monitor. `undefined`: cannot tell right now. */
   async probe(breakerName: string): Promise<boolean | undefined> {
+    // A rotation breaker holds no job and closes when a rotation succeeds: the rotator owns it.
+    if (this.instances.some((i) => breakerName === i.rotationBreakerName('admin') || breakerName === i.rotationBreakerName('group'))) return undefined;
     const instance = this.instances.find((i) => breakerName === i.breakerName('admin') || breakerName === i.breakerName('group'));
     if (!instance) return true; // an instance no longer configured: nothing to hold jobs for
     const isAdmin = breakerName === instance.breakerName('admin');
@@ -86,6 +88,11 @@ export class GitLabProvider implements Provider {
       if (step.status === 'unavailable') {
         instance.availability.markUnavailable(GitLabInstance.availabilityKey(instance.name, strategy.name, step.scope === 'kind' ? kind : undefined), step);
       } else if (step.status === 'credential_rejected' && strategy.credential) {
+        // Another replica may just have rotated it (GitLab revokes the predecessor at once): retry with the successor.
+        if (await instance.refreshCredential(strategy.credential)) {
+          steps.push({ status: 'transient', reason: 'credential_rotated', summary: `${strategy.credential} credential of ${instance.name} was rotated; retrying with its successor` });
+          break;
+        }
         await this.breakers.open(instance.breakerName(strategy.credential), step.reason);
       }
       steps.push(step);

@@ -3,7 +3,7 @@ import { identify, revoke } from './admin-token.js';
 import type { Handler, Route } from './context.js';
 import { revokeGroupToken } from './groups.js';
 import { deleteRunner, resetRunnerToken, verifyRunner } from './runners.js';
-import { deleteSelf, getSelf, rotateSelf } from './self-service.js';
+import { deleteSelf, getSelf, rotateGroupTokenSelf, rotateProjectTokenSelf, rotateSelf } from './self-service.js';
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/api/v4/admin/token', handler: identify },
@@ -11,6 +11,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/api/v4/personal_access_tokens/self', handler: getSelf },
   { method: 'DELETE', pattern: '/api/v4/personal_access_tokens/self', handler: deleteSelf },
   { method: 'POST', pattern: '/api/v4/personal_access_tokens/self/rotate', handler: rotateSelf },
+  { method: 'POST', pattern: '/api/v4/projects/:id/access_tokens/self/rotate', handler: rotateProjectTokenSelf },
+  { method: 'POST', pattern: '/api/v4/groups/:id/access_tokens/self/rotate', handler: rotateGroupTokenSelf },
   { method: 'POST', pattern: '/api/v4/runners/reset_authentication_token', handler: resetRunnerToken },
   { method: 'DELETE', pattern: '/api/v4/runners', handler: deleteRunner },
   { method: 'POST', pattern: '/api/v4/runners/verify', handler: verifyRunner },

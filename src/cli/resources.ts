@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProviderRegistry } from '../../providers/registry.js';
+import { configuredCredentials } from '../../providers/contract.js';
 import { loadConfig, type Config, type InstanceConfig } from '../config/index.js';
 import { instance } from '../config/instances.js';
 import type { Operations, TokenTypes } from '../domain/ports.js';
@@ -109,7 +110,7 @@ export async function registryOf(res: Resources): Promise<ProviderRegistry> {
     const instances = config.sandbox ? [sandboxPlaceholder(config)] : config.instances;
     // Its "no admin credential" warning is for the service's log, not for each CLI call.
     const quiet = res.logger.child({}, { level: 'error' });
-    res.registry = new ProviderRegistry([gitlabProvider(config, instances, redis, new RedisBreakers(redis, quiet), quiet)]);
+    res.registry = new ProviderRegistry([gitlabProvider(config, instances, redis, new RedisBreakers(redis, quiet), quiet, configuredCredentials(instances))]);
   }
   return res.registry;
 }
@@ -126,7 +127,7 @@ function lazyTokenTypes(res: Resources): TokenTypes {
 /** Sandbox mode adds the built-in simulator (with an admin credential) at start-up; mirror it without starting one. */
 function sandboxPlaceholder(config: Config): InstanceConfig {
   const d = config.instanceDefaults;
-  return instance({ name: 'sandbox', url: 'http://127.0.0.1', adminToken: 'sandbox-placeholder', group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: d.perSecond, concurrency: d.concurrency }, strategies: d.strategies });
+  return instance({ name: 'sandbox', url: 'http://127.0.0.1', adminToken: 'sandbox-placeholder', group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: d.perSecond, concurrency: d.concurrency }, strategies: d.strategies, rotation: { admin: undefined, group: undefined } });
 }
 
 export async function release(res: Resources): Promise<void> {

@@ -61,6 +61,8 @@ export interface Config {
   readonly recordRetentionSeconds: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** When our GitLab credentials are checked and rotated (each instance opts in per credential). */
+  readonly credentials: { readonly rotateBeforeMs: number; readonly periodMs: number | undefined; readonly lifetimeDays: number; readonly checkMs: number };
   /** Webhook notifications: which events, and the timeout of one call (the URL is in `secrets`). */
   readonly notify: { readonly on: readonly NotifyEvent[]; readonly timeoutMs: number };
   readonly secrets: Secrets;
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const defaults = instanceDefaults(raw);
   const instances = loadInstances((name) => (raw[name] === undefined ? undefined : String(raw[name])), defaults, problems);
   crossCheck(raw, instances.length === 0, problems);
+  checkRotation(raw, instances, problems);
   parseAdminTokens(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return build(raw, instances, defaults);
@@ -144,6 +147,17 @@ function crossCheck(raw: Raw, sandbox: boolean, problems: string[]): void {
   }
   if (Number(raw['RETRY_BASE_DELAY_MS']) > Number(raw['RETRY_MAX_DELAY_MS'])) {
     problems.push('RETRY_BASE_DELAY_MS must not exceed RETRY_MAX_DELAY_MS');
+  }
+}
+
+/** A rotation needs a credential to rotate, and a successor that does not fall due the moment it exists. */
+function checkRotation(raw: Raw, instances: readonly InstanceConfig[], problems: string[]): void {
+  for (const i of instances) {
+    if (i.rotation.admin && i.adminToken === undefined) problems.push(`instance ${i.name}: admin token rotation is on, but no admin token is configured`);
+    if (i.rotation.group && i.group === undefined) problems.push(`instance ${i.name}: group token rotation is on, but no group token is configured`);
+  }
+  if (Number(raw['CREDENTIAL_LIFETIME_DAYS']) <= Number(raw['CREDENTIAL_ROTATE_BEFORE_DAYS'])) {
+    problems.push('CREDENTIAL_LIFETIME_DAYS must exceed CREDENTIAL_ROTATE_BEFORE_DAYS, or every rotated credential would be due again at once');
   }
 }
 
@@ -226,6 +240,12 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     recordRetentionSeconds: Math.round(n('RECORD_RETENTION_DAYS') * 86_400),
     shutdownTimeoutMs: n('SHUTDOWN_TIMEOUT_SECONDS') * 1000,
     logLevel: String(raw['LOG_LEVEL']),
+    credentials: Object.freeze({
+      rotateBeforeMs: n('CREDENTIAL_ROTATE_BEFORE_DAYS') * 86_400_000,
+      periodMs: raw['CREDENTIAL_ROTATION_PERIOD_DAYS'] === undefined ? undefined : n('CREDENTIAL_ROTATION_PERIOD_DAYS') * 86_400_000,
+      lifetimeDays: n('CREDENTIAL_LIFETIME_DAYS'),
+      checkMs: n('CREDENTIAL_CHECK_SECONDS') * 1000,
+    }),
     notify: Object.freeze({ on: Object.freeze([...new Set(String(raw['NOTIFY_ON']).split(','))] as NotifyEvent[]), timeoutMs: n('NOTIFY_TIMEOUT_MS') }),
     secrets,
   };

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { parseRotationTarget, type RotationTarget } from '../domain/credentials.js';
 import type { StrategyName } from '../domain/token-kinds.js';
 import { schemaPath } from '../paths.js';
 
@@ -16,6 +17,8 @@ export interface InstanceConfig {
   readonly ca: string | undefined;
   readonly limits: { readonly perSecond: number; readonly concurrency: number };
   readonly strategies: readonly StrategyName[];
+  /** Self-rotation of each credential (opt-in); undefined: its expiry is only watched. */
+  readonly rotation: { readonly admin: RotationTarget | undefined; readonly group: RotationTarget | undefined };
 }
 
 export interface InstanceDefaults {
@@ -29,9 +32,10 @@ interface FileInstance {
   url: string;
   adminToken?: string;
   adminTokenFile?: string;
+  adminTokenRotation?: string;
   caFile?: string;
   tokenPrefix?: string;
-  group?: { id: number; token?: string; tokenFile?: string };
+  group?: { id: number; token?: string; tokenFile?: string; tokenRotation?: string };
   rateLimitPerSecond?: number;
   concurrency?: number;
   strategies?: StrategyName[];
@@ -60,6 +64,7 @@ export function loadInstances(env: Env, defaults: InstanceDefaults, problems: st
       ca: caFile === undefined ? undefined : readOr(caFile, 'GITLAB_CA_FILE', problems),
       limits: { perSecond: defaults.perSecond, concurrency: defaults.concurrency },
       strategies: defaults.strategies,
+      rotation: { admin: parseRotationTarget(env('GITLAB_ADMIN_TOKEN_ROTATION')), group: parseRotationTarget(env('GITLAB_GROUP_TOKEN_ROTATION')) },
     }),
   ];
 }
@@ -102,12 +107,13 @@ function fromEntry(f: FileInstance, index: number, defaults: InstanceDefaults, p
     ca: f.caFile === undefined ? undefined : readOr(f.caFile, `${at}/caFile`, problems),
     limits: { perSecond: f.rateLimitPerSecond ?? defaults.perSecond, concurrency: f.concurrency ?? defaults.concurrency },
     strategies: f.strategies ?? defaults.strategies,
+    rotation: { admin: parseRotationTarget(f.adminTokenRotation), group: parseRotationTarget(f.group?.tokenRotation) },
   });
 }
 
 /** Freezes an instance with its credentials non-enumerable, so that logging it never prints them. */
 export function instance(i: InstanceConfig): InstanceConfig {
-  const copy = { ...i, url: i.url.replace(/\/+$/, ''), group: i.group ? { ...i.group } : undefined };
+  const copy = { ...i, url: i.url.replace(/\/+$/, ''), group: i.group ? { ...i.group } : undefined, rotation: Object.freeze({ ...i.rotation }) };
   Object.defineProperty(copy, 'adminToken', { enumerable: false });
   if (copy.group) Object.defineProperty(copy.group, 'token', { enumerable: false });
   return Object.freeze(copy);

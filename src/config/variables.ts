@@ -1,4 +1,5 @@
 // Every environment variable the service reads: the single list that validation, defaults and the README table come from.
+import { ROTATION_SETTING } from '../domain/credentials.js';
 
 /** One environment variable: its JSON Schema, default and documentation. */
 export interface Variable {
@@ -65,15 +66,26 @@ export const VARIABLES: readonly Variable[] = [
     file: true,
     secret: true,
   },
+  {
+    name: 'GITLAB_ADMIN_TOKEN_ROTATION',
+    description: 'Self-rotation of `GITLAB_ADMIN_TOKEN` before it expires: `off`, or the endpoint its kind of token uses, `personal`, `project:<id>` or `group:<id>` (scope `api` or `self_rotate`). See "Credentials" below.',
+    schema: { type: 'string', pattern: ROTATION_SETTING },
+    default: 'off',
+  },
   { name: 'GITLAB_CA_FILE', description: 'PEM bundle of a private CA that signed `GITLAB_URL`\'s certificate.', schema: str },
   { name: 'GITLAB_TOKEN_PREFIX', description: 'Instance-wide token prefix of `GITLAB_URL` (e.g. `mycompany-`), if the admin set one.', schema: str },
   { name: 'GITLAB_GROUP_ID', description: 'Top-level group whose owner credential `GITLAB_GROUP_TOKEN` can revoke tokens with access to it (strategy `group`).', schema: int(1, 2 ** 31) },
   { name: 'GITLAB_GROUP_TOKEN', description: 'A token of an Owner of `GITLAB_GROUP_ID`, scope `api`.', schema: { type: 'string', minLength: 20 }, file: true, secret: true },
+  { name: 'GITLAB_GROUP_TOKEN_ROTATION', description: 'Self-rotation of `GITLAB_GROUP_TOKEN`, as `GITLAB_ADMIN_TOKEN_ROTATION` (a group access token uses `group:<id>`).', schema: { type: 'string', pattern: ROTATION_SETTING }, default: 'off' },
   {
     name: 'GITLAB_INSTANCES_FILE',
     description: 'JSON or YAML file listing several GitLab instances (`schemas/instances.schema.json`); replaces the single-instance `GITLAB_*` variables.',
     schema: str,
   },
+  { name: 'CREDENTIAL_ROTATE_BEFORE_DAYS', description: 'A self-rotated credential is rotated once it expires within this many days; any credential expiring this soon without rotation raises an alert.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 365 }, default: 7 },
+  { name: 'CREDENTIAL_ROTATION_PERIOD_DAYS', description: 'Also rotate a self-rotated credential this many days after its last rotation (or adoption), whatever its expiry. Unset: by expiry only.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 3650 } },
+  { name: 'CREDENTIAL_LIFETIME_DAYS', description: '`expires_at` asked for a rotated credential, in days from the rotation (GitLab caps it at its maximum lifetime, 365 by default).', schema: int(1, 400), default: 30 },
+  { name: 'CREDENTIAL_CHECK_SECONDS', description: 'How often each GitLab credential\'s expiry is read (and, if due, the credential rotated); also done at every start.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 86400 }, default: 3600 },
   { name: 'GITLAB_RATE_LIMIT_PER_SECOND', description: 'Default outbound request rate per instance, shared by all worker processes.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 100000 }, default: 10 },
   { name: 'GITLAB_CONCURRENCY', description: 'Default outbound requests in flight per instance, shared by all worker processes.', schema: int(1, 10000), default: 8 },
   {

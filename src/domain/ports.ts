@@ -49,6 +49,23 @@ export interface Status {
   readonly breakers: Readonly<Record<string, { readonly reason: string; readonly since: string }>>;
   readonly workers: number;
   readonly paused: boolean;
+  /** Our GitLab credentials by `instance:credential`: expiry, rotation and what is wrong with them. */
+  readonly credentials: Readonly<Record<string, CredentialStatus>>;
+}
+
+export interface CredentialStatus {
+  /** `off`, or the self-rotate endpoint: `personal`, `project:<id>`, `group:<id>`. */
+  readonly rotation: string;
+  /** Rotations since the configured credential was adopted, plus 1 (0: never stored, rotation off). */
+  readonly generation: number;
+  /** The credential's `expires_at` as GitLab last reported it; `never`, or `unknown` before the first check. */
+  readonly expiresAt: string;
+  readonly lastRotatedAt: string | null;
+  readonly checkedAt: string | null;
+  /** A rotation was started and its outcome is not yet known (it is recovered at the next check). */
+  readonly rotating: boolean;
+  /** Why it cannot be rotated, is refused, or was lost: what on-call must fix. */
+  readonly problem?: { readonly reason: string; readonly summary: string; readonly at: string };
 }
 
 export interface AuditEntry {
@@ -89,6 +106,8 @@ export interface RekeyReport {
   readonly current: number;
   /** Jobs running during the run, left as they are (they finish, or fail and can be re-keyed then). */
   readonly skippedActive: number;
-  /** Key ids some job still needs: keep these keys configured. */
+  /** Stored GitLab credentials (self-rotated ones) now sealed under the newest key. */
+  readonly credentials: number;
+  /** Key ids some job or credential still needs: keep these keys configured. */
   readonly stillUsed: readonly string[];
 }

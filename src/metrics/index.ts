@@ -1,7 +1,7 @@
 // Prometheus metrics of one process: its own Registry (never prom-client's global one, so that several services in
 // one process do not collide), the default process metrics, and the service's series. No label ever carries a token
 // or a fingerprint: every label value comes from a bounded set (routes, methods, statuses, configured instance names,
-// supported token types, strategies, outcomes, queue names, job states, breaker names `instance:credential`).
+// supported token types, strategies, outcomes, queue names, job states, breaker and credential names `instance:credential`).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const METRIC_PREFIX = 'trapi_';
@@ -78,6 +78,34 @@ export class Metrics {
     name: `${METRIC_PREFIX}credential_breaker_open`,
     help: 'Whether GitLab refuses one of our credentials (1) or not (0), per breaker (instance:credential), read at scrape time.',
     labelNames: ['breaker'] as const,
+    registers: [this.registry],
+  });
+
+  readonly credentialExpiry = new Gauge({
+    name: `${METRIC_PREFIX}credential_expiry_timestamp_seconds`,
+    help: 'When each of our GitLab credentials (instance:credential) expires, in Unix seconds, as GitLab last reported it; absent when it never expires or was not read yet. Read from Redis at scrape time.',
+    labelNames: ['credential'] as const,
+    registers: [this.registry],
+  });
+
+  readonly credentialLastRotation = new Gauge({
+    name: `${METRIC_PREFIX}credential_last_rotation_timestamp_seconds`,
+    help: 'When each self-rotated credential was last rotated, in Unix seconds; absent before its first rotation. Read from Redis at scrape time.',
+    labelNames: ['credential'] as const,
+    registers: [this.registry],
+  });
+
+  readonly credentialGeneration = new Gauge({
+    name: `${METRIC_PREFIX}credential_generation`,
+    help: 'Generation of each self-rotated credential this process uses (0: the configured value, the store not read yet); replicas that agree use the same credential.',
+    labelNames: ['credential'] as const,
+    registers: [this.registry],
+  });
+
+  readonly credentialRotations = new Counter({
+    name: `${METRIC_PREFIX}credential_rotations_total`,
+    help: 'Self-rotations attempted by this process, by credential and result: rotated, recovered (an interrupted one finished), refused (GitLab did not rotate), unknown (answer lost; recovered at the next check), lost (the successor is gone).',
+    labelNames: ['credential', 'result'] as const,
     registers: [this.registry],
   });
 

@@ -16,10 +16,10 @@ export class RedisBreakers implements CredentialBreakers {
     return (await this.redis.hexists(KEY, name)) === 1;
   }
 
-  async open(name: string, reason: string): Promise<boolean> {
+  async open(name: string, reason: string, message?: string): Promise<boolean> {
     const changed = (await this.redis.hsetnx(KEY, name, JSON.stringify({ reason, since: new Date().toISOString() }))) === 1;
     if (changed) {
-      this.logger.error({ breaker: name, reason }, 'GitLab refuses our credential: breaker OPEN. Jobs that need it are held (never failed) until it works again; fix or replace the credential.');
+      this.logger.error({ breaker: name, reason }, message ?? 'GitLab refuses our credential: breaker OPEN. Jobs that need it are held (never failed) until it works again; fix or replace the credential.');
     }
     return changed;
   }

@@ -20,6 +20,11 @@ export interface OperationsDeps {
   readonly breakers: CredentialBreakers;
   readonly tokenTypes: TokenTypes;
   readonly keys: () => readonly EncryptionKey[];
+  /** Our GitLab credentials' status, and re-sealing the stored ones (key rotation). */
+  readonly credentials: {
+    status(): Promise<Status['credentials']>;
+    rekey(): Promise<{ rekeyed: number; current: number; stillUsed: readonly string[] }>;
+  };
 }
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -28,12 +33,13 @@ export class QueueOperations implements Operations {
   constructor(private readonly d: OperationsDeps) {}
 
   async status(): Promise<Status> {
-    const [revocations, intake, breakers, workers, paused] = await Promise.all([
+    const [revocations, intake, breakers, workers, paused, credentials] = await Promise.all([
       this.d.revocations.getJobCounts(...STATES),
       this.d.intake.getJobCounts(...STATES),
       this.d.breakers.states(),
       this.d.revocations.getWorkersCount().catch(() => -1), // CLIENT LIST may be disabled on managed Redis
       this.d.revocations.isPaused(),
+      this.d.credentials.status(),
     ]);
     return {
       jobs: { revocations, intake },
@@ -41,6 +47,7 @@ export class QueueOperations implements Operations {
       breakers,
       workers,
       paused,
+      credentials,
     };
   }
 
@@ -122,8 +129,11 @@ export class QueueOperations implements Operations {
   }
 
   async rekey(actor: string): Promise<RekeyReport> {
-    const report = await rekey({ revocations: this.d.revocations, intake: this.d.intake }, this.d.keys());
-    await this.d.audit.append({ actor, action: 'rekey', detail: `rekeyed ${report.rekeyed}; still used: ${report.stillUsed.join(',') || 'none'}` });
+    const jobs = await rekey({ revocations: this.d.revocations, intake: this.d.intake }, this.d.keys());
+    // A stored credential left under a retired key would lock the service out of GitLab: re-seal them too.
+    const creds = await this.d.credentials.rekey();
+    const report: RekeyReport = { ...jobs, credentials: creds.rekeyed, current: jobs.current + creds.current, stillUsed: [...new Set([...jobs.stillUsed, ...creds.stillUsed])] };
+    await this.d.audit.append({ actor, action: 'rekey', detail: `rekeyed ${report.rekeyed} job(s) and ${report.credentials} credential(s); still used: ${report.stillUsed.join(',') || 'none'}` });
     return report;
   }
 

@@ -11,7 +11,7 @@ const STATES = ['waiting', 'delayed', 'prioritized', 'failed', 'waiting-children
  * under the newest key, bound to the same id. A job that cannot be opened (its key is gone) is left untouched and
  * its key id reported as still used.
  */
-export async function rekey(queues: { revocations: Queue<RevocationJobData>; intake: Queue<IntakeJobData> }, keys: readonly EncryptionKey[]): Promise<RekeyReport> {
+export async function rekey(queues: { revocations: Queue<RevocationJobData>; intake: Queue<IntakeJobData> }, keys: readonly EncryptionKey[]): Promise<Omit<RekeyReport, 'credentials'>> {
   const newest = newestKey(keys);
   let rekeyed = 0;
   let current = 0;

@@ -1,6 +1,19 @@
-// Fault injection over real HTTP: latency, canned errors, 429s and dropped connections.
+// Fault injection over real HTTP: latency, canned errors, 429s and dropped connections (before or after the work).
+import { request } from 'node:http';
 import { type GitLabSimulator, startGitLabSimulator } from '../../simulator/index.js';
 import { adminToken, call } from './client.js';
+
+/** node:http rather than fetch: the service's client (got) sees a lost answer as node:http reports it. */
+function nodePost(url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'PRIVATE-TOKEN': token } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('GitLab simulator', () => {
   let sim: GitLabSimulator;
@@ -75,6 +88,30 @@ describe('GitLab simulator', () => {
       await expect(adminToken(sim, 'POST', token)).rejects.toThrow();
       expect((await adminToken(sim, 'POST', token)).status).toBe(200);
       expect(sim.calls()).toEqual([expect.objectContaining({ status: 0, fault: 'drop' }), expect.objectContaining({ status: 200, fault: null })]);
+    });
+
+    it('runs the real rotation, then drops the answer: the admin credential moves on, the caller sees a reset', async () => {
+      const ROTATE = '/api/v4/personal_access_tokens/self/rotate';
+      const before = sim.adminToken;
+      sim.faults.dropAfterNext(1, { method: 'POST', path: ROTATE });
+      await expect(nodePost(sim.url + ROTATE, before)).rejects.toMatchObject({ code: 'ECONNRESET', message: 'socket hang up' });
+      expect(sim.stateOf(before)).toBe('revoked');
+      expect(sim.adminToken).not.toBe(before);
+      expect(sim.stateOf(sim.adminToken)).toBe('active');
+      expect(sim.calls()).toEqual([expect.objectContaining({ route: ROTATE, status: 0, fault: 'drop_after', token: before })]);
+      expect(sim.faults.list()).toEqual([]);
+      expect((await adminToken(sim, 'POST', token)).status).toBe(200);
+    });
+
+    it('accepts drop_after through the control API, and a bare drop leaves the token untouched', async () => {
+      const added = await call(sim, 'POST', '/-/sim/faults', { json: { action: { type: 'drop_after' }, path: '/api/v4/admin/token' } });
+      expect(added.status).toBe(201);
+      await expect(adminToken(sim, 'DELETE', token)).rejects.toThrow();
+      expect(sim.stateOf(token)).toBe('revoked');
+      const other = sim.createToken('personal_access_token');
+      sim.faults.dropNext(1);
+      await expect(adminToken(sim, 'DELETE', other)).rejects.toThrow();
+      expect(sim.stateOf(other)).toBe('active');
     });
 
     it('answers 503 to everything until cleared', async () => {

@@ -89,6 +89,59 @@ describe('GitLab simulator', () => {
     });
   });
 
+  describe('POST /api/v4/{projects,groups}/:id/access_tokens/self/rotate', () => {
+    const PROJECT_ROTATE = '/api/v4/projects/42/access_tokens/self/rotate';
+    const projectToken = (scopes = ['api']): string => sim.createToken('personal_access_token', { subkind: 'project', projectId: 42, groupId: 7, scopes });
+
+    it('answers 200 with the new token, keeps the resource fields and honours expires_at', async () => {
+      const token = projectToken();
+      const res = await call(sim, 'POST', PROJECT_ROTATE, { token, json: { expires_at: '2999-12-31' } });
+      expect(res).toMatchObject({ status: 200, body: { active: true, access_level: 40, expires_at: '2999-12-31', token: expect.stringMatching(/^glpat-/) } });
+      const successor = (res.body as { token: string }).token;
+      expect(sim.stateOf(token)).toBe('revoked');
+      expect(sim.recordOf(successor)).toMatchObject({ subkind: 'project', projectId: 42, groupId: 7, scopes: ['api'], admin: false, revoked: false });
+      expect((await call(sim, 'GET', '/api/v4/personal_access_tokens/self', { token: successor })).status).toBe(200);
+    });
+
+    it('rotates a group token on its group route with only the self_rotate scope', async () => {
+      const token = sim.createToken('personal_access_token', { subkind: 'group', groupId: 7, scopes: ['self_rotate'] });
+      const res = await call(sim, 'POST', '/api/v4/groups/7/access_tokens/self/rotate', { token });
+      expect(res.status).toBe(200);
+      expect(sim.stateOf((res.body as { token: string }).token)).toBe('active');
+      expect(sim.stateOf(token)).toBe('revoked');
+    });
+
+    it.each(['personal', 'impersonation'] as const)('answers 405 to a %s token, which stays active', async (subkind) => {
+      const token = sim.createToken('personal_access_token', { subkind, projectId: 42 });
+      expect(await call(sim, 'POST', PROJECT_ROTATE, { token })).toMatchObject({ status: 405, body: { message: '405 Method Not Allowed' } });
+      expect(sim.stateOf(token)).toBe('active');
+    });
+
+    it.each([
+      ['of another project', PROJECT_ROTATE.replace('42', '43')],
+      ['on the group route (a project token)', '/api/v4/groups/7/access_tokens/self/rotate'],
+    ])('answers 401 Unauthorized to a token %s', async (_what, path) => {
+      const token = projectToken();
+      expect(await call(sim, 'POST', path, { token })).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } });
+      expect(sim.stateOf(token)).toBe('active');
+    });
+
+    it('answers 403 insufficient_scope without api or self_rotate and leaves the token active', async () => {
+      const token = projectToken(['read_api']);
+      expect(await call(sim, 'POST', PROJECT_ROTATE, { token })).toMatchObject({ status: 403, body: { error: 'insufficient_scope', scope: 'api self_rotate' } });
+      expect(sim.stateOf(token)).toBe('active');
+    });
+
+    it('revokes the family when the rotated token is reused, even on the group route', async () => {
+      const token = projectToken();
+      const successor = ((await call(sim, 'POST', PROJECT_ROTATE, { token })).body as { token: string }).token;
+      const reuse = await call(sim, 'POST', '/api/v4/groups/7/access_tokens/self/rotate', { token });
+      expect(reuse).toMatchObject({ status: 401, body: REVOKED });
+      expect(sim.stateOf(successor)).toBe('revoked');
+      expect(sim.revokedTokens()).toContainEqual(expect.objectContaining({ token: successor, by: 'family' }));
+    });
+  });
+
   describe('runner endpoints', () => {
     it('answers 200 with a new glrt- token to reset_authentication_token (form body) and forgets the old one', async () => {
       const token = sim.createToken('runner_authentication_token');

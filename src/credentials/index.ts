@@ -1,0 +1,95 @@
+// Our GitLab credentials as one unit: which ones there are, the store that follows their rotations, the rotator,
+// and what status and metrics report about them.
+import type { Redis } from 'ioredis';
+import type { CredentialBreakers } from '../../providers/contract.js';
+import type { Credential } from '../../providers/gitlab/instance.js';
+import type { GitLabProvider } from '../../providers/gitlab/provider.js';
+import type { Config, InstanceConfig } from '../config/index.js';
+import { describeRotation } from '../domain/credentials.js';
+import type { EncryptionKey } from '../domain/crypto.js';
+import type { CredentialStatus } from '../domain/ports.js';
+import type { Logger } from '../logger.js';
+import { LiveCredentials, type ManagedCredential } from './live.js';
+import { CredentialRotator, type RotationResult, type Target } from './rotator.js';
+import { CredentialStore } from './store.js';
+
+export { LiveCredentials } from './live.js';
+export { CredentialStore } from './store.js';
+
+/** How often each replica re-reads a self-rotated credential's generation (a cheap HMGET). */
+const FOLLOW_MS = 2000;
+
+const CREDENTIALS: readonly Credential[] = ['admin', 'group'];
+
+/** Every configured credential of every instance. */
+export function managedCredentials(instances: readonly InstanceConfig[]): ManagedCredential[] {
+  return instances.flatMap((i) =>
+    CREDENTIALS.flatMap((credential) => {
+      const configured = credential === 'admin' ? i.adminToken : i.group?.token;
+      return configured === undefined ? [] : [{ instance: i.name, credential, configured, rotated: i.rotation[credential] !== undefined }];
+    }),
+  );
+}
+
+export function openCredentials(redis: Redis, keys: () => readonly EncryptionKey[], instances: readonly InstanceConfig[], logger: Logger): { store: CredentialStore; live: LiveCredentials } {
+  const store = new CredentialStore(redis, keys);
+  return { store, live: new LiveCredentials(managedCredentials(instances), store, logger) };
+}
+
+export interface MaintenanceDeps {
+  readonly config: Config;
+  readonly provider: GitLabProvider;
+  readonly store: CredentialStore;
+  readonly live: LiveCredentials;
+  readonly breakers: CredentialBreakers;
+  readonly logger: Logger;
+  readonly onRotation?: (credential: string, result: RotationResult) => void;
+}
+
+/**
+ * In processes that revoke: adopt the configured credentials, follow their rotations, and check (and, where opted
+ * in, rotate) them at start and every CREDENTIAL_CHECK_SECONDS. Returns what stops it.
+ */
+export async function maintainCredentials(d: MaintenanceDeps): Promise<() => Promise<void>> {
+  await d.live.start(FOLLOW_MS);
+  const targets: Target[] = d.provider.instances.flatMap((instance) =>
+    CREDENTIALS.filter((c) => instance.credential(c) !== undefined).map((credential) => ({ instance, credential, rotation: instance.settings.rotation[credential] })),
+  );
+  const timeout = d.config.gitlabTimeoutMs;
+  const rotator = new CredentialRotator({
+    targets,
+    store: d.store,
+    live: d.live,
+    breakers: d.breakers,
+    logger: d.logger,
+    // Three GitLab calls (read, rotate, verify) and a margin: the lock outlives any request sent under it.
+    policy: { ...d.config.credentials, lockMs: 4 * timeout + 2000, callTimeoutMs: timeout },
+    ...(d.onRotation ? { onRotation: d.onRotation } : {}),
+  });
+  rotator.start();
+  return async () => {
+    await rotator.stop();
+    d.live.stop();
+  };
+}
+
+/** What `trapi status` and `/admin/status` show per credential (never the credential itself). */
+export async function credentialStatus(store: CredentialStore, instances: readonly InstanceConfig[]): Promise<Record<string, CredentialStatus>> {
+  const out: Record<string, CredentialStatus> = {};
+  for (const m of managedCredentials(instances)) {
+    const name = `${m.instance}:${m.credential}`;
+    const s = await store.read(name);
+    const instance = instances.find((i) => i.name === m.instance);
+    const problem = s.lost ?? s.problem;
+    out[name] = {
+      rotation: describeRotation(instance?.rotation[m.credential]),
+      generation: s.generation,
+      expiresAt: s.expiresAt === undefined ? 'unknown' : (s.expiresAt ?? 'never'),
+      lastRotatedAt: s.rotatedAt ?? null,
+      checkedAt: s.checkedAt ?? null,
+      rotating: s.intent !== undefined,
+      ...(problem ? { problem } : {}),
+    };
+  }
+  return out;
+}

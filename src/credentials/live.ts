@@ -1,0 +1,86 @@
+// The credentials this process uses right now: configured ones as they are, self-rotated ones followed in Redis.
+import type { CredentialSource } from '../../providers/contract.js';
+import type { Logger } from '../logger.js';
+import type { CredentialStore } from './store.js';
+
+export interface ManagedCredential {
+  readonly instance: string;
+  readonly credential: 'admin' | 'group';
+  readonly configured: string;
+  /** Self-rotated: the store holds the credential in use, and its generation tells replicas when it changed. */
+  readonly rotated: boolean;
+}
+
+interface InUse {
+  token: string;
+  generation: number;
+}
+
+export class LiveCredentials implements CredentialSource {
+  readonly #inUse = new Map<string, InUse>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly managed: readonly ManagedCredential[],
+    private readonly store: CredentialStore,
+    private readonly logger: Logger,
+  ) {
+    // Until Redis answers, the configured value is all there is (and no job can run without Redis anyway).
+    for (const m of managed) this.#inUse.set(nameOf(m), { token: m.configured, generation: 0 });
+  }
+
+  get(instance: string, credential: 'admin' | 'group'): string | undefined {
+    return this.#inUse.get(`${instance}:${credential}`)?.token;
+  }
+
+  /** The generation this process uses (0: the configured value, not yet read from the store). */
+  generation(name: string): number {
+    return this.#inUse.get(name)?.generation ?? 0;
+  }
+
+  async refresh(instance: string, credential: 'admin' | 'group'): Promise<boolean> {
+    const m = this.managed.find((x) => x.instance === instance && x.credential === credential);
+    return m !== undefined && m.rotated ? this.#load(m) : false;
+  }
+
+  /** Seeds the self-rotated credentials, then re-reads them every `everyMs` so each replica follows a rotation. */
+  async start(everyMs: number): Promise<void> {
+    await this.#sync(true);
+    this.#timer = setInterval(() => void this.#sync(false), everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** Seeding is retried at each sync until Redis has answered once for every credential. */
+  readonly #seeded = new Set<string>();
+
+  async #sync(first: boolean): Promise<void> {
+    for (const m of this.managed.filter((x) => x.rotated)) {
+      try {
+        if (!this.#seeded.has(nameOf(m))) {
+          const generation = await this.store.seed(nameOf(m), m.configured);
+          if (generation > 0) this.logger.warn({ credential: nameOf(m), generation }, 'configured credential adopted into the credential store: from now on the store follows its rotations');
+          this.#seeded.add(nameOf(m));
+        }
+        await this.#load(m);
+      } catch (err) {
+        const level = first ? 'error' : 'debug';
+        this.logger[level]({ credential: nameOf(m), err: (err as Error).message }, 'cannot read the credential store; using the credential held in memory until Redis answers');
+      }
+    }
+  }
+
+  async #load(m: ManagedCredential): Promise<boolean> {
+    const stored = await this.store.current(nameOf(m));
+    const held = this.#inUse.get(nameOf(m));
+    if (stored === undefined || (held !== undefined && held.generation === stored.generation)) return false;
+    this.#inUse.set(nameOf(m), stored);
+    if (held !== undefined && held.generation > 0) this.logger.info({ credential: nameOf(m), generation: stored.generation }, 'credential rotated: this process now uses the new generation');
+    return true;
+  }
+}
+
+const nameOf = (m: ManagedCredential): string => `${m.instance}:${m.credential}`;

@@ -1,0 +1,191 @@
+// Self-rotation of our GitLab credentials, in-process against the simulator: on approaching expiry, on a period, on
+// each endpoint kind, and every way a rotation can go wrong short of a crash (see credential-crash.test.ts).
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { makeToken, startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+
+let redis: TestRedis;
+let client: Redis;
+let sim: GitLabSimulator;
+const running: TestService[] = [];
+
+const DAY = 86_400_000;
+const inDays = (d: number): string => new Date(Date.now() + d * DAY).toISOString().slice(0, 10);
+const ROTATE = '/api/v4/personal_access_tokens/self/rotate';
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  client = redis.client();
+  sim = await startGitLabSimulator();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+  sim.reset();
+  await client.flushall();
+});
+afterAll(async () => {
+  await sim?.stop();
+  await redis?.stop();
+});
+
+/** An admin credential of our own at the simulator (not the simulator's default one). */
+function adminCredential(opts: { expiresAt?: string | null; scopes?: string[]; subkind?: 'personal' | 'project' | 'group'; projectId?: number; groupId?: number } = {}): string {
+  const token = makeToken('personal_access_token');
+  sim.seed({ token, kind: 'personal_access_token', admin: true, userId: 1, scopes: opts.scopes ?? ['api'], expiresAt: opts.expiresAt === undefined ? inDays(3) : opts.expiresAt, ...(opts.subkind ? { subkind: opts.subkind } : {}), ...(opts.projectId ? { projectId: opts.projectId } : {}), ...(opts.groupId ? { groupId: opts.groupId } : {}) });
+  return token;
+}
+
+async function start(admin: string, env: Record<string, string> = {}): Promise<TestService> {
+  const svc = await startTestService(redis.url, sim.url, admin, { GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2', ...env });
+  running.push(svc);
+  return svc;
+}
+
+const rotations = (route = ROTATE) => sim.calls({ route, method: 'POST' });
+const stored = () => client.hgetall(`trapi:credential:${new URL(sim.url).host.replace(/[^a-z0-9_.-]/g, '-')}:admin`);
+const alerts = (svc: TestService) => svc.logs.records().filter((l) => l['alert'] === true);
+
+/** Submits a fresh leaked PAT and waits until it is revoked: proof that the credential in use works. */
+async function revokesWithCurrentCredential(svc: TestService): Promise<void> {
+  const leaked = sim.createToken('personal_access_token');
+  const res = await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(leaked)]);
+  expect(res.status).toBe(204);
+  await eventually(() => sim.stateOf(leaked) === 'revoked', 'the leaked token to be revoked');
+}
+
+test('a credential expiring within the window is rotated once, stored sealed, and used from then on', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  const svc = await start(admin);
+  await eventually(async () => (await stored())['generation'] === '2', 'the rotated credential to be stored');
+  await new Promise((r) => setTimeout(r, 600)); // three more checks: none may rotate again
+  expect(rotations().map((c) => c.status)).toEqual([200]);
+  expect(sim.stateOf(admin)).toBe('revoked');
+  expect(sim.revokedTokens().filter((r) => r.by === 'family')).toEqual([]);
+  const h = await stored();
+  expect(h['expiresAt']).toBe(inDays(30));
+  expect(h['current']).toMatch(/^v1\./);
+  expect(JSON.stringify(h)).not.toContain(admin);
+  await revokesWithCurrentCredential(svc);
+  expect(sim.calls({ route: '/api/v4/admin/token', status: 401 })).toEqual([]);
+  // Observable: status and metrics.
+  const metrics = await request(svc.url).get('/metrics');
+  expect(metrics.text).toMatch(/trapi_credential_last_rotation_timestamp_seconds\{credential="[^"]+:admin"\} \d+/);
+  expect(metrics.text).toMatch(/trapi_credential_expiry_timestamp_seconds\{credential="[^"]+:admin"\} \d+/);
+  expect(metrics.text).toMatch(/trapi_credential_rotations_total\{credential="[^"]+:admin",result="rotated"\} 1/);
+  expect(metrics.text).toMatch(/trapi_credential_generation\{credential="[^"]+:admin"\} 2/);
+});
+
+test('a credential far from expiry is not rotated, but its expiry is read and reported', async () => {
+  const admin = adminCredential({ expiresAt: inDays(60) });
+  const svc = await start(admin);
+  await eventually(async () => (await stored())['expiresAt'] === inDays(60), 'the expiry to be recorded');
+  await new Promise((r) => setTimeout(r, 500));
+  expect(rotations()).toEqual([]);
+  expect(sim.stateOf(admin)).toBe('active');
+  await revokesWithCurrentCredential(svc);
+});
+
+test('rotation is opt-in: with it off, an expiring credential raises an alert and is left alone', async () => {
+  const admin = adminCredential({ expiresAt: inDays(2) });
+  const svc = await start(admin, { GITLAB_ADMIN_TOKEN_ROTATION: 'off' });
+  await eventually(() => alerts(svc).some((l) => l['reason'] === 'expiring_without_rotation'), 'an alert about the expiring credential');
+  expect(rotations()).toEqual([]);
+  expect(sim.stateOf(admin)).toBe('active');
+});
+
+test('a period rotates again and again, each time from the newest token, never touching a rotated one', async () => {
+  const admin = adminCredential({ expiresAt: inDays(90) });
+  await start(admin, { CREDENTIAL_ROTATION_PERIOD_DAYS: String(0.5 / 86_400) }); // every half second
+  await eventually(async () => Number((await stored())['generation']) >= 4, 'three rotations', 20_000);
+  const calls = rotations();
+  expect(calls.every((c) => c.status === 200)).toBe(true);
+  expect(sim.revokedTokens().filter((r) => r.by === 'family')).toEqual([]);
+  expect(sim.revokedTokens().filter((r) => r.by === 'rotate').length).toBe(calls.length);
+});
+
+test('a credential without the api or self_rotate scope is never sent to rotate: alert, rotation breaker, still in use', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3), scopes: ['read_api', 'admin_mode'] });
+  const svc = await start(admin);
+  await eventually(() => alerts(svc).some((l) => l['reason'] === 'insufficient_scope'), 'an insufficient_scope alert');
+  const breakers = await client.hgetall('trapi:breakers');
+  expect(Object.keys(breakers).some((k) => k.endsWith(':admin:rotation'))).toBe(true);
+  expect(JSON.parse(Object.entries(breakers).find(([k]) => k.endsWith(':admin:rotation'))?.[1] ?? '{}').reason).toBe('insufficient_scope');
+  expect(rotations()).toEqual([]);
+  expect(sim.stateOf(admin)).toBe('active');
+  const readiness = await request(svc.url).get('/-/readiness');
+  expect(readiness.status).toBe(200);
+  expect(readiness.body.status).toBe('degraded');
+  expect(Object.entries(readiness.body.checks).find(([k]) => k.endsWith(':admin:rotation'))?.[1]).toMatch(/^cannot be rotated since .* \(insufficient_scope\)$/);
+  expect(JSON.parse((await stored())['problem'] ?? '{}').reason).toBe('insufficient_scope');
+});
+
+test('GitLab refusing the rotation (403 insufficient_scope) leaves the credential as it was, and says why', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  sim.faults.failUntilCleared(403, { method: 'POST', path: ROTATE, body: { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: 'api self_rotate' } });
+  const svc = await start(admin);
+  await eventually(() => alerts(svc).some((l) => l['reason'] === 'insufficient_scope'), 'an alert naming the refusal');
+  expect(sim.stateOf(admin)).toBe('active');
+  expect((await stored())['intent']).toBeUndefined();
+  await revokesWithCurrentCredential(svc);
+  // Once GitLab lets it, the next check rotates and closes the rotation breaker.
+  sim.faults.clear();
+  await eventually(async () => (await stored())['generation'] === '2', 'the rotation once allowed');
+  await eventually(async () => !Object.keys(await client.hgetall('trapi:breakers')).some((k) => k.endsWith(':rotation')), 'the rotation breaker to close');
+});
+
+test('a rotation request lost before GitLab saw it: recovered by reading the old token, then rotated once', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  sim.faults.dropNext(1, { method: 'POST', path: ROTATE });
+  await start(admin);
+  await eventually(async () => (await stored())['generation'] === '2', 'the rotation after the lost request');
+  expect(rotations().map((c) => c.status)).toEqual([0, 200]);
+  expect(sim.revokedTokens().filter((r) => r.by === 'family')).toEqual([]);
+});
+
+test('a rotation answer lost after GitLab rotated: never rotated again, breaker and alert, until a new credential is configured', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  sim.faults.dropAfterNext(1, { method: 'POST', path: ROTATE });
+  const svc = await start(admin);
+  await eventually(async () => (await stored())['lost'] !== undefined, 'the loss to be recorded');
+  await new Promise((r) => setTimeout(r, 600));
+  expect(rotations().map((c) => c.status)).toEqual([0]); // one call, the lost one: no blind retry
+  expect(sim.revokedTokens().filter((r) => r.by === 'family')).toEqual([]); // the lost successor's family is intact
+  expect(alerts(svc).some((l) => l['reason'] === 'rotation_answer_lost')).toBe(true);
+  const breakers = await client.hgetall('trapi:breakers');
+  expect(Object.entries(breakers).some(([k, v]) => k.endsWith(':admin') && JSON.parse(v).reason === 'rotation_answer_lost')).toBe(true);
+  // Tokens are held, not failed, while the credential is gone.
+  const leaked = sim.createToken('personal_access_token');
+  expect((await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(leaked)])).status).toBe(204);
+  await svc.stop();
+  running.splice(0);
+  // The operator creates a new admin token and configures it: it is adopted, and the held token is revoked.
+  const replacement = adminCredential({ expiresAt: inDays(60) });
+  await start(replacement);
+  await eventually(() => sim.stateOf(leaked) === 'revoked', 'the held token to be revoked with the new credential');
+  const h = await stored();
+  expect(h['lost']).toBeUndefined();
+});
+
+test('project and group access tokens rotate at their own endpoints', async () => {
+  const project = adminCredential({ expiresAt: inDays(1), subkind: 'project', projectId: 42 });
+  await start(project, { GITLAB_ADMIN_TOKEN_ROTATION: 'project:42' });
+  await eventually(async () => (await stored())['generation'] === '2', 'the project token rotation');
+  expect(rotations('/api/v4/projects/:id/access_tokens/self/rotate').map((c) => c.status)).toEqual([200]);
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+  await client.flushall();
+
+  const group = adminCredential({ expiresAt: inDays(1), subkind: 'group', groupId: 7 });
+  await start(group, { GITLAB_ADMIN_TOKEN_ROTATION: 'group:7' });
+  await eventually(async () => (await stored())['generation'] === '2', 'the group token rotation');
+  expect(rotations('/api/v4/groups/:id/access_tokens/self/rotate').map((c) => c.status)).toEqual([200]);
+});
+
+test('the wrong endpoint for the kind of token (405) is a clear refusal, not a lockout', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  const svc = await start(admin, { GITLAB_ADMIN_TOKEN_ROTATION: 'group:7' });
+  await eventually(() => alerts(svc).some((l) => String(l['msg']).includes('GitLab refused the rotation')), 'an alert naming the refusal');
+  expect(sim.stateOf(admin)).toBe('active');
+  await revokesWithCurrentCredential(svc);
+});
