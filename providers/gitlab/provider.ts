@@ -83,17 +83,20 @@ export class GitLabProvider implements Provider {
         steps.push(skipped);
         continue;
       }
+      const used = strategy.credential && instance.credential(strategy.credential);
       const step = await strategy.run(instance, token, kind);
       if (isGone(step) || step.status === 'not_here') return [step];
       if (step.status === 'unavailable') {
         instance.availability.markUnavailable(GitLabInstance.availabilityKey(instance.name, strategy.name, step.scope === 'kind' ? kind : undefined), step);
       } else if (step.status === 'credential_rejected' && strategy.credential) {
-        // Another replica may just have rotated it (GitLab revokes the predecessor at once): retry with the successor.
-        if (await instance.refreshCredential(strategy.credential)) {
-          steps.push({ status: 'transient', reason: 'credential_rotated', summary: `${strategy.credential} credential of ${instance.name} was rotated; retrying with its successor` });
+        // It may just have been rotated (GitLab revokes the predecessor at once), here or by another replica: retry
+        // with the successor rather than hold every job behind the breaker.
+        const c = strategy.credential;
+        if (used !== instance.credential(c) || (await instance.refreshCredential(c)) || used !== instance.credential(c)) {
+          steps.push({ status: 'transient', reason: 'credential_rotated', summary: `${c} credential of ${instance.name} was rotated; retrying with its successor` });
           break;
         }
-        await this.breakers.open(instance.breakerName(strategy.credential), step.reason);
+        await this.breakers.open(instance.breakerName(c), step.reason);
       }
       steps.push(step);
       // A throttled or failing instance fails the same way for the next strategy: come back later instead.

@@ -129,7 +129,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   rekey: {
     usage: 'trapi rekey [--actor NAME] [--json]',
-    summary: 're-seal queued and failed tokens under the newest TOKEN_ENCRYPTION_KEY, so an older key can be removed',
+    summary: 're-seal queued and failed tokens and stored GitLab credentials under the newest TOKEN_ENCRYPTION_KEY, so an older key can be removed',
     details: `Run after putting the new key first in TOKEN_ENCRYPTION_KEY (comma-separated, newest first) everywhere.\nAn old key may be removed once "still used" lists it no more.\n${ACTOR_HELP}`,
     options: ACTOR,
     positionals: [0, 0],
@@ -137,8 +137,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const actor = actorOf(ctx.values);
       const report = await (await ctx.ops()).rekey(actor);
       return emit(ctx, report, () => [
-        `re-sealed ${report.rekeyed} job(s) under the newest key; ${report.current} already were; ${report.skippedActive} running job(s) left as they are`,
-        report.stillUsed.length === 0 ? 'no job uses an older key: older keys can be removed' : `still used (keep these keys): ${report.stillUsed.join(', ')}`,
+        `re-sealed ${report.rekeyed} job(s) and ${report.credentials} stored GitLab credential(s) under the newest key; ${report.current} already were; ${report.skippedActive} running job(s) left as they are`,
+        report.stillUsed.length === 0 ? 'nothing uses an older key: older keys can be removed' : `still used (keep these keys): ${report.stillUsed.join(', ')}`,
       ]);
     },
   },

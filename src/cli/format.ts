@@ -32,10 +32,25 @@ export function statusLines(s: Status): string[] {
     `processing  ${s.paused ? 'PAUSED (run `trapi resume` to restart)' : 'running'}`,
     `workers     ${s.workers < 0 ? 'unknown (CLIENT LIST refused)' : s.workers === 0 ? '0 (NO WORKER IS RUNNING)' : s.workers}`,
     `breakers    ${breakers.length === 0 ? 'all closed' : `${breakers.length} OPEN (jobs needing them are held)`}`,
-    ...breakers.map(([name, b]) => `  ${name}  refused since ${b.since}: ${b.reason}`),
+    ...breakers.map(([name, b]) => `  ${name}  ${name.endsWith(':rotation') ? 'cannot be rotated' : 'refused'} since ${b.since}: ${b.reason}`),
+    ...credentialLines(s.credentials),
     '',
     ...table(['queue', ...states, 'oldest waiting'], rows),
   ];
+}
+
+function credentialLines(credentials: Status['credentials']): string[] {
+  const entries = Object.entries(credentials);
+  if (entries.length === 0) return [];
+  const rows = entries.map(([name, c]) => [
+    name,
+    c.rotation,
+    c.expiresAt,
+    c.lastRotatedAt ?? '-',
+    c.checkedAt ?? '-',
+    c.problem ? `${c.problem.reason}: ${c.problem.summary}` : c.rotating ? 'rotation under way' : 'ok',
+  ]);
+  return ['', ...table(['credential', 'rotation', 'expires', 'last rotated', 'checked', 'state'], rows)];
 }
 
 const REASON_WIDTH = 100;

@@ -11,6 +11,9 @@ export interface ManagedCredential {
   readonly rotated: boolean;
 }
 
+/** How long a rotation under way excuses a refused credential (a rotation takes a few GitLab calls). */
+const ROTATING_MS = 60_000;
+
 interface InUse {
   token: string;
   generation: number;
@@ -38,9 +41,15 @@ export class LiveCredentials implements CredentialSource {
     return this.#inUse.get(name)?.generation ?? 0;
   }
 
+  /**
+   * After GitLab refused the credential: true when it changed (use the successor) or is being rotated right now
+   * (GitLab revoked the predecessor a moment before the successor is committed): retry, do not open the breaker.
+   */
   async refresh(instance: string, credential: 'admin' | 'group'): Promise<boolean> {
     const m = this.managed.find((x) => x.instance === instance && x.credential === credential);
-    return m !== undefined && m.rotated ? this.#load(m) : false;
+    if (m === undefined || !m.rotated) return false;
+    const seen = await this.#load(m);
+    return seen === 'changed' || seen === 'rotating';
   }
 
   /** Seeds the self-rotated credentials, then re-reads them every `everyMs` so each replica follows a rotation. */
@@ -73,13 +82,17 @@ export class LiveCredentials implements CredentialSource {
     }
   }
 
-  async #load(m: ManagedCredential): Promise<boolean> {
+  async #load(m: ManagedCredential): Promise<'changed' | 'rotating' | 'same'> {
     const stored = await this.store.current(nameOf(m));
     const held = this.#inUse.get(nameOf(m));
-    if (stored === undefined || (held !== undefined && held.generation === stored.generation)) return false;
-    this.#inUse.set(nameOf(m), stored);
+    if (stored === undefined) return 'same';
+    if (held !== undefined && held.generation === stored.generation) {
+      // An intent older than this is a rotation whose outcome is still unknown: the breaker, not retries, holds jobs then.
+      return stored.rotatingSince !== undefined && Date.now() - stored.rotatingSince < ROTATING_MS ? 'rotating' : 'same';
+    }
+    this.#inUse.set(nameOf(m), { token: stored.token, generation: stored.generation });
     if (held !== undefined && held.generation > 0) this.logger.info({ credential: nameOf(m), generation: stored.generation }, 'credential rotated: this process now uses the new generation');
-    return true;
+    return 'changed';
   }
 }
 

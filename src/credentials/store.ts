@@ -97,11 +97,12 @@ export class CredentialStore {
     };
   }
 
-  /** The generation and token in use (opened), or undefined before the first seed. */
-  async current(name: CredentialName): Promise<{ generation: number; token: string } | undefined> {
-    const [generation, sealed] = await this.redis.hmget(key(name), 'generation', 'current');
+  /** The generation and token in use (opened), and when a rotation under way began; undefined before the first seed. */
+  async current(name: CredentialName): Promise<{ generation: number; token: string; rotatingSince: number | undefined } | undefined> {
+    const [generation, sealed, intent] = await this.redis.hmget(key(name), 'generation', 'current', 'intent');
     if (sealed === null || sealed === undefined || generation === null || generation === undefined) return undefined;
-    return { generation: Number(generation), token: this.open(name, sealed) };
+    const since = Date.parse(parse<Intent>(intent ?? undefined)?.at ?? '');
+    return { generation: Number(generation), token: this.open(name, sealed), rotatingSince: Number.isFinite(since) ? since : undefined };
   }
 
   open(name: CredentialName, sealed: string): string {

@@ -77,6 +77,24 @@ test('a credential expiring within the window is rotated once, stored sealed, an
   expect(metrics.text).toMatch(/trapi_credential_generation\{credential="[^"]+:admin"\} 2/);
 });
 
+test('revocations in flight while the credential rotates are retried with the successor, never held behind a breaker', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  sim.setLatency(40);
+  const leaked = Array.from({ length: 60 }, () => sim.createToken('personal_access_token'));
+  const svc = await startTestService(redis.url, sim.url, admin, { GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2', STRATEGY_ORDER: 'admin', BREAKER_RECHECK_SECONDS: '60' });
+  running.push(svc);
+  // Submitted in small batches across the rotation, so some identify calls carry the predecessor after GitLab revoked it.
+  for (let i = 0; i < leaked.length; i += 5) {
+    await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(leaked.slice(i, i + 5).map((t) => item(t))).expect(204);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  await eventually(() => leaked.every((t) => sim.stateOf(t) === 'revoked'), 'every leaked token revoked', 20_000);
+  expect(rotations().map((c) => c.status)).toEqual([200]);
+  // With a 60 s breaker re-check, an opened breaker would have held tokens far past the wait above; say so plainly too.
+  expect(await client.hgetall('trapi:breakers')).toEqual({});
+  expect(svc.logs.records().filter((l) => String(l['msg']).includes('breaker OPEN'))).toEqual([]);
+});
+
 test('a credential far from expiry is not rotated, but its expiry is read and reported', async () => {
   const admin = adminCredential({ expiresAt: inDays(60) });
   const svc = await start(admin);

@@ -37,13 +37,17 @@ const trapi = (args: string[], key: string) =>
   spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], ...testEnv(redis.url, sim.url, sim.adminToken, { TOKEN_ENCRYPTION_KEY: key }) }, encoding: 'utf8' });
 
 describe('encryption key rotation', () => {
-  it('re-seals queued and failed tokens under the new key, after which the old key can be removed', async () => {
-    // Under the old key: one token in the failed set, and two accepted while no worker runs.
+  it('re-seals queued and failed tokens and the stored admin credential under the new key, after which the old key can be removed', async () => {
+    // Under the old key: one token in the failed set, two accepted while no worker runs, and a self-rotated admin credential.
+    const configuredAdmin = sim.adminToken;
+    sim.seed({ token: configuredAdmin, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10) });
     const failing = sim.createToken('deploy_token');
     sim.faults.failUntilCleared(400, { method: 'DELETE' });
-    const first = await startTestService(redis.url, sim.url, sim.adminToken, { TOKEN_ENCRYPTION_KEY: OLD, STRATEGY_ORDER: 'admin' });
+    const rotation = { GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2' };
+    const first = await startTestService(redis.url, sim.url, configuredAdmin, { TOKEN_ENCRYPTION_KEY: OLD, STRATEGY_ORDER: 'admin', ...rotation });
     await request(first.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(failing, 'gitleaks_rule_id_gitlab_deploy_token')]).expect(204);
     await eventually(async () => (await failedReasonOf(revocations, failing)) !== undefined, 'token failed');
+    await eventually(() => sim.stateOf(configuredAdmin) === 'revoked', 'the admin credential rotated');
     await first.stop();
     const queued = [sim.createToken('personal_access_token'), sim.createToken('personal_access_token')];
     const api = await startTestService(redis.url, sim.url, sim.adminToken, { TOKEN_ENCRYPTION_KEY: OLD, ROLE: 'api' });
@@ -54,18 +58,21 @@ describe('encryption key rotation', () => {
     // The new key first, the old one still listed: rekey.
     const run = trapi(['rekey', '--json', '--actor', 'kim'], `${NEW},${OLD}`);
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ rekeyed: 3, current: 0, skippedActive: 0, stillUsed: [] });
+    expect(JSON.parse(run.stdout)).toEqual({ rekeyed: 3, credentials: 1, current: 0, skippedActive: 0, stillUsed: [] });
     expect(await keyIds()).toEqual([keyFromBase64(NEW).id]);
     expect(run.stdout + run.stderr).not.toContain(NEW);
 
-    // The old key removed: everything left still decrypts and is revoked (the failed one after a replay).
+    // The old key removed: everything left still decrypts and is revoked (the failed one after a replay), with the
+    // stored successor of the admin credential: the configured one is revoked, and only `admin` may revoke.
     sim.faults.clear();
-    const after = await startTestService(redis.url, sim.url, sim.adminToken, { TOKEN_ENCRYPTION_KEY: NEW, STRATEGY_ORDER: 'admin' });
+    const afterStart = Date.now();
+    const after = await startTestService(redis.url, sim.url, configuredAdmin, { TOKEN_ENCRYPTION_KEY: NEW, STRATEGY_ORDER: 'admin', ...rotation });
     try {
       await eventually(() => queued.every((t) => sim.stateOf(t) === 'revoked'), 'queued tokens revoked under the new key');
       expect(trapi(['replay', '--all', '--json'], NEW).status).toBe(0);
       await eventually(() => sim.stateOf(failing) === 'revoked', 'the failed token revoked after replay');
       expect(after.logs.records().some((r) => r['reason'] === 'decryption_failed')).toBe(false);
+      expect(sim.calls({ route: '/api/v4/admin/token', status: 401 }).filter((c) => c.at >= afterStart)).toEqual([]);
     } finally {
       await after.stop();
     }
