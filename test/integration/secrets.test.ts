@@ -88,7 +88,7 @@ describe('secrets after a full run', () => {
 });
 
 describe('secret hygiene over a full operating scenario', () => {
-  it('no token, shared secret, admin credential or key appears in Redis, logs, /metrics, /admin or Bull Board after accept, revoke, fail, replay and key rotation', async () => {
+  it('no token, shared secret, admin credential (old or rotated) or key appears in Redis, logs, /metrics, /admin or Bull Board after accept, revoke, fail, replay, key rotation and credential rotation', async () => {
     const own = await startTestRedis();
     const ownClient = own.client();
     const oldKey = randomBytes(32).toString('base64');
@@ -100,8 +100,11 @@ describe('secret hygiene over a full operating scenario', () => {
     const logs: string[] = [];
     const tokens = [sim.createToken('personal_access_token'), sim.createToken('runner_authentication_token')];
     const failing = sim.createToken('deploy_token');
+    // The GitLab admin credential expires in 3 days: the second service rotates it mid-scenario.
+    const gitlabAdminOld = sim.adminToken;
+    sim.seed({ token: gitlabAdminOld, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10) });
     try {
-      const first = await startTestService(own.url, sim.url, sim.adminToken, { ...env, TOKEN_ENCRYPTION_KEY: oldKey });
+      const first = await startTestService(own.url, sim.url, gitlabAdminOld, { ...env, TOKEN_ENCRYPTION_KEY: oldKey });
       services.push(first);
       sim.faults.failUntilCleared(400, { method: 'DELETE', path: '/api/v4/admin/token' });
       keep(await request(first.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(failing, 'gitleaks_rule_id_gitlab_deploy_token')]));
@@ -112,8 +115,10 @@ describe('secret hygiene over a full operating scenario', () => {
       sim.faults.clear();
 
       // Rotate the key (new first), re-seal, replay through the admin API, revoke the rest.
-      const second = await startTestService(own.url, sim.url, sim.adminToken, { ...env, TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}` });
+      const second = await startTestService(own.url, sim.url, gitlabAdminOld, { ...env, TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}`, GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2' });
       services.push(second);
+      await eventually(() => sim.stateOf(gitlabAdminOld) === 'revoked' && sim.stateOf(sim.adminToken) === 'active', 'the GitLab admin credential rotated');
+      const gitlabAdminNew = sim.adminToken;
       const rotated = loadConfig(testEnv(own.url, sim.url, sim.adminToken, { TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}` }));
       const ops = openOperations(ownClient, rotated, { types: () => [], supports: () => false }, second.logs.logger);
       expect((await ops.operations.rekey('test')).stillUsed).toEqual([]);
@@ -122,7 +127,7 @@ describe('secret hygiene over a full operating scenario', () => {
       keep(await request(second.url).post('/admin/replay').set('Authorization', auth).send({ all: true }));
       keep(await request(second.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t, i) => item(t, i === 0 ? undefined : 'gitleaks_rule_id_gitlab_runner_auth_token'))));
       await eventually(() => [...tokens, failing].every((t) => sim.stateOf(t) !== 'active'), 'everything revoked');
-      for (const path of ['/admin/status', '/admin/failed', '/admin/audit', `/admin/tokens/${fingerprint(failing)}`, '/admin/queues', '/admin/queues/api/queues?activeQueue=revocations&status=completed&page=1', '/metrics']) {
+      for (const path of ['/admin/status', '/-/readiness', '/admin/failed', '/admin/audit', `/admin/tokens/${fingerprint(failing)}`, '/admin/queues', '/admin/queues/api/queues?activeQueue=revocations&status=completed&page=1', '/metrics']) {
         keep(await request(second.url).get(path).set('Authorization', auth));
       }
       await second.stop();
@@ -130,12 +135,18 @@ describe('secret hygiene over a full operating scenario', () => {
       logs.push(...second.logs.lines);
 
       const dump = await dumpRedis(ownClient);
-      const secrets = { pat: tokens[0], runner: tokens[1], deploy: failing, shared: API_TOKEN, gitlabAdmin: sim.adminToken, adminApi: admin, oldKey, newKey };
+      const secrets = { pat: tokens[0], runner: tokens[1], deploy: failing, shared: API_TOKEN, gitlabAdminOld, gitlabAdminNew, adminApi: admin, oldKey, newKey };
+      expect(gitlabAdminNew).not.toBe(gitlabAdminOld);
+      expect(bodies.join('\n')).toContain('"generation":2'); // /admin/status reports the rotation
       for (const [name, secret] of Object.entries(secrets)) {
         const s = String(secret);
         expect({ name, redis: dump.includes(Buffer.from(s)), logs: logs.some((l) => l.includes(s)), answers: bodies.some((b) => b.includes(s)) }).toEqual({ name, redis: false, logs: false, answers: false });
       }
-      expect(dump.toString('latin1')).not.toMatch(/v1\.[0-9a-f]{8}\./); // every token revoked: no ciphertext left anywhere
+      // Every token revoked: the only ciphertext left is the stored admin credential, sealed under the new key.
+      const ciphertexts = dump.toString('latin1').match(/v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g) ?? [];
+      const stored = (await ownClient.keys('trapi:credential:*')).filter((k) => !/:(lock|fences|configured)$/.test(k));
+      expect(stored).toHaveLength(1);
+      expect(ciphertexts).toEqual([await ownClient.hget(stored[0] ?? '', 'current')]);
     } finally {
       sim.faults.clear();
       for (const svc of services.splice(0)) await svc.stop();

@@ -86,6 +86,17 @@ describe('loadConfig', () => {
     expect(readFileSync(join(dir, 'sandbox-secrets.json'), 'utf8')).not.toContain('configured-secret-123');
   });
 
+  it('reads credential rotation per credential, off by default, and rejects settings that would lock out or loop', () => {
+    expect(loadConfig(production).instances[0]?.rotation).toEqual({ admin: undefined, group: undefined });
+    const c = loadConfig({ ...production, GITLAB_ADMIN_TOKEN_ROTATION: 'project:42', GITLAB_GROUP_ID: '7', GITLAB_GROUP_TOKEN: 'glpat-group-token-0123456789', GITLAB_GROUP_TOKEN_ROTATION: 'group:7', CREDENTIAL_ROTATION_PERIOD_DAYS: '14' });
+    expect(c.instances[0]?.rotation).toEqual({ admin: { endpoint: 'project', id: 42 }, group: { endpoint: 'group', id: 7 } });
+    expect(c.credentials).toEqual({ rotateBeforeMs: 7 * 86_400_000, periodMs: 14 * 86_400_000, lifetimeDays: 30, checkMs: 3_600_000 });
+    expect(problemsOf({ ...production, GITLAB_ADMIN_TOKEN_ROTATION: 'sometimes' })[0]).toMatch(/^GITLAB_ADMIN_TOKEN_ROTATION must match pattern/);
+    expect(problemsOf({ ...production, GITLAB_ADMIN_TOKEN: undefined, GITLAB_ADMIN_TOKEN_ROTATION: 'personal' })).toEqual(['instance gitlab.example.com: admin token rotation is on, but no admin token is configured']);
+    expect(problemsOf({ ...production, GITLAB_GROUP_TOKEN_ROTATION: 'group:7' })).toEqual(['instance gitlab.example.com: group token rotation is on, but no group token is configured']);
+    expect(problemsOf({ ...production, CREDENTIAL_LIFETIME_DAYS: '7' })).toEqual(['CREDENTIAL_LIFETIME_DAYS must exceed CREDENTIAL_ROTATE_BEFORE_DAYS, or every rotated credential would be due again at once']);
+  });
+
   it('documents every variable in the README, in the table generated from the one list', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     expect(readme).toContain(configTable()); // regenerate with: npm run config-table

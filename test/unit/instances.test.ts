@@ -31,8 +31,9 @@ describe('GitLab instances configuration', () => {
         'instances:',
         '  - url: https://gitlab.example.com/',
         `    adminTokenFile: ${adminFile}`,
+        '    adminTokenRotation: personal',
         '    tokenPrefix: acme-',
-        '    group: { id: 42, token: glpat-group-owner-token-0000 }',
+        '    group: { id: 42, token: glpat-group-owner-token-0000, tokenRotation: "group:42" }',
         '  - name: dotcom',
         '    url: https://gitlab.com',
         '    rateLimitPerSecond: 2.5',
@@ -48,7 +49,8 @@ describe('GitLab instances configuration', () => {
     expect(own?.adminToken).toBe('glpat-from-a-file-000000000');
     expect(own?.group).toEqual({ id: 42 }); // the token is there, but not enumerable
     expect(own?.group?.token).toBe('glpat-group-owner-token-0000');
-    expect(dotcom).toMatchObject({ adminToken: undefined, limits: { perSecond: 2.5, concurrency: 3 }, strategies: ['self', 'runner_reset'] });
+    expect(own?.rotation).toEqual({ admin: { endpoint: 'personal' }, group: { endpoint: 'group', id: 42 } });
+    expect(dotcom).toMatchObject({ adminToken: undefined, limits: { perSecond: 2.5, concurrency: 3 }, strategies: ['self', 'runner_reset'], rotation: { admin: undefined, group: undefined } });
     expect(JSON.stringify(c.instances)).not.toMatch(/glpat-/);
   });
 
