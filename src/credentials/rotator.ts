@@ -194,7 +194,10 @@ export class CredentialRotator {
     const seen = await checkSelf(t.instance, this.d.store.open(name, stored.current));
     if (seen.kind === 'unknown') return; // keep the intent: still no rotation until GitLab tells us
     if (seen.kind === 'active') {
-      // The old token still works, so GitLab never rotated it: the rotation may simply be tried again.
+      // A request we gave up on may still be in flight at GitLab: only once it cannot be any more does "still
+      // active" prove that GitLab never rotated, so that the rotation may be tried again.
+      const age = this.#now() - Date.parse(stored.intent?.at ?? '');
+      if (!(age >= 2 * this.d.policy.callTimeoutMs)) return;
       await this.d.store.fenced(name, lock, stored.generation, {}, ['intent']);
       this.d.logger.warn({ credential: name }, 'interrupted rotation never reached GitLab: the credential is unchanged');
       return;
