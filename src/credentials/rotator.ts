@@ -100,6 +100,10 @@ export class CredentialRotator {
       stored = await this.d.store.read(nameOf(t));
       if (stored.intent !== undefined || stored.current === undefined) return;
     }
+    if (stored.lost !== undefined && stored.candidate !== undefined) {
+      // A successor rescued after the loss was recorded (see #persistCandidate): it may still save the credential.
+      return this.#promote(t, lock, stored.generation, this.d.store.open(nameOf(t), stored.candidate), 'recovered');
+    }
     if (stored.lost !== undefined) {
       this.#alert(t, stored.lost.reason, `${stored.lost.summary}. Jobs that need it are held. Create a new token and configure it; the service adopts it at start`);
       return;
@@ -153,7 +157,10 @@ export class CredentialRotator {
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
       try {
         if (await this.d.store.fenced(name, lock, generation, { candidate: sealed })) return true;
-        this.#alert(t, 'rotation_fenced_out', 'another process took over this rotation while GitLab answered; it will recover the successor');
+        // Our lock lapsed while GitLab answered (a long pause of this process). We hold the only copy of the successor:
+        // hand it to whoever took over rather than drop it; it is promoted even if the credential was marked lost.
+        const rescued = await this.d.store.rescueCandidate(name, generation, sealed);
+        this.#alert(t, 'rotation_fenced_out', rescued ? 'another process took over this rotation while GitLab answered; the successor is stored for it to promote' : 'another process took over this rotation and the credential changed meanwhile; this successor is discarded');
         return false;
       } catch (err) {
         if ((await this.d.store.remaining(name, lock).catch(() => 0)) < 1000) {
@@ -170,13 +177,13 @@ export class CredentialRotator {
     const name = nameOf(t);
     const seen = await checkSelf(t.instance, candidate);
     if (seen.kind === 'unknown') return; // the intent and candidate stay; the next check finishes the job
-    if (seen.kind === 'refused') return this.#markLost(t, lock, generation, `the stored successor is refused by GitLab (${seen.reason})`);
+    if (seen.kind === 'refused') return this.#markLost(t, lock, generation, `the stored successor is refused by GitLab (${seen.reason})`, true);
     const committed = await this.d.store.fenced(
       name,
       lock,
       generation,
       { current: this.d.store.seal(name, candidate), generation: String(generation + 1), rotatedAt: this.#iso(), expiresAt: seen.expiresAt ?? '', checkedAt: this.#iso() },
-      ['intent', 'candidate', 'problem'],
+      ['intent', 'candidate', 'problem', 'lost'],
     );
     if (!committed) return;
     await this.d.live.refresh(t.instance.name, t.credential);
@@ -202,12 +209,13 @@ export class CredentialRotator {
       this.d.logger.warn({ credential: name }, 'interrupted rotation never reached GitLab: the credential is unchanged');
       return;
     }
-    await this.#markLost(t, lock, stored.generation, 'GitLab rotated the credential but its answer was lost before the successor was stored');
+    // The candidate is kept: a rotator whose lock lapsed may still rescue its successor into it (#persistCandidate).
+    await this.#markLost(t, lock, stored.generation, 'GitLab rotated the credential but its answer was lost before the successor was stored', false);
   }
 
-  async #markLost(t: Target, lock: Lock, generation: number, summary: string): Promise<void> {
+  async #markLost(t: Target, lock: Lock, generation: number, summary: string, dropCandidate: boolean): Promise<void> {
     const name = nameOf(t);
-    await this.d.store.fenced(name, lock, generation, { lost: JSON.stringify({ reason: 'rotation_answer_lost', summary, at: this.#iso() }) }, ['intent', 'candidate']);
+    await this.d.store.fenced(name, lock, generation, { lost: JSON.stringify({ reason: 'rotation_answer_lost', summary, at: this.#iso() }) }, dropCandidate ? ['intent', 'candidate'] : ['intent']);
     this.d.onRotation?.(name, 'lost');
     await this.d.breakers.open(t.instance.breakerName(t.credential), 'rotation_answer_lost');
     this.#alert(t, 'rotation_answer_lost', `${summary}. It is never rotated again (that would revoke the token family). Jobs that need it are held. Create a new token and configure it`);

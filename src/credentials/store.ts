@@ -65,6 +65,10 @@ redis.call('HSET', KEYS[1], 'current', ARGV[2], 'generation', tostring(gen), 'se
 redis.call('HDEL', KEYS[1], 'intent', 'candidate', 'lost', 'problem', 'rotatedAt', 'expiresAt')
 return gen`;
 
+const RESCUE = `
+if (redis.call('HGET', KEYS[1], 'generation') or '0') ~= ARGV[1] or redis.call('HEXISTS', KEYS[1], 'candidate') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'candidate', ARGV[2])
+return 1`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const REMAINING = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PTTL', KEYS[1]) end return -1`;
 const RESEAL = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
@@ -135,6 +139,14 @@ export class CredentialStore {
     const pairs = Object.entries(set).flat();
     const args = [String(lock.fence), generation === undefined ? '' : String(generation), String(pairs.length / 2), ...pairs, ...del];
     return Number(await this.redis.eval(FENCED, 1, key(name), ...args)) === 1;
+  }
+
+  /**
+   * Stores a successor whose rotator lost its lock while GitLab answered, for the new lock holder to promote: only
+   * while the credential is still at `generation` and no other successor is stored.
+   */
+  async rescueCandidate(name: CredentialName, generation: number, sealed: string): Promise<boolean> {
+    return Number(await this.redis.eval(RESCUE, 1, key(name), String(generation), sealed)) === 1;
   }
 
   /** Observations anyone may write (what GitLab said about the credential): they decide nothing. */

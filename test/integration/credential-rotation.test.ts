@@ -186,6 +186,27 @@ test('a rotation answer lost after GitLab rotated: never rotated again, breaker 
   expect(h['lost']).toBeUndefined();
 });
 
+test('a rotator whose lock lapsed while GitLab answered hands its successor to the new lock holder, which promotes it', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  sim.setLatency(300);
+  const key = `trapi:credential:${new URL(sim.url).host.replace(/[^a-z0-9_.-]/g, '-')}:admin`;
+  const svc = await start(admin, { CREDENTIAL_CHECK_SECONDS: '0.2' });
+  // Once the rotate request is at GitLab, play a process that took the lock over and wrote under a later fence.
+  await eventually(async () => (await client.hget(key, 'intent')) !== null, 'the rotation to start', 10_000);
+  const fence = await client.incr(`${key}:fences`);
+  await client.hset(key, 'fence', String(fence + 1000));
+  await eventually(() => svc.logs.records().some((l) => l['reason'] === 'rotation_fenced_out'), 'the fenced-out rotator to notice');
+  expect(String(svc.logs.records().find((l) => l['reason'] === 'rotation_fenced_out')?.['msg'])).toContain('the successor is stored for it to promote');
+  expect(await client.hget(key, 'candidate')).toMatch(/^v1\./);
+  // The "other process" never finishes: the service's next check, under a later fence, recovers the successor.
+  await client.hset(key, 'fence', '0');
+  sim.setLatency(0);
+  await eventually(async () => (await stored())['generation'] === '2', 'the rescued successor promoted');
+  expect(rotations().map((c) => c.status)).toEqual([200]);
+  expect(sim.stateOf(admin)).toBe('revoked');
+  await revokesWithCurrentCredential(svc);
+});
+
 test('project and group access tokens rotate at their own endpoints', async () => {
   const project = adminCredential({ expiresAt: inDays(1), subkind: 'project', projectId: 42 });
   await start(project, { GITLAB_ADMIN_TOKEN_ROTATION: 'project:42' });
