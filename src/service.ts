@@ -8,7 +8,7 @@ import { GitLabProvider } from '../providers/gitlab/provider.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Config, InstanceConfig } from './config/index.js';
 import { instance } from './config/instances.js';
-import { maintainCredentials, managedCredentials, openCredentials, type CredentialStore, type LiveCredentials } from './credentials/index.js';
+import { credentialName, maintainCredentials, managedCredentials, openCredentials, type CredentialStore, type LiveCredentials } from './credentials/index.js';
 import { newestKey, type EncryptionKey } from './domain/crypto.js';
 import type { Readiness } from './domain/ports.js';
 import type { AdminDeps } from './http/admin.js';
@@ -174,8 +174,7 @@ function processMetrics(
   const configured = provider.instances.flatMap((i) => (['admin', 'group'] as const).filter((c) => i.credential(c) !== undefined).map((c) => i.breakerName(c)));
   stoppers.push(watchQueues(metrics, redis, queues, breakers, configured));
   const managed = managedCredentials(instances);
-  const name = (m: { instance: string; credential: string }) => `${m.instance}:${m.credential}`;
-  watchCredentials(metrics, credentials.store, credentials.live, managed.map(name), managed.filter((m) => m.rotated).map(name));
+  watchCredentials(metrics, credentials.store, credentials.live, managed.map(credentialName), managed.filter((m) => m.rotated).map(credentialName));
   return metrics;
 }
 

@@ -9,11 +9,11 @@ import { describeRotation } from '../domain/credentials.js';
 import type { EncryptionKey } from '../domain/crypto.js';
 import type { CredentialStatus } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
-import { LiveCredentials, type ManagedCredential } from './live.js';
+import { credentialName, LiveCredentials, type ManagedCredential } from './live.js';
 import { CredentialRotator, type RotationResult, type Target } from './rotator.js';
 import { CredentialStore } from './store.js';
 
-export { LiveCredentials } from './live.js';
+export { credentialName, LiveCredentials } from './live.js';
 export { CredentialStore } from './store.js';
 
 /** How often each replica re-reads a self-rotated credential's generation (a cheap HMGET). */
@@ -77,7 +77,7 @@ export async function maintainCredentials(d: MaintenanceDeps): Promise<() => Pro
 export async function credentialStatus(store: CredentialStore, instances: readonly InstanceConfig[]): Promise<Record<string, CredentialStatus>> {
   const out: Record<string, CredentialStatus> = {};
   for (const m of managedCredentials(instances)) {
-    const name = `${m.instance}:${m.credential}`;
+    const name = credentialName(m);
     const s = await store.read(name);
     const instance = instances.find((i) => i.name === m.instance);
     const problem = s.lost ?? s.problem;

@@ -96,4 +96,6 @@ export class LiveCredentials implements CredentialSource {
   }
 }
 
-const nameOf = (m: ManagedCredential): string => `${m.instance}:${m.credential}`;
+/** `instance:credential`: the name breakers, metrics, status and the store use. */
+export const credentialName = (m: Pick<ManagedCredential, 'instance' | 'credential'>): string => `${m.instance}:${m.credential}`;
+const nameOf = credentialName;

@@ -3,7 +3,7 @@
 import type { CredentialBreakers } from '../../providers/contract.js';
 import type { Credential, GitLabInstance } from '../../providers/gitlab/instance.js';
 import { checkSelf, ROTATION_SCOPES, rotateSelf, type SelfCheck } from '../../providers/gitlab/self-token.js';
-import type { RotationTarget } from '../domain/credentials.js';
+import { expiryTime, type RotationTarget } from '../domain/credentials.js';
 import type { Logger } from '../logger.js';
 import type { LiveCredentials } from './live.js';
 import type { CredentialStore, Lock, StoredCredential } from './store.js';
@@ -249,11 +249,9 @@ export class CredentialRotator {
     return this.d.policy.periodMs !== undefined && Number.isFinite(since) && this.#now() - since >= this.d.policy.periodMs;
   }
 
-  /** GitLab's `expires_at` is a date: the token stops working at the start of that day. */
   #expiresWithin(expiresAt: string | null, ms: number): boolean {
-    if (expiresAt === null) return false;
-    const at = Date.parse(expiresAt.length === 10 ? `${expiresAt}T00:00:00Z` : expiresAt);
-    return Number.isFinite(at) && at - this.#now() <= ms;
+    const at = expiryTime(expiresAt);
+    return at !== undefined && at - this.#now() <= ms;
   }
 
   /** What on-call must act on: level error, `alert: true`, the credential's name and never its value. */

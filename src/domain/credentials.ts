@@ -14,3 +14,10 @@ export function parseRotationTarget(setting: string | undefined): RotationTarget
 }
 
 export const describeRotation = (t: RotationTarget | undefined): string => (t === undefined ? 'off' : t.endpoint === 'personal' ? 'personal' : `${t.endpoint}:${t.id}`);
+
+/** When a credential stops working, in epoch ms: GitLab's `expires_at` is a date, the token expires as that day begins (UTC). */
+export function expiryTime(expiresAt: string | null | undefined): number | undefined {
+  if (!expiresAt) return undefined;
+  const at = Date.parse(expiresAt.length === 10 ? `${expiresAt}T00:00:00Z` : expiresAt);
+  return Number.isFinite(at) ? at : undefined;
+}

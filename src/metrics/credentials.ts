@@ -1,14 +1,15 @@
 // The credential gauges: expiry and last rotation read from the shared store at scrape time, the generation in use
 // from this process (so that a replica still on an old credential stands out).
 import type { CredentialStore, LiveCredentials } from '../credentials/index.js';
+import { expiryTime } from '../domain/credentials.js';
 import type { Metrics } from './index.js';
 
 export function watchCredentials(metrics: Metrics, store: CredentialStore, live: LiveCredentials, names: readonly string[], rotated: readonly string[]): void {
   metrics.onScrape(async () => {
     for (const name of names) {
       const s = await store.read(name);
-      const expires = s.expiresAt ? Date.parse(s.expiresAt.length === 10 ? `${s.expiresAt}T00:00:00Z` : s.expiresAt) : NaN;
-      if (Number.isFinite(expires)) metrics.credentialExpiry.set({ credential: name }, expires / 1000);
+      const expires = expiryTime(s.expiresAt);
+      if (expires !== undefined) metrics.credentialExpiry.set({ credential: name }, expires / 1000);
       else metrics.credentialExpiry.remove({ credential: name });
       const rotatedAt = Date.parse(s.rotatedAt ?? '');
       if (Number.isFinite(rotatedAt)) metrics.credentialLastRotation.set({ credential: name }, rotatedAt / 1000);
