@@ -40,7 +40,6 @@ export interface RotatorDeps {
   readonly policy: RotationPolicy;
   readonly logger: Logger;
   readonly onRotation?: (credential: string, result: RotationResult) => void;
-  readonly now?: () => number;
 }
 
 export class CredentialRotator {
@@ -260,7 +259,7 @@ export class CredentialRotator {
   }
 
   #now(): number {
-    return (this.d.now ?? Date.now)();
+    return Date.now();
   }
 
   #iso(): string {
