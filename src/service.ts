@@ -79,7 +79,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   const credentials = openCredentials(producerRedis, keys, instances, logger);
   const provider = gitlabProvider(config, instances, producerRedis, breakers, logger, credentials.live);
   const registry = new ProviderRegistry([provider]);
-  const metrics = processMetrics(config, producerRedis, provider, breakers, credentials, instances, stoppers);
+  const metrics = processMetrics(config, producerRedis, breakers, credentials, instances, stoppers);
 
   let worker: Worker | undefined;
   if (config.role !== 'api') {
@@ -163,7 +163,6 @@ export function gitlabProvider(config: Config, instances: readonly InstanceConfi
 function processMetrics(
   config: Config,
   redis: Redis,
-  provider: GitLabProvider,
   breakers: CredentialBreakers,
   credentials: { store: CredentialStore; live: LiveCredentials },
   instances: readonly InstanceConfig[],
@@ -171,9 +170,9 @@ function processMetrics(
 ): Metrics {
   const metrics = new Metrics({ token: config.secrets.metricsToken });
   const queues = [QUEUE_NAME, INTAKE_QUEUE, ...(config.secrets.notifyWebhookUrl === undefined ? [] : [NOTIFY_QUEUE])];
-  const configured = provider.instances.flatMap((i) => (['admin', 'group'] as const).filter((c) => i.credential(c) !== undefined).map((c) => i.breakerName(c)));
-  stoppers.push(watchQueues(metrics, redis, queues, breakers, configured));
+  // Every configured credential, by the name its breaker and its gauges carry.
   const managed = managedCredentials(instances);
+  stoppers.push(watchQueues(metrics, redis, queues, breakers, managed.map(credentialName)));
   watchCredentials(metrics, credentials.store, credentials.live, managed.map(credentialName), managed.filter((m) => m.rotated).map(credentialName));
   return metrics;
 }

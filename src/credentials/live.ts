@@ -33,7 +33,7 @@ export class LiveCredentials implements CredentialSource {
   }
 
   get(instance: string, credential: 'admin' | 'group'): string | undefined {
-    return this.#inUse.get(`${instance}:${credential}`)?.token;
+    return this.#inUse.get(credentialName({ instance, credential }))?.token;
   }
 
   /** The generation this process uses (0: the configured value, not yet read from the store). */
