@@ -1,5 +1,5 @@
 // Tokens at rest: AES-256-GCM with a random nonce, bound to the token's fingerprint, tagged with the key's id for rotation.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomFillSync } from 'node:crypto';
 import { AppError } from '../errors.js';
 
 export interface EncryptionKey {
@@ -28,10 +28,28 @@ export function newestKey(keys: readonly EncryptionKey[]): EncryptionKey {
 }
 
 const VERSION = 'v1';
+const NONCE_BYTES = 12;
+
+/**
+ * Nonces are cut from a block of CSPRNG output, refilled into a fresh buffer when spent, so that each nonce is used
+ * once and earlier slices are never overwritten. One system call per 512 nonces instead of one per seal: under load,
+ * randomBytes(12) per request was 5% of the API's CPU.
+ */
+let noncePool = Buffer.alloc(0);
+let noncePoolOffset = 0;
+function nextNonce(): Buffer {
+  if (noncePoolOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomFillSync(Buffer.allocUnsafe(NONCE_BYTES * 512));
+    noncePoolOffset = 0;
+  }
+  const nonce = noncePool.subarray(noncePoolOffset, noncePoolOffset + NONCE_BYTES);
+  noncePoolOffset += NONCE_BYTES;
+  return nonce;
+}
 
 /** Seals `plaintext` as `v1.<kid>.<nonce>.<ciphertext>.<tag>` (base64url). `aad` (the fingerprint) must match on open. */
 export function seal(plaintext: string, key: EncryptionKey, aad: string): string {
-  const nonce = randomBytes(12);
+  const nonce = nextNonce();
   const cipher = createCipheriv('aes-256-gcm', key.key, nonce).setAAD(Buffer.from(aad));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [VERSION, key.id, nonce.toString('base64url'), ct.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');

@@ -17,6 +17,12 @@ describe('token encryption at rest', () => {
     expect(open(a, [other, key], fp)).toBe(token);
   });
 
+  it('never reuses a nonce, across refills of the pool it is cut from', () => {
+    const nonces = Array.from({ length: 2000 }, () => seal(token, key, fp).split('.')[2]);
+    expect(new Set(nonces).size).toBe(2000);
+    expect(nonces.every((n) => Buffer.from(n ?? '', 'base64url').length === 12)).toBe(true);
+  });
+
   it('refuses a value sealed for another fingerprint', () => {
     expect(() => open(seal(token, key, fp), [key], fingerprint('other'))).toThrow(DecryptionError);
   });
