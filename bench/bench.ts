@@ -62,12 +62,23 @@ const settings = {
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url)); // dist/bench/ -> bench/results/
 
+/** Sums the `count` of every waiting intake job (one job may hold several requests' tokens: the producer groups them). */
+const SUM_WAITING_COUNTS = `
+local total = 0
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local data = redis.call('HGET', ARGV[1] .. id, 'data')
+  if data then total = total + cjson.decode(data).count end
+end
+return total`;
+
 /**
- * How many tokens the target put in Redis. The service: its waiting intake jobs (ROLE=api: no worker takes them), one per
- * request, each holding `tokensPerRequest` distinct tokens (every request carries new ones). The bare server: its keys.
+ * How many tokens the target put in Redis. The service: the tokens of its waiting intake jobs (ROLE=api: no worker takes
+ * them; every request carries new tokens, so none is merged away). The bare server: its keys.
  */
-async function stored(redis: BenchRedis, target: Target, tokensPerRequest: number): Promise<number> {
-  return target.name === 'service' ? (await redis.client.llen(`${KEY_PREFIX}:${INTAKE_QUEUE}:wait`)) * tokensPerRequest : redis.client.dbsize();
+async function stored(redis: BenchRedis, target: Target): Promise<number> {
+  if (target.name === 'bare') return redis.client.dbsize();
+  const prefix = `${KEY_PREFIX}:${INTAKE_QUEUE}:`;
+  return Number(await redis.client.eval(SUM_WAITING_COUNTS, 1, `${prefix}wait`, prefix));
 }
 
 async function measure(redis: BenchRedis, target: Target, tokensPerRequest: number): Promise<Row> {
@@ -76,7 +87,7 @@ async function measure(redis: BenchRedis, target: Target, tokensPerRequest: numb
   const warm = await load(settings.warmupSeconds);
   const result = await load(settings.seconds);
   const acknowledged = (warm.ok2xx + result.ok2xx) * tokensPerRequest;
-  const row: Row = { tokensPerRequest, target: target.name, result, stored: await stored(redis, target, tokensPerRequest), acknowledged };
+  const row: Row = { tokensPerRequest, target: target.name, result, stored: await stored(redis, target), acknowledged };
   // Between runs, so memory stays bounded and every run starts from an empty Redis.
   await redis.client.flushall();
   const warmErrors = errorCount(warm);

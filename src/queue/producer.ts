@@ -1,4 +1,4 @@
-// The HTTP edge's side of the queue: each accepted request becomes one sealed intake job, acknowledged by Redis before we answer.
+// The HTTP edge's side of the queue: accepted requests become sealed intake jobs, acknowledged by Redis before we answer.
 import type { Queue } from 'bullmq';
 import { seal, type EncryptionKey } from '../domain/crypto.js';
 import { batchId, type AcceptedToken } from '../domain/revocation.js';
@@ -7,29 +7,85 @@ import { INTAKE_JOB_NAME, type IntakeItem, type IntakeJobData } from './jobs.js'
 
 /** Longest a request waits for Redis before answering 503: GitLab's own read timeout is 20 s. */
 const DEADLINE_MS = 5000;
+/** A group stops taking further requests at this many tokens (a single larger request is still one job). */
+const GROUP_MAX_TOKENS = 1000;
 
+interface Waiter {
+  readonly tokens: readonly AcceptedToken[];
+  readonly acceptedAt: number;
+  readonly resolve: () => void;
+  readonly reject: (err: StoreUnavailableError) => void;
+}
+
+/**
+ * Group commit. While one intake job is being written, the requests that arrive meanwhile wait and are then written
+ * together as the next job: one BullMQ add (one Lua call, one seal) for the whole group. A lone request is written at
+ * once, so under light load nothing waits; under heavy load the per-request cost of the add is shared. Each request
+ * still resolves only once Redis has acknowledged the job holding its tokens.
+ *
+ * A lone request's job id is the digest of its tokens, so a whole-batch resend is absorbed while the first is queued;
+ * a group's is the digest of all of its tokens. Either way the fan-out is idempotent per token.
+ */
 export class IntakeProducer {
+  #waiting: Waiter[] = [];
+  #writing = false;
+
   constructor(
     private readonly queue: Queue<IntakeJobData>,
     private readonly key: () => EncryptionKey,
   ) {}
 
-  /**
-   * Resolves only once Redis has acknowledged the request's intake job; otherwise rejects with StoreUnavailableError.
-   * One job per request (not per token) keeps the answer to GitLab fast whatever the batch size; the workers fan it
-   * out into one job per token. A whole-batch resend has the same id, so it is absorbed while the first is queued.
-   */
+  /** Resolves only once Redis has acknowledged the job holding these tokens; otherwise rejects with StoreUnavailableError. */
   async enqueue(tokens: readonly AcceptedToken[]): Promise<{ queued: number }> {
     if (tokens.length === 0) return { queued: 0 };
+    await new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ tokens, acceptedAt: Date.now(), resolve, reject });
+      this.#next();
+    });
+    return { queued: tokens.length };
+  }
+
+  #next(): void {
+    if (this.#writing || this.#waiting.length === 0) return;
+    const group = this.#takeGroup();
+    this.#writing = true;
+    this.#write(group).then(
+      () => {
+        for (const w of group) w.resolve();
+      },
+      (err: unknown) => {
+        // Redis is unreachable or too slow: the requests still waiting would only wait for the same answer.
+        const failed = new StoreUnavailableError(err);
+        for (const w of [...group, ...this.#waiting.splice(0)]) w.reject(failed);
+      },
+    ).finally(() => {
+      this.#writing = false;
+      this.#next();
+    });
+  }
+
+  #takeGroup(): Waiter[] {
+    let size = 0;
+    let n = 0;
+    while (n < this.#waiting.length) {
+      const count = this.#waiting[n]?.tokens.length ?? 0;
+      if (n > 0 && size + count > GROUP_MAX_TOKENS) break;
+      size += count;
+      n++;
+    }
+    return this.#waiting.splice(0, n);
+  }
+
+  async #write(group: readonly Waiter[]): Promise<void> {
+    // A token sent in two concurrent requests is one item: one job, one revocation.
+    const unique = new Map<string, AcceptedToken>();
+    for (const w of group) for (const t of w.tokens) if (!unique.has(t.token)) unique.set(t.token, t);
+    const tokens = [...unique.values()];
     const id = batchId(tokens);
     const items: IntakeItem[] = tokens.map((t) => (t.location === undefined ? { type: t.type, token: t.token } : { type: t.type, token: t.token, location: t.location }));
-    const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(items), this.key(), id), count: items.length, acceptedAt: Date.now() };
-    try {
-      await withDeadline(this.queue.add(INTAKE_JOB_NAME, data, { jobId: id }), DEADLINE_MS);
-    } catch (err) {
-      throw new StoreUnavailableError(err);
-    }
-    return { queued: items.length };
+    const acceptedAt = Math.min(...group.map((w) => w.acceptedAt));
+    const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(items), this.key(), id), count: items.length, acceptedAt };
+    await withDeadline(this.queue.add(INTAKE_JOB_NAME, data, { jobId: id }), DEADLINE_MS);
   }
 }
 

@@ -1,0 +1,97 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { keyFromBase64, open } from '../../src/domain/crypto.js';
+import { batchId, type AcceptedToken } from '../../src/domain/revocation.js';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeItem, type IntakeJobData } from '../../src/queue/jobs.js';
+import { IntakeProducer } from '../../src/queue/producer.js';
+import { connect, producerConnection } from '../../src/queue/redis.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+
+let redis: TestRedis;
+let connection: Redis;
+let queue: Queue<IntakeJobData>;
+let producer: IntakeProducer;
+const key = keyFromBase64(randomBytes(32).toString('base64'));
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+beforeEach(async () => {
+  // Made as the service makes them: a fail-fast connection, a queue that does not wait for Redis.
+  connection = producerConnection(redis.url);
+  connection.on('error', () => undefined);
+  await connect(connection);
+  await connection.flushall();
+  queue = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
+  queue.on('error', () => undefined);
+  producer = new IntakeProducer(queue, () => key);
+});
+afterEach(async () => {
+  await queue.close();
+  connection.disconnect();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+let n = 0;
+const tokens = (count: number): AcceptedToken[] => Array.from({ length: count }, () => ({ type: 'gitlab_personal_access_token', token: `glpat-producer-${++n}`, location: 'https://example.com/f#L1' }));
+
+/** Every waiting intake job, opened: what a worker would fan out. */
+async function queued(): Promise<Array<{ id: string; items: IntakeItem[] }>> {
+  const jobs = await queue.getWaiting(0, -1);
+  return jobs.map((j) => ({ id: j.id ?? '', items: JSON.parse(open(j.data.sealed, [key], j.id ?? '')) as IntakeItem[] }));
+}
+
+describe('IntakeProducer (group commit)', () => {
+  it('writes a lone request at once, as a job named by its tokens, so a resend is absorbed', async () => {
+    const batch = tokens(3);
+    expect(await producer.enqueue(batch)).toEqual({ queued: 3 });
+    expect(await producer.enqueue(batch)).toEqual({ queued: 3 });
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.id).toBe(batchId(batch));
+    expect(jobs[0]?.items.map((i) => i.token)).toEqual(batch.map((t) => t.token));
+  });
+
+  it('writes requests that arrive while a job is being written together, and each resolves only once its job is stored', async () => {
+    const batches = Array.from({ length: 20 }, () => tokens(3));
+    const results = await Promise.all(batches.map((b) => producer.enqueue(b)));
+    expect(results.every((r) => r.queued === 3)).toBe(true);
+    const jobs = await queued();
+    // The first is written alone; the other 19 waited for it and went together.
+    expect(jobs.length).toBeLessThan(20);
+    const written = jobs.flatMap((j) => j.items.map((i) => i.token)).sort();
+    expect(written).toEqual(batches.flat().map((t) => t.token).sort());
+    for (const j of jobs) expect((await queue.getJob(j.id))?.data.count).toBe(j.items.length);
+  });
+
+  it('writes a token sent in two concurrent requests once', async () => {
+    const [shared] = tokens(1);
+    if (!shared) throw new Error('no token');
+    await Promise.all([producer.enqueue(tokens(1)), producer.enqueue([shared, ...tokens(1)]), producer.enqueue([shared])]);
+    const written = (await queued()).flatMap((j) => j.items.map((i) => i.token));
+    expect(written.filter((t) => t === shared.token)).toHaveLength(1);
+    expect(written).toHaveLength(3);
+  });
+
+  it('closes a group at 1000 tokens, but never splits a request', async () => {
+    await Promise.all([producer.enqueue(tokens(1)), producer.enqueue(tokens(600)), producer.enqueue(tokens(600)), producer.enqueue(tokens(1500))]);
+    const sizes = (await queued()).map((j) => j.items.length).sort((a, b) => a - b);
+    expect(sizes).toEqual([1, 600, 600, 1500]);
+  });
+
+  it('rejects every waiting request with StoreUnavailableError within seconds when Redis is down', async () => {
+    await redis.kill();
+    try {
+      const started = Date.now();
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => producer.enqueue(tokens(2))));
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(results.every((r) => r.status === 'rejected' && r.reason instanceof StoreUnavailableError)).toBe(true);
+    } finally {
+      await redis.start();
+    }
+  });
+});
