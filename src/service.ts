@@ -29,6 +29,7 @@ import { AuditLog } from './queue/audit.js';
 import { Journal } from './queue/journal.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
+import { SharedBudgetStore } from './queue/budget-store.js';
 import { IntakeProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
 import { createRevocationWorker } from './queue/worker.js';
@@ -100,6 +101,9 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
     intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
     stoppers.push(() => intake.close());
     const producer = new IntakeProducer(intake, () => newestKey(keys()));
+    const budgets = { get: new SharedBudgetStore(producerRedis, `${KEY_PREFIX}:rl:get:`), post: new SharedBudgetStore(producerRedis, `${KEY_PREFIX}:rl:post:`) };
+    // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
+    stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));
     const admin = adminDeps(config, live, producerRedis, registry, instances, logger, stoppers);
     const app = createApp({
       logger,
@@ -108,7 +112,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
       enqueuer: producer,
       readiness,
       limits: config.limits,
-      rateLimit: { postPerMinute: config.rateLimitPerMinute, getPerMinute: config.rateLimitGetPerMinute, sendCommand: (...args) => producerRedis.call(args[0] ?? 'PING', ...args.slice(1)) },
+      rateLimit: { postPerMinute: config.rateLimitPerMinute, getPerMinute: config.rateLimitGetPerMinute, store: (name) => budgets[name] },
       trustProxy: config.trustProxy,
       metrics,
       ...(admin ? { admin } : {}),

@@ -1,5 +1,6 @@
 // createApp(deps): the Express application of the Token Revocation API. It never listens; entry points do.
 import express, { type Express, type RequestHandler } from 'express';
+import type { Store } from 'express-rate-limit';
 import type { Enqueuer, Readiness, TokenTypes } from '../domain/ports.js';
 import { triage } from '../domain/revocation.js';
 import { UnsupportedTokenTypeError } from '../errors.js';
@@ -9,7 +10,7 @@ import { adminRouter, type AdminDeps } from './admin.js';
 import { authenticate } from './auth.js';
 import { jsonBody, requireJson } from './body.js';
 import { errorHandler, methodNotAllowed, notFound } from './errors.js';
-import { budget, type SendCommand } from './rate-limit.js';
+import { budget } from './rate-limit.js';
 import { countRequests, requestLog } from './request-log.js';
 import { revokeRequestValidator, type RequestLimits } from './validate.js';
 
@@ -21,7 +22,12 @@ export interface AppDeps {
   readonly enqueuer: Enqueuer;
   readonly readiness: () => Promise<Readiness>;
   readonly limits: RequestLimits & { readonly maxBodyBytes: number; readonly maxJsonDepth: number };
-  readonly rateLimit: { readonly postPerMinute: number; readonly getPerMinute: number; readonly sendCommand: SendCommand | undefined };
+  readonly rateLimit: {
+    readonly postPerMinute: number;
+    readonly getPerMinute: number;
+    /** The shared count of the budget called `name`; absent: in memory (unit tests of the app). */
+    readonly store?: (name: 'get' | 'post') => Store;
+  };
   readonly trustProxy: number;
   /** Prometheus metrics of this process, served at /metrics; absent: no /metrics. */
   readonly metrics?: Metrics | undefined;
@@ -37,9 +43,9 @@ export function createApp(deps: AppDeps): Express {
   if (deps.metrics) app.use(countRequests(deps.metrics));
 
   const auth = authenticate(deps.apiTokens);
-  const { sendCommand } = deps.rateLimit;
-  const getBudget = budget({ name: 'get', perMinute: deps.rateLimit.getPerMinute, sendCommand });
-  const postBudget = budget({ name: 'post', perMinute: deps.rateLimit.postPerMinute, sendCommand });
+  const { store } = deps.rateLimit;
+  const getBudget = budget({ perMinute: deps.rateLimit.getPerMinute, store: store?.('get') });
+  const postBudget = budget({ perMinute: deps.rateLimit.postPerMinute, store: store?.('post') });
 
   app
     .route('/v1/revocable_token_types')
