@@ -22,9 +22,9 @@ export function drainReport(r: DrainResult): string {
     line(cells),
     '',
     `  calls/s ÷ limit = ${pct(r.ratio)}   target ≥ ${DRAIN_TARGET * 100}%: ${r.ratio >= DRAIN_TARGET ? 'MET' : 'NOT MET'}`,
-    `  timed from the first call GitLab received to the last revoking call it answered (simulator clock); worker start-up before that ` +
+    `  timed from the first revocation call GitLab received to the last revoking call it answered (simulator clock); worker start-up before that ` +
       `(${fmt(r.startupS, 2)} s after its spawn) excluded. From the spawn: ${fmt(r.fromSpawnS, 2)} s, ${fmt(r.callsPerSFromSpawn, 1)} calls/s = ${pct(r.callsPerSFromSpawn / s.limitPerSecond)} of the limit.`,
-    `  calls at GitLab: ${fmt(r.calls)} (${Object.entries(r.callsByRoute).map(([k, v]) => `${k}: ${fmt(v)}`).join(', ')})`,
+    `  revocation calls at GitLab: ${fmt(r.calls)}; all calls by route (the worker's start-up credential check included): ${Object.entries(r.callsByRoute).map(([k, v]) => `${k}: ${fmt(v)}`).join(', ')}`,
     `  exactly one revoking call per token: ${fmt(r.exactlyOnce)} of ${fmt(s.tokens)}; not exactly one: ${fmt(r.notExactlyOnce)}, not revoked: ${fmt(r.notRevoked)}`,
     `  fan-out (by the same worker process, while it revokes): ${r.fanOut.completed} intake jobs done ` +
       (r.fanOut.doneAfterFirstCallS === undefined ? '(no completion event found)' : `${fmt(r.fanOut.doneAfterFirstCallS, 2)} s after the first call`),
