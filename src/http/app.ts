@@ -113,7 +113,12 @@ function revokeTokens(deps: AppDeps): RequestHandler {
     const { accepted, unsupported } = triage(items, (t) => deps.tokenTypes.supports(t));
     const { queued } = await deps.enqueuer.enqueue(accepted);
     // Counted once durably queued; the type label stays bounded: only supported types are named.
-    for (const t of accepted) deps.metrics?.tokensReceived.inc({ type: t.type });
+    if (deps.metrics) {
+      // One increment per type, not per token: a batch usually holds one or two types.
+      const byType = new Map<string, number>();
+      for (const t of accepted) byType.set(t.type, (byType.get(t.type) ?? 0) + 1);
+      for (const [type, n] of byType) deps.metrics.tokensReceived.inc({ type }, n);
+    }
     if (unsupported.length > 0) deps.metrics?.tokensReceived.inc({ type: 'unsupported' }, unsupported.length);
     res.locals['batch'] = { items: items.length, queued, unsupported: unsupported.length };
     if (unsupported.length > 0) throw new UnsupportedTokenTypeError(unsupported, accepted.length);

@@ -2,11 +2,17 @@
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors.js';
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
+/** `application/json` or `application/<anything>+json`, parameters aside. A string check, not `req.is`: this runs on every POST. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const semicolon = contentType.indexOf(';');
+  const media = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json') && !media.includes('/', 12));
+}
 
 /** Non-JSON content types are refused before the body is read. */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is(JSON_TYPES)) return next(new AppError('unsupported_media_type', 'Content-Type must be application/json', 415));
+  if (!isJsonMediaType(req.headers['content-type'])) return next(new AppError('unsupported_media_type', 'Content-Type must be application/json', 415));
   next();
 };
 

@@ -1,4 +1,4 @@
-import { checkDepth } from '../../src/http/body.js';
+import { checkDepth, isJsonMediaType } from '../../src/http/body.js';
 import { presentedCredential } from '../../src/http/auth.js';
 import { backoffDelay } from '../../src/queue/jobs.js';
 import { KIND_RULES, kindOfType, typeString, typesOfKinds } from '../../src/domain/token-kinds.js';
@@ -14,6 +14,23 @@ describe('checkDepth', () => {
     const run = () => checkDepth(Buffer.from(json), depth);
     if (ok) expect(run).not.toThrow();
     else expect(run).toThrow(/entity.too.deep/);
+  });
+});
+
+describe('isJsonMediaType', () => {
+  it.each([
+    ['application/json', true],
+    ['Application/JSON; charset=utf-8', true],
+    [' application/json ;charset=latin1', true], // the charset is judged later, with its own 415
+    ['application/vnd.api+json', true],
+    ['application/jsonx', false],
+    ['application/a/b+json', false],
+    ['text/json', false],
+    ['text/plain', false],
+    ['', false],
+    [undefined, false],
+  ])('%s: %s', (contentType, ok) => {
+    expect(isJsonMediaType(contentType)).toBe(ok);
   });
 });
 
