@@ -131,8 +131,9 @@ export class SharedBudgetStore implements Store {
   }
 
   async #exact(key: string, w: Window | undefined): Promise<IncrementResponse> {
-    // Hits this replica answered locally go along, so that Redis's total is complete when it matters.
-    const carried = w?.pending ?? 0;
+    // Hits this replica answered locally go along, so that Redis's total is complete when it matters (unless their
+    // window is over: then they no longer count).
+    const carried = w && Date.now() < w.resetAt ? w.pending : 0;
     if (w) w.pending = 0;
     let total: number;
     let ttl: number;
@@ -147,7 +148,8 @@ export class SharedBudgetStore implements Store {
     this.#windows.set(key, window);
     this.#learn(window, total, ttl);
     this.#scheduleFlush(); // also forgets windows that are over, so the map holds only current clients
-    return { totalHits: total + window.sending + window.pending, resetTime: new Date(window.resetAt) };
+    // Exact: Redis counted every hit this connection sent before this one, and none sent after.
+    return { totalHits: total, resetTime: new Date(window.resetAt) };
   }
 
   #learn(w: Window, total: number, ttl: number): void {
