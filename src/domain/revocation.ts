@@ -38,7 +38,7 @@ export function triage(items: readonly SubmittedItem[], supports: (type: string)
   return { accepted: [...accepted.values()], unsupported };
 }
 
-/** A request's identity: the same items (a whole-batch resend) get the same intake job id; other locations do not. */
+/** An intake job's identity: the same items (a whole-batch resend) get the same id; other locations do not. */
 export function batchId(tokens: readonly AcceptedToken[]): string {
   const hash = createHash('sha256').update('trapi-batch\0');
   for (const t of tokens.map((a) => `${a.token}\0${a.type}\0${a.location ?? ''}`).sort()) hash.update(t).update('\0');

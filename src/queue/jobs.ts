@@ -3,7 +3,7 @@ import type { JobsOptions } from 'bullmq';
 
 /** One job per token: what the workers revoke. */
 export const QUEUE_NAME = 'revocations';
-/** One job per accepted request: the request's tokens, sealed together, fanned out into QUEUE_NAME by the workers. */
+/** One job per accepted request, or per group of requests that arrived together (see producer.ts): their tokens, sealed together, fanned out into QUEUE_NAME by the workers. */
 export const INTAKE_QUEUE = 'intake';
 /** Every Redis key of the service starts with this, so one Redis can be shared and scanned. */
 export const KEY_PREFIX = 'trapi';
@@ -23,7 +23,7 @@ export interface RevocationJobData {
   readonly acceptedAt: number;
 }
 
-/** An accepted request, as durable as a per-token job, written in one Redis call so that GitLab's answer is fast. */
+/** Accepted requests, as durable as per-token jobs, written in one Redis call so that GitLab's answer is fast. */
 export interface IntakeJobData {
   readonly v: 1;
   /** AES-256-GCM of the JSON array of accepted items, bound to the job id. */
