@@ -11,6 +11,7 @@ import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type Revocati
 import { QueueOperations } from './queue/operations.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
+import { UnsettledTokens } from './queue/unsettled.js';
 import { credentialStatus, CredentialStore } from './credentials/index.js';
 
 export interface OpenOperations {
@@ -32,6 +33,7 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
     records: new RecordStore(redis, config.recordRetentionSeconds),
     audit: new AuditLog(redis, config.recordRetentionSeconds * 1000, logger),
     outcomes: new OutcomeStore(redis, config.outcomeRetentionSeconds),
+    unsettled: new UnsettledTokens(redis),
     breakers: new RedisBreakers(redis, logger),
     tokenTypes,
     keys,

@@ -30,6 +30,7 @@ import { Journal } from './queue/journal.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
 import { SharedBudgetStore } from './queue/budget-store.js';
+import { UnsettledTokens } from './queue/unsettled.js';
 import { IntakeProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
 import { createRevocationWorker } from './queue/worker.js';
@@ -186,12 +187,13 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
   connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (worker) connection error'));
   const outcomes = new OutcomeStore(connection, config.outcomeRetentionSeconds);
   const records = new RecordStore(connection, config.recordRetentionSeconds);
-  const journal = new Journal(records, new AuditLog(connection, config.recordRetentionSeconds * 1000, logger));
+  const unsettled = new UnsettledTokens(connection);
+  const journal = new Journal(records, new AuditLog(connection, config.recordRetentionSeconds * 1000, logger), unsettled);
   journal.listen({ settled: (result) => metrics.settled(result) });
   const notifications = startNotifications(config, logger, connection, journal);
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS });
   revocations.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (fan-out) error'));
-  const intake = createIntakeWorker({ connection, revocations, outcomes, records, keys, logger, retry: config.retry });
+  const intake = createIntakeWorker({ connection, revocations, outcomes, records, unsettled, keys, logger, retry: config.retry });
   intake.on('error', (err: Error) => logger.warn({ err: err.message }, 'intake worker error'));
   const worker = createRevocationWorker({
     connection,

@@ -69,7 +69,7 @@ export class Metrics {
 
   readonly oldestWaitingAge = new Gauge({
     name: `${METRIC_PREFIX}oldest_waiting_job_age_seconds`,
-    help: 'Age of the oldest job waiting for a worker, per queue (0 when none waits), read at scrape time.',
+    help: 'Seconds since the acceptance of the longest-waiting token not yet settled, per queue: waiting, retrying, held or running (0 when none), read at scrape time.',
     labelNames: ['queue'] as const,
     registers: [this.registry],
   });

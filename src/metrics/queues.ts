@@ -1,9 +1,10 @@
-// The gauges read from Redis at scrape time: jobs per queue and state, the oldest waiting job's age, the breakers.
-// Cheap on purpose: one getJobCounts script, one LINDEX and one HGET per queue, and one HGETALL for the breakers.
+// The gauges read from Redis at scrape time: jobs per queue and state, the oldest waiting token's age, the breakers.
+// Cheap on purpose: one getJobCounts script and a few reads per queue (see unsettled.ts), one HGETALL for the breakers.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
 import { KEY_PREFIX } from '../queue/jobs.js';
+import { oldestWaitingSeconds, UnsettledTokens } from '../queue/unsettled.js';
 import type { Metrics } from './index.js';
 
 /** Completed jobs are removed at once (their outcome record stays), so only these states hold jobs. */
@@ -13,8 +14,9 @@ const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 export function watchQueues(metrics: Metrics, connection: Redis, queueNames: readonly string[], breakers: CredentialBreakers, knownBreakers: readonly string[]): () => Promise<void> {
   const queues = queueNames.map((name) => new Queue(name, { connection, prefix: KEY_PREFIX, skipWaitingForReady: true }));
   for (const q of queues) q.on('error', () => undefined); // the connection's owner logs Redis errors
+  const unsettled = new UnsettledTokens(connection);
   metrics.onScrape(async () => {
-    await Promise.all(queues.map((q) => collectQueue(metrics, connection, q)));
+    await Promise.all(queues.map((q) => collectQueue(metrics, unsettled, q)));
   });
   // Breakers seen (configured or once open) are reported 0 when closed, so that a closed breaker is a 0, not a gap.
   const seen = new Set(knownBreakers);
@@ -28,11 +30,8 @@ export function watchQueues(metrics: Metrics, connection: Redis, queueNames: rea
   };
 }
 
-async function collectQueue(metrics: Metrics, redis: Redis, queue: Queue): Promise<void> {
+async function collectQueue(metrics: Metrics, unsettled: UnsettledTokens, queue: Queue): Promise<void> {
   const counts = await queue.getJobCounts(...STATES);
   for (const state of STATES) metrics.jobs.set({ queue: queue.name, state }, counts[state] ?? 0);
-  // New jobs are pushed on the left of the wait list and taken from the right: the oldest is the last element.
-  const oldest = await redis.lindex(queue.toKey('wait'), -1);
-  const added = oldest === null ? null : await redis.hget(queue.toKey(oldest), 'timestamp');
-  metrics.oldestWaitingAge.set({ queue: queue.name }, added === null ? 0 : Math.max(0, (Date.now() - Number(added)) / 1000));
+  metrics.oldestWaitingAge.set({ queue: queue.name }, (await oldestWaitingSeconds(queue, unsettled)) ?? 0);
 }

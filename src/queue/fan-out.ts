@@ -7,12 +7,14 @@ import type { Logger } from '../logger.js';
 import { INTAKE_QUEUE, JOB_NAME, KEY_PREFIX, backoffDelay, type IntakeItem, type IntakeJobData, type RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
+import type { UnsettledTokens } from './unsettled.js';
 
 export interface FanOutDeps {
   readonly connection: Redis;
   readonly revocations: Queue<RevocationJobData>;
   readonly outcomes: OutcomeStore;
   readonly records: RecordStore;
+  readonly unsettled: UnsettledTokens;
   readonly keys: () => readonly EncryptionKey[];
   readonly logger: Logger;
   readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number };
@@ -53,6 +55,11 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
       data: { v: 1, fp: t.fp, type: t.type, sealed: seal(t.token, key, t.fp), acceptedAt: job.data.acceptedAt, ...(t.location === undefined ? {} : { location: t.location }) },
       opts: { jobId: t.fp },
     })),
+  );
+  // After the jobs exist, so that an entry always has a job to look at (see unsettled.ts).
+  await deps.unsettled.accepted(
+    fresh.map((t) => t.fp),
+    job.data.acceptedAt,
   );
   deps.logger.info({ batch: shortFingerprint(id), tokens: tokens.length, queued: fresh.length, known: known.size, fanOutMs: Date.now() - job.data.acceptedAt }, 'batch fanned out');
   return { queued: fresh.length, known: known.size };

@@ -3,6 +3,7 @@
 import type { Identified } from '../domain/outcome.js';
 import type { AuditLog } from './audit.js';
 import type { RecordStore } from './records.js';
+import type { UnsettledTokens } from './unsettled.js';
 
 /** A terminal success or failure, as listeners see it: never the token, never its ciphertext. */
 export interface Settled {
@@ -29,6 +30,7 @@ export class Journal {
   constructor(
     private readonly records: RecordStore,
     private readonly audit: AuditLog,
+    private readonly unsettled: UnsettledTokens,
   ) {}
 
   listen(listener: JournalListener): void {
@@ -57,6 +59,7 @@ export class Journal {
         ...(failed ? { lastError: result.reason?.split(':')[0], lastSummary: result.reason } : {}),
       },
     });
+    await this.unsettled.settled(result.fingerprint);
     await this.audit.append({ actor: 'service', action: `token_${result.status}`, fingerprint: result.fingerprint, detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` });
     for (const l of this.#listeners) await Promise.resolve(l.settled(result)).catch(() => undefined); // a listener never fails a revocation
   }

@@ -10,6 +10,7 @@ import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
 import { rekey } from './rekey.js';
+import { oldestWaitingSeconds, type UnsettledTokens } from './unsettled.js';
 
 export interface OperationsDeps {
   readonly revocations: Queue<RevocationJobData>;
@@ -17,6 +18,7 @@ export interface OperationsDeps {
   readonly records: RecordStore;
   readonly audit: AuditLog;
   readonly outcomes: OutcomeStore;
+  readonly unsettled: UnsettledTokens;
   readonly breakers: CredentialBreakers;
   readonly tokenTypes: TokenTypes;
   readonly keys: () => readonly EncryptionKey[];
@@ -43,7 +45,7 @@ export class QueueOperations implements Operations {
     ]);
     return {
       jobs: { revocations, intake },
-      oldestWaitingSeconds: { revocations: await oldestWaiting(this.d.revocations), intake: await oldestWaiting(this.d.intake) },
+      oldestWaitingSeconds: { revocations: await oldestWaitingSeconds(this.d.revocations, this.d.unsettled), intake: await oldestWaitingSeconds(this.d.intake, this.d.unsettled) },
       breakers,
       workers,
       paused,
@@ -84,6 +86,7 @@ export class QueueOperations implements Operations {
       const was = job.failedReason;
       await job.updateData({ ...job.data, acceptedAt: Date.now() });
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      await this.d.unsettled.replayed(fp, Date.now());
       await this.d.records.change(fp, { state: 'accepted', event: 'replayed', actor, detail: `was: ${was}` });
       await this.d.audit.append({ actor, action: 'replay', fingerprint: fp, detail: was });
       queued.push(fp);
@@ -171,13 +174,6 @@ export class QueueOperations implements Operations {
     if (fp === undefined) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}`, 404);
     return fp;
   }
-}
-
-async function oldestWaiting(queue: Queue): Promise<number | null> {
-  const [waiting] = await queue.getJobs(['waiting', 'prioritized'], 0, 0, true);
-  const delayed = await queue.getJobs(['delayed'], 0, 999, true);
-  const since = [waiting, ...delayed].filter((j): j is Job => j !== undefined).map((j) => (j.data as { acceptedAt?: number }).acceptedAt ?? j.timestamp);
-  return since.length === 0 ? null : Math.round((Date.now() - Math.min(...since)) / 1000);
 }
 
 function matches(t: FailedToken, f: FailedFilter): boolean {

@@ -134,6 +134,8 @@ describe('GET /metrics after a scripted run', () => {
     expect((await post([item(deploy, DEPLOY)])).status).toBe(204);
     await eventually(async () => sample(await scrape(), 'trapi_credential_breaker_open', { breaker: `${instance}:admin` }) === 1, 'breaker gauge 1');
     await eventually(async () => sample(await scrape(), 'trapi_jobs', { queue: 'revocations', state: 'delayed' }) === 1, 'the held job counted as delayed');
+    // A held token is late: its age counts from acceptance although its job is delayed, not waiting.
+    await eventually(async () => (sample(await scrape(), 'trapi_oldest_waiting_job_age_seconds', { queue: 'revocations' }) ?? 0) >= 2, 'the held token ages');
     expectNoSecrets(await scrape());
 
     sim.setAdminTokenState('valid');
@@ -143,6 +145,7 @@ describe('GET /metrics after a scripted run', () => {
     expect(sample(body, 'trapi_tokens_received_total', { type: DEPLOY })).toBe(2);
     expect(sample(body, 'trapi_revocation_outcomes_total', { instance, strategy: 'admin', outcome: 'revoked' })).toBe(4);
     expect(sample(body, 'trapi_time_to_revoke_seconds_count')).toBe(4);
+    expect(sample(body, 'trapi_oldest_waiting_job_age_seconds', { queue: 'revocations' })).toBe(0);
     expectNoSecrets(body);
   });
 
