@@ -57,10 +57,7 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
     })),
   );
   // After the jobs exist, so that an entry always has a job to look at (see unsettled.ts).
-  await deps.unsettled.accepted(
-    fresh.map((t) => t.fp),
-    job.data.acceptedAt,
-  );
+  await deps.unsettled.accepted(fresh.map((t) => t.fp), job.data.acceptedAt);
   deps.logger.info({ batch: shortFingerprint(id), tokens: tokens.length, queued: fresh.length, known: known.size, fanOutMs: Date.now() - job.data.acceptedAt }, 'batch fanned out');
   return { queued: fresh.length, known: known.size };
 }

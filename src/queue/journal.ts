@@ -1,5 +1,5 @@
-// Everything that follows an attempt's result besides queue control: the token's record, the audit trail, and listeners
-// (metrics, notifications). One place, so that the worker reads as control flow.
+// Everything that follows an attempt's result besides queue control: the token's record, the audit trail, the index of
+// unsettled tokens, and listeners (metrics, notifications). One place, so that the worker reads as control flow.
 import type { Identified } from '../domain/outcome.js';
 import type { AuditLog } from './audit.js';
 import type { RecordStore } from './records.js';
