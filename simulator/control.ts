@@ -9,7 +9,7 @@
  * GET    /-/sim/counters        → { total, counters: { "METHOD route status": n } }
  * GET    /-/sim/faults          → { latencyMs, faults: ActiveFault[] }
  * POST   /-/sim/faults          FaultSpec, e.g. { action:{type:'status',status:503}, times:3 } → 201 { id }
- *                               (action types: status, rate_limit, drop, drop_after)
+ *                               (action types: status, rate_limit, drop, drop_after, slow {ms})
  * DELETE /-/sim/faults          → 204, every fault removed (latency stays)
  * DELETE /-/sim/faults/:id      → 204, or 404 when no such fault
  * PUT    /-/sim/latency         { ms } → 204
@@ -133,6 +133,7 @@ function addFault(sim: GitLabSimulator, raw: string): Reply {
   const type = isObj(spec.action) ? spec.action['type'] : undefined;
   if (!FAULT_TYPES.includes(type as FaultAction['type'])) throw new BadRequestError(`action.type must be ${FAULT_TYPES.join('|')}`);
   if (type === 'status' && !Number.isInteger((spec.action as Obj)['status'])) throw new BadRequestError('action.status must be an integer');
+  if (type === 'slow' && !(typeof (spec.action as Obj)['ms'] === 'number' && ((spec.action as Obj)['ms'] as number) >= 0)) throw new BadRequestError('action.ms must be a non-negative number');
   try {
     return json(201, { id: sim.faults.add(spec) });
   } catch (err) {

@@ -7,12 +7,17 @@ export type FaultAction =
   | { type: 'rate_limit'; retryAfter?: number; withHeaders?: boolean; limit?: number }
   | { type: 'drop' }
   /** The real handler runs (state changes happen), then the answer is lost: GitLab did it, the caller cannot know. */
-  | { type: 'drop_after' };
+  | { type: 'drop_after' }
+  /**
+   * This one call takes `ms` longer; then the real handler runs and answers. A caller that gave up meanwhile (its
+   * timeout) never learns that GitLab did it anyway: a request executed after the client's timeout.
+   */
+  | { type: 'slow'; ms: number };
 
-export const FAULT_TYPES: readonly FaultAction['type'][] = ['status', 'rate_limit', 'drop', 'drop_after'];
+export const FAULT_TYPES: readonly FaultAction['type'][] = ['status', 'rate_limit', 'drop', 'drop_after', 'slow'];
 
-/** The faults that answer something; the drop kinds never reach faultReply. */
-export type AnsweringFault = Exclude<FaultAction, { type: 'drop' | 'drop_after' }>;
+/** The faults that answer something of their own; the drop kinds and `slow` never reach faultReply. */
+export type AnsweringFault = Exclude<FaultAction, { type: 'drop' | 'drop_after' | 'slow' }>;
 
 export interface FaultSpec {
   action: FaultAction;
@@ -80,6 +85,11 @@ export class Faults {
 
   dropAfterNext(times: number, match: { method?: string; path?: string } = {}): number {
     return this.add({ ...match, times, action: { type: 'drop_after' } });
+  }
+
+  slowNext(times: number, ms: number, match: { method?: string; path?: string } = {}): number {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`slow fault ms must be a non-negative number, got ${ms}`);
+    return this.add({ ...match, times, action: { type: 'slow', ms } });
   }
 
   remove(id: number): boolean {

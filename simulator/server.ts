@@ -191,6 +191,12 @@ class Simulator implements GitLabSimulator {
     const match = matchRoute(method, url.pathname);
     const route = match?.pattern ?? 'unmatched';
     const action = fault?.action;
+    if (action?.type === 'slow') {
+      await this.sleep(action.ms);
+      const reply = this.answer(method, url, raw, req, match);
+      record(route, reply.status, reply.token, action.type);
+      return send(res, reply);
+    }
     if (action?.type === 'drop' || action?.type === 'drop_after') {
       const done = action.type === 'drop_after' ? this.answer(method, url, raw, req, match) : undefined;
       record(route, 0, done?.token, action.type);

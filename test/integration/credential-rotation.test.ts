@@ -186,6 +186,21 @@ test('a rotation answer lost after GitLab rotated: never rotated again, breaker 
   expect(h['lost']).toBeUndefined();
 });
 
+test('a rotate request GitLab executes after our timeout: one call, the late rotation detected as a lost answer, no retry', async () => {
+  const admin = adminCredential({ expiresAt: inDays(3) });
+  // Our call gives up at 500 ms; GitLab rotates at 800 ms, inside the two call timeouts the rotator waits before
+  // concluding that a request without an answer was never executed.
+  sim.faults.slowNext(1, 800, { method: 'POST', path: ROTATE });
+  const svc = await start(admin, { GITLAB_TIMEOUT_MS: '500' });
+  await eventually(async () => (await stored())['lost'] !== undefined, 'the late rotation to be recognised as a lost answer');
+  await new Promise((r) => setTimeout(r, 1500)); // several more checks: none may send a second rotate call
+  const calls = rotations();
+  expect(calls.map((c) => [c.status, c.fault])).toEqual([[200, 'slow']]); // GitLab did rotate, once
+  expect(sim.stateOf(admin)).toBe('revoked');
+  expect(sim.revokedTokens().filter((r) => r.by === 'family')).toEqual([]); // no reuse of the old token, so no family revocation
+  expect(alerts(svc).some((l) => l['reason'] === 'rotation_answer_lost')).toBe(true);
+});
+
 test('a rotator whose lock lapsed while GitLab answered hands its successor to the new lock holder, which promotes it', async () => {
   const admin = adminCredential({ expiresAt: inDays(3) });
   sim.setLatency(300);

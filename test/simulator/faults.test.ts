@@ -114,6 +114,26 @@ describe('GitLab simulator', () => {
       expect(sim.stateOf(other)).toBe('active');
     });
 
+    it('slow: the call waits, then GitLab does the work and answers, even to a caller that gave up', async () => {
+      sim.faults.slowNext(1, 300, { method: 'DELETE', path: '/api/v4/admin/token' });
+      const started = Date.now();
+      const gaveUp = await fetch(`${sim.url}/api/v4/admin/token`, {
+        method: 'DELETE',
+        headers: { 'PRIVATE-TOKEN': sim.adminToken, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token }),
+        signal: AbortSignal.timeout(100),
+      }).catch((err: Error) => err);
+      expect(gaveUp).toMatchObject({ name: 'TimeoutError' });
+      expect(sim.stateOf(token)).toBe('active'); // not yet: GitLab is still working on it
+      await new Promise((r) => setTimeout(r, 400));
+      expect(sim.stateOf(token)).toBe('revoked');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(sim.calls()).toEqual([expect.objectContaining({ status: 204, fault: 'slow' })]);
+      const bad = await call(sim, 'POST', '/-/sim/faults', { json: { action: { type: 'slow', ms: -1 } } });
+      expect(bad.status).toBe(400);
+      expect((await call(sim, 'POST', '/-/sim/faults', { json: { action: { type: 'slow', ms: 50 } } })).status).toBe(201);
+    });
+
     it('answers 503 to everything until cleared', async () => {
       sim.faults.failUntilCleared(503);
       for (let i = 0; i < 5; i++) expect((await adminToken(sim, 'POST', token)).status).toBe(503);
