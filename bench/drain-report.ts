@@ -29,13 +29,13 @@ export function drainReport(r: DrainResult): string {
     `  fan-out (by the same worker process, while it revokes): ${r.fanOut.completed} intake jobs done ` +
       (r.fanOut.doneAfterFirstCallS === undefined ? '(no completion event found)' : `${fmt(r.fanOut.doneAfterFirstCallS, 2)} s after the first call`),
     `  jobs left: failed ${r.queue.failed}, intake failed ${r.queue.intakeFailed}, waiting ${r.queue.waiting}, delayed ${r.queue.delayed}`,
-    `  per 1-s limiter window (${w.fullWindows} full windows): calls min/median/max ${fmt(w.callsMin)}/${fmt(w.callsMedian)}/${fmt(w.callsMax)}; ` +
+    `  per calendar second at GitLab (${w.fullWindows} full seconds): calls min/median/max ${fmt(w.callsMin)}/${fmt(w.callsMedian)}/${fmt(w.callsMax)}; ` +
       (w.exhaustedAtMedianMs === undefined
         ? `the limit was never reached within a window: the worker, not the limiter, set the pace`
-        : `${w.exhaustedWindows} reached the limit, its last allowed call a median ${fmt(w.exhaustedAtMedianMs)} ms into the window`),
+        : `${w.exhaustedWindows} reached the limit, its last allowed call a median ${fmt(w.exhaustedAtMedianMs)} ms into the second (near 1000: steady, no burst)`),
   ];
   const under = w.perWindow.map((n, i) => ({ n, i })).filter(({ n, i }) => i > 0 && i < w.perWindow.length - 1 && n < s.limitPerSecond);
-  if (under.length > 0) lines.push(`  full windows under the limit (window index: calls): ${under.map(({ n, i }) => `${i}: ${n}`).join(', ')}`);
+  if (under.length > 0) lines.push(`  full seconds under the limit (second index: calls): ${under.map(({ n, i }) => `${i}: ${n}`).join(', ')}`);
   if (r.problems.length > 0) lines.push(`  !! FAILED: ${r.problems.join('; ')}`);
   return lines.join('\n');
 }

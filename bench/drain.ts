@@ -120,7 +120,10 @@ function median(xs: readonly number[]): number {
   return s.length === 0 ? 0 : s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
-/** Calls per 1-s window. The limiter's windows are floor(redis_time_ms / 1000); Redis runs on this machine, so the clocks agree. */
+/**
+ * Calls per calendar second at the simulator (floor(ms / 1000)). The limiter spaces calls on Redis's clock, which runs on
+ * this machine: a steady limiter fills each second evenly, its last call near 1000 ms; a bursty one early.
+ */
 function windowStats(calls: readonly CallRecord[], limit: number, first: number, end: number): WindowStats {
   const firstW = Math.floor(first / 1000);
   const lastW = Math.floor(end / 1000);

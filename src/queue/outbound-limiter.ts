@@ -5,47 +5,59 @@ import type { OutboundLimiter } from '../../providers/contract.js';
 import { KEY_PREFIX } from './jobs.js';
 
 /**
- * One atomic step: drop expired leases; refuse if `concurrency` leases are held; count the call in the current
- * fixed window and refuse past `perWindow`; else take a lease. Returns 0 (go), or how many ms to wait before asking again.
- * Redis's clock is used so that replicas on skewed hosts share the same windows.
+ * One atomic step. Drops expired leases and refuses while `concurrency` leases are held: {1, 5} (ask again in 5 ms).
+ * Otherwise spaces calls `interval` ms apart (GCRA: the rate key holds the theoretical time of the next free slot):
+ * reserves the next slot and takes a lease until it has passed, answering {0, ms to wait before calling}; a slot
+ * more than `maxWaitMs` away is not reserved: {1, ms to wait before asking again}.
+ * Redis's clock is used so that replicas on skewed hosts share one schedule.
  */
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local windowMs = tonumber(ARGV[1])
+local interval = tonumber(ARGV[1])
+local maxWait = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 5 end
-local window = KEYS[1] .. ':' .. math.floor(now / windowMs)
-local n = redis.call('INCR', window)
-if n == 1 then redis.call('PEXPIRE', window, windowMs * 2) end
-if n > tonumber(ARGV[2]) then return windowMs - (now % windowMs) end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[5])
-return 0
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return { 1, 5 } end
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now then slot = now end
+local wait = slot - now
+if wait > maxWait then return { 1, math.ceil(wait - maxWait) } end
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil(wait + interval) + 1000)
+redis.call('ZADD', KEYS[2], slot + tonumber(ARGV[4]), ARGV[5])
+return { 0, math.ceil(wait) }
 `;
 
+/** A slot is reserved at most this far ahead; beyond, the caller asks again later (its job may be taken back meanwhile). */
+const MAX_WAIT_MS = 1000;
+
 interface Acquiring {
-  trapiAcquire(rateKey: string, leaseKey: string, windowMs: number, perWindow: number, concurrency: number, leaseMs: number, holder: string): Promise<number>;
+  trapiAcquireSlot(rateKey: string, leaseKey: string, intervalMs: string, maxWaitMs: number, concurrency: number, leaseMs: number, holder: string): Promise<[number, number]>;
 }
 
+/**
+ * Calls to one instance are spaced evenly at `perSecond` (no burst at the start of each second, as a fixed window
+ * would allow: GitLab sees a steady rate), and at most `concurrency` are in flight, across all worker processes.
+ */
 export class RedisOutboundLimiter implements OutboundLimiter {
   constructor(
     private readonly redis: Redis,
     /** A lease outlives the longest call, so a crashed holder frees its slot by itself. */
     private readonly leaseMs: number,
   ) {
-    if (!('trapiAcquire' in redis)) redis.defineCommand('trapiAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+    if (!('trapiAcquireSlot' in redis)) redis.defineCommand('trapiAcquireSlot', { numberOfKeys: 2, lua: ACQUIRE });
   }
 
   async run<T>(key: string, limits: { perSecond: number; concurrency: number }, call: () => Promise<T>): Promise<T> {
-    // Fractional rates (0.5/s) become one call per longer window.
-    const windowMs = limits.perSecond >= 1 ? 1000 : Math.ceil(1000 / limits.perSecond);
-    const perWindow = limits.perSecond >= 1 ? Math.floor(limits.perSecond) : 1;
+    const interval = String(1000 / limits.perSecond);
     const leases = `${KEY_PREFIX}:outbound:${key}:leases`;
     const holder = randomBytes(8).toString('hex');
     for (;;) {
-      const wait = await (this.redis as unknown as Acquiring).trapiAcquire(`${KEY_PREFIX}:outbound:${key}:rate`, leases, windowMs, perWindow, limits.concurrency, this.leaseMs, holder);
-      if (wait === 0) break;
-      await new Promise((r) => setTimeout(r, wait + Math.random() * 5));
+      const [retry, ms] = await (this.redis as unknown as Acquiring).trapiAcquireSlot(`${KEY_PREFIX}:outbound:${key}:next`, leases, interval, MAX_WAIT_MS, limits.concurrency, this.leaseMs, holder);
+      if (retry === 0) {
+        if (ms > 0) await sleep(ms);
+        break;
+      }
+      await sleep(ms + Math.random() * 5);
     }
     try {
       return await call();
@@ -54,3 +66,5 @@ export class RedisOutboundLimiter implements OutboundLimiter {
     }
   }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,82 @@
+import type { Redis } from 'ioredis';
+import { RedisOutboundLimiter } from '../../src/queue/outbound-limiter.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+
+let redis: TestRedis;
+const clients: Redis[] = [];
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** One limiter per "worker process": each on its own connection, sharing the schedule through Redis. */
+function processes(n: number): RedisOutboundLimiter[] {
+  return Array.from({ length: n }, () => {
+    const c = redis.client();
+    clients.push(c);
+    return new RedisOutboundLimiter(c, 5000);
+  });
+}
+
+let n = 0;
+const instance = () => `test-instance-${++n}`;
+
+describe('RedisOutboundLimiter', () => {
+  it('spaces calls evenly at the rate, across processes: no burst at the start of a second', async () => {
+    const [a, b] = processes(2);
+    const key = instance();
+    const limits = { perSecond: 50, concurrency: 40 }; // one call every 20 ms
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b)?.run(key, limits, async () => void starts.push(performance.now()))));
+    starts.sort((x, y) => x - y);
+    const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? t));
+    // Redis's clock schedules, each process sleeps on its own: allow a few ms of timer jitter per gap, never a burst.
+    expect(Math.min(...gaps)).toBeGreaterThan(12);
+    const span = (starts.at(-1) ?? 0) - (starts[0] ?? 0);
+    expect(span).toBeGreaterThanOrEqual(29 * 20 - 10);
+    expect(span).toBeLessThan(29 * 20 * 3); // not slower than the rate by much either
+  });
+
+  it('keeps at most `concurrency` calls in flight, across processes', async () => {
+    const [a, b] = processes(2);
+    const key = instance();
+    const limits = { perSecond: 1000, concurrency: 3 };
+    let inFlight = 0;
+    let most = 0;
+    const slowCall = async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 60));
+      inFlight--;
+    };
+    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b)?.run(key, limits, slowCall)));
+    expect(most).toBe(3);
+  });
+
+  it('frees the slot of a call that threw, and keeps instances apart', async () => {
+    const [a] = processes(1);
+    if (!a) throw new Error('no limiter');
+    const limits = { perSecond: 1000, concurrency: 1 };
+    const key = instance();
+    await expect(a.run(key, limits, async () => Promise.reject(new Error('GitLab failed')))).rejects.toThrow('GitLab failed');
+    const started = performance.now();
+    await a.run(key, limits, async () => undefined);
+    await a.run(instance(), limits, async () => undefined);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('spaces a rate under one per second too (one call every 2 s at 0.5/s)', async () => {
+    const [a] = processes(1);
+    if (!a) throw new Error('no limiter');
+    const key = instance();
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 2 }, () => a.run(key, { perSecond: 0.5, concurrency: 5 }, async () => void starts.push(performance.now()))));
+    expect(Math.abs((starts[1] ?? 0) - (starts[0] ?? 0))).toBeGreaterThan(1900);
+  });
+});
+
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
