@@ -98,7 +98,7 @@ export class GitLabProvider implements Provider {
         }
         await this.breakers.open(instance.breakerName(c), step.reason);
       }
-      steps.push(step);
+      steps.push(step.status === 'transient' && step.lost ? { ...step, lost: { ...step.lost, instance: instance.name } } : step);
       // A throttled or failing instance fails the same way for the next strategy: come back later instead.
       if (step.status === 'rate_limited' || step.status === 'transient') break;
     }

@@ -6,13 +6,23 @@ export type Gone = 'revoked' | 'reset' | 'deleted' | 'already_gone' | 'not_found
 export type Outcome =
   | { readonly status: Gone; readonly via: string; readonly instance?: string; readonly identified?: Identified }
   /** Try again later with backoff: a 5xx, a timeout, a reset connection. */
-  | { readonly status: 'transient'; readonly reason: string; readonly summary: string }
+  | { readonly status: 'transient'; readonly reason: string; readonly summary: string; readonly lost?: LostAnswer }
   /** The host throttled us; wait this long, without using up an attempt. */
   | { readonly status: 'rate_limited'; readonly retryAfterMs: number | undefined; readonly summary: string }
   /** Our own credential was refused (401/403): keep the token waiting, never fail it for this. */
   | { readonly status: 'credential_rejected'; readonly reason: string; readonly summary: string }
   /** Repeating cannot help: lands in the failed set for an operator. */
   | { readonly status: 'permanent'; readonly reason: string; readonly summary: string };
+
+/**
+ * A revoking call whose answer never came (timeout, reset connection): GitLab may have done it. If the next attempt
+ * finds the token gone, this is what most likely happened, rather than "already gone" or "not found".
+ */
+export interface LostAnswer {
+  readonly status: 'revoked' | 'reset' | 'deleted';
+  readonly via: string;
+  readonly instance?: string;
+}
 
 /** What the host told us about the token before revoking it. Never the token itself. */
 export interface Identified {

@@ -1,5 +1,6 @@
 // The revocation job: its data at rest (sealed token, never the token) and the queue-wide names and options.
 import type { JobsOptions } from 'bullmq';
+import type { LostAnswer } from '../domain/outcome.js';
 
 /** One job per token: what the workers revoke. */
 export const QUEUE_NAME = 'revocations';
@@ -21,6 +22,8 @@ export interface RevocationJobData {
   readonly location?: string;
   /** Start of the retry horizon (ms since epoch). */
   readonly acceptedAt: number;
+  /** An earlier attempt's revoking call got no answer: what GitLab may have done (names only, no secret). */
+  readonly lost?: LostAnswer;
 }
 
 /** Accepted requests, as durable as per-token jobs, written in one Redis call so that GitLab's answer is fast. */

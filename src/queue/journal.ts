@@ -18,6 +18,8 @@ export interface Settled {
   readonly location?: string | undefined;
   /** From acceptance to this result. */
   readonly elapsedMs: number;
+  /** Said in the record beside the result, e.g. that an earlier answer was lost. */
+  readonly note?: string | undefined;
 }
 
 export interface JournalListener {
@@ -50,7 +52,7 @@ export class Journal {
     await this.records.change(result.fingerprint, {
       state: result.status as 'failed',
       event: result.status as 'failed',
-      ...(failed || result.instance ? { detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` } : {}),
+      ...(failed || result.instance ? { detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}${result.note ? ` (${result.note})` : ''}` } : {}),
       fields: {
         attempts,
         instance: result.instance,

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { open, type EncryptionKey } from '../domain/crypto.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
-import { isGone, type Outcome } from '../domain/outcome.js';
+import { isGone, type Gone, type Outcome } from '../domain/outcome.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
@@ -69,7 +69,8 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
 async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: string | undefined, deps: WorkerDeps, log: Logger): Promise<RevocationJobResult> {
   const { retry } = deps;
   if (isGone(outcome)) {
-    const { status, via, instance, identified } = outcome;
+    const { status, via, instance, identified } = afterLostAnswer(outcome, job.data);
+    const lostAnswer = status !== outcome.status;
     await deps.outcomes.record(job.data.fp, {
       status,
       via,
@@ -80,8 +81,11 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
       ...(identified ? { identified } : {}),
     });
     const elapsedMs = Date.now() - job.data.acceptedAt;
-    log.info({ status, via, instance, identified, sinceAcceptedMs: elapsedMs }, `token ${status}`);
-    await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, location: job.data.location, elapsedMs }, job.attemptsMade + 1);
+    log.info({ status, via, instance, identified, sinceAcceptedMs: elapsedMs, ...(lostAnswer ? { lostAnswer: true, found: outcome.status } : {}) }, `token ${status}${lostAnswer ? ' (the answer to our earlier call was lost; gone when checked again)' : ''}`);
+    await deps.journal.settled(
+      { fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, location: job.data.location, elapsedMs, ...(lostAnswer ? { note: `answer lost, then ${outcome.status}` } : {}) },
+      job.attemptsMade + 1,
+    );
     return { status, via };
   }
   switch (outcome.status) {
@@ -97,12 +101,24 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
       return postpone(job, lockToken, backoffDelay(2, deps.holdMs, deps.holdMs));
     case 'transient':
       if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw await fail(job, deps, log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`);
-      log.warn({ reason: outcome.reason, summary: outcome.summary }, 'transient failure; will retry with backoff');
+      // Kept with the job, so that the attempt that finds the token gone knows who most likely revoked it.
+      if (outcome.lost) await job.updateData({ ...job.data, lost: outcome.lost });
+      log.warn({ reason: outcome.reason, summary: outcome.summary, ...(outcome.lost ? { answerLost: outcome.lost.via } : {}) }, 'transient failure; will retry with backoff');
       await deps.journal.waiting(job.data.fp, 'retrying', outcome.reason, outcome.summary);
       throw new Error(`${outcome.reason}: ${outcome.summary}`);
     case 'permanent':
       throw await fail(job, deps, log, outcome.reason, outcome.summary);
   }
+}
+
+/**
+ * "Already gone" or "not found" right after one of our revoking calls went unanswered: that call most likely did it.
+ * Recorded as what it would have done (revoked, reset, deleted), with its strategy and instance.
+ */
+export function afterLostAnswer(outcome: Extract<Outcome, { status: Gone }>, data: RevocationJobData): Extract<Outcome, { status: Gone }> {
+  if (!data.lost || (outcome.status !== 'already_gone' && outcome.status !== 'not_found')) return outcome;
+  const instance = data.lost.instance ?? outcome.instance;
+  return { status: data.lost.status, via: data.lost.via, ...(instance ? { instance } : {}), ...(outcome.identified ? { identified: outcome.identified } : {}) };
 }
 
 async function postpone(job: Job<RevocationJobData>, lockToken: string | undefined, delayMs: number): Promise<never> {

@@ -40,6 +40,38 @@ const submit = async (...items: object[]) => {
 };
 const deletes = (token: string) => sim.calls().filter((c) => c.method === 'DELETE' && c.token === token);
 
+describe('a revoking call whose answer is lost', () => {
+  it('records the token as revoked by that call when the next attempt finds it already revoked, with no second DELETE', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.faults.dropAfterNext(1, { method: 'DELETE', path: ADMIN }); // GitLab revokes, the answer never arrives
+    await submit(item(token));
+    await eventually(async () => (await outcomeOf(client, token)) !== undefined, 'an outcome');
+    expect(await outcomeOf(client, token)).toMatchObject({ status: 'revoked', via: 'admin', instance: expect.any(String), attempts: 2 });
+    expect(deletes(token).map((c) => c.status)).toEqual([0]);
+    expect(svc.logs.records().some((l) => l['lostAnswer'] === true && l['found'] === 'already_gone' && l['status'] === 'revoked')).toBe(true);
+  });
+
+  it('records a runner token as reset the same way', async () => {
+    const token = sim.createToken('runner_authentication_token');
+    sim.faults.dropAfterNext(1, { method: 'DELETE', path: ADMIN });
+    await submit(item(token, RUNNER));
+    await eventually(async () => (await outcomeOf(client, token)) !== undefined, 'an outcome');
+    expect(await outcomeOf(client, token)).toMatchObject({ status: 'reset', via: 'admin' });
+    expect(deletes(token)).toHaveLength(1);
+  });
+
+  it('still revokes for real when the lost call never reached GitLab', async () => {
+    const token = sim.createToken('personal_access_token');
+    sim.faults.dropNext(1, { method: 'DELETE', path: ADMIN }); // dropped before GitLab did anything
+    await submit(item(token));
+    await eventually(async () => (await outcomeOf(client, token)) !== undefined, 'an outcome');
+    expect(await outcomeOf(client, token)).toMatchObject({ status: 'revoked', via: 'admin', attempts: 2 });
+    // The dropped call is logged without a token (GitLab never read it); the second one revoked.
+    expect(sim.calls().filter((c) => c.method === 'DELETE' && c.fault === 'drop')).toHaveLength(1);
+    expect(deletes(token).map((c) => c.status)).toEqual([204]);
+  });
+});
+
 describe('GitLab admin token provider, end to end', () => {
   it('revokes an active personal access token and records what GitLab identified', async () => {
     const token = sim.createToken('personal_access_token', { userId: 42, name: 'ci-bot' });

@@ -1,3 +1,5 @@
+import { revokingFailure } from '../../providers/gitlab/strategies/step.js';
+import { afterLostAnswer } from '../../src/queue/worker.js';
 import { checkDepth, isJsonMediaType } from '../../src/http/body.js';
 import { presentedCredential } from '../../src/http/auth.js';
 import { backoffDelay } from '../../src/queue/jobs.js';
@@ -31,6 +33,30 @@ describe('isJsonMediaType', () => {
     [undefined, false],
   ])('%s: %s', (contentType, ok) => {
     expect(isJsonMediaType(contentType)).toBe(ok);
+  });
+});
+
+describe('lost answers', () => {
+  const wouldBe = { status: 'revoked', via: 'admin' } as const;
+  it.each([
+    ['ETIMEDOUT', true],
+    ['ECONNRESET', true],
+    ['TimeoutError', true],
+    ['ECONNREFUSED', false], // never sent
+    ['http_503', false], // GitLab answered
+  ])('a transient %s on the revoking call marks a lost answer: %s', (reason, lost) => {
+    const step = revokingFailure({ verdict: 'transient', reason, summary: reason }, wouldBe);
+    expect(step).toMatchObject({ status: 'transient', reason });
+    expect('lost' in step).toBe(lost);
+  });
+
+  it('turns "already gone" or "not found" after a lost answer into what the lost call did; nothing else', () => {
+    const data = { v: 1, fp: 'f', type: 't', sealed: 's', acceptedAt: 0, lost: { status: 'reset', via: 'runner_reset', instance: 'gl' } } as const;
+    expect(afterLostAnswer({ status: 'not_found', via: 'all_instances' }, data)).toEqual({ status: 'reset', via: 'runner_reset', instance: 'gl' });
+    expect(afterLostAnswer({ status: 'already_gone', via: 'admin', instance: 'gl', identified: { id: 7 } }, data)).toEqual({ status: 'reset', via: 'runner_reset', instance: 'gl', identified: { id: 7 } });
+    expect(afterLostAnswer({ status: 'revoked', via: 'admin', instance: 'gl' }, data)).toEqual({ status: 'revoked', via: 'admin', instance: 'gl' });
+    const { lost: _lost, ...withoutLost } = data;
+    expect(afterLostAnswer({ status: 'not_found', via: 'all_instances' }, withoutLost)).toEqual({ status: 'not_found', via: 'all_instances' });
   });
 });
 

@@ -2,7 +2,7 @@
 import type { Identified } from '../../../src/domain/outcome.js';
 import { rulesOf } from '../../../src/domain/token-kinds.js';
 import type { Classified } from '../classify.js';
-import { attempt, failure, type Step, type Strategy } from './step.js';
+import { attempt, failure, revokingFailure, type Step, type Strategy } from './step.js';
 
 const PATH = 'admin/token';
 
@@ -20,7 +20,7 @@ export const admin: Strategy = {
     if (revoke.verdict === 'ok') return gone(rulesOf(kind).adminAction, identified);
     if (revoke.verdict === 'not_found') return gone('already_gone', identified);
     if (revoke.verdict === 'permanent') return afterRefusal(identified, revoke, send);
-    return failure(revoke);
+    return revokingFailure(revoke, { status: rulesOf(kind).adminAction, via: 'admin' });
   },
 };
 

@@ -1,7 +1,7 @@
 // Strategy `group`: a top-level group owner revokes tokens with access to the group (POST /groups/:id/tokens/revoke).
 import { rulesOf } from '../../../src/domain/token-kinds.js';
 import { identifiedFrom } from './admin.js';
-import { attempt, failure, type Strategy } from './step.js';
+import { attempt, revokingFailure, type Strategy } from './step.js';
 
 export const group: Strategy = {
   name: 'group',
@@ -14,6 +14,6 @@ export const group: Strategy = {
     if (c.verdict === 'ok') return { status: rulesOf(kind).adminAction, via: 'group', identified: identifiedFrom(c.json) };
     // "Any failure a bare 422": the token is unknown, already revoked, or outside this group. Not ours to conclude more.
     if (c.verdict === 'permanent' && c.reason === 'http_422') return { status: 'not_here', summary: c.summary };
-    return failure(c);
+    return revokingFailure(c, { status: rulesOf(kind).adminAction, via: 'group' });
   },
 };

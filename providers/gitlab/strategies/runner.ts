@@ -1,6 +1,6 @@
 // Strategies `runner_reset` and `runner_delete`: the leaked runner token authenticates its own reset (or deletion).
 import type { Strategy } from './step.js';
-import { attempt, failure } from './step.js';
+import { attempt, revokingFailure } from './step.js';
 
 /** Runner endpoints answer 403 to a token they do not know: that is about the leaked token, not about us. */
 const runnerStrategy = (name: 'runner_reset' | 'runner_delete', method: 'POST' | 'DELETE', path: string): Strategy => ({
@@ -10,7 +10,7 @@ const runnerStrategy = (name: 'runner_reset' | 'runner_delete', method: 'POST' |
     const c = await attempt(() => instance.send(method, path, undefined, { token }, true), [token]);
     if (c.verdict === 'ok') return { status: name === 'runner_reset' ? 'reset' : 'deleted', via: name };
     if (c.verdict === 'credential_rejected' || c.verdict === 'not_found') return { status: 'not_here', summary: c.summary };
-    return failure(c);
+    return revokingFailure(c, { status: name === 'runner_reset' ? 'reset' : 'deleted', via: name });
   },
 });
 

@@ -1,5 +1,5 @@
 // Strategy `self`: the leaked access token revokes itself (DELETE /personal_access_tokens/self). Needs no credential of ours.
-import { attempt, failure, type Strategy } from './step.js';
+import { attempt, revokingFailure, type Strategy } from './step.js';
 
 export const self: Strategy = {
   name: 'self',
@@ -10,6 +10,6 @@ export const self: Strategy = {
     if (c.verdict === 'credential_rejected' && c.reason !== 'insufficient_scope' && c.reason !== 'forbidden') return { status: 'not_here', summary: c.summary };
     // GitLab before 15.4 required the `api` scope to revoke oneself.
     if (c.verdict === 'credential_rejected') return { status: 'unavailable', reason: `self_${c.reason}`, summary: c.summary, scope: 'kind' };
-    return failure(c);
+    return revokingFailure(c, { status: 'revoked', via: 'self' });
   },
 };

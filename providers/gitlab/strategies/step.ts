@@ -1,5 +1,5 @@
 // What one strategy on one instance can conclude, and the mapping of classified answers onto it.
-import type { Outcome } from '../../../src/domain/outcome.js';
+import type { LostAnswer, Outcome } from '../../../src/domain/outcome.js';
 import type { StrategyName, TokenKind } from '../../../src/domain/token-kinds.js';
 import type { Classified } from '../classify.js';
 import { classify } from '../classify.js';
@@ -28,6 +28,15 @@ export async function attempt(send: () => Promise<Answer>, secrets: readonly (st
   } catch (err) {
     return classify(err as Error);
   }
+}
+
+/** Network failures after which the request may have reached GitLab and been carried out: only the answer is missing. */
+const ANSWER_LOST = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'TimeoutError', 'ERR_GOT_REQUEST_ERROR']);
+
+/** `failure` for the call that revokes: a lost answer says what GitLab may have done (see LostAnswer). */
+export function revokingFailure(c: Classified, wouldBe: Omit<LostAnswer, 'instance'>): Step {
+  const step = failure(c);
+  return step.status === 'transient' && ANSWER_LOST.has(c.reason) ? { ...step, lost: wouldBe } : step;
 }
 
 /** The failures every strategy maps the same way. Strategies handle ok, not_found and their own quirks first. */
