@@ -31,7 +31,7 @@ export async function attempt(send: () => Promise<Answer>, secrets: readonly (st
 }
 
 /** Network failures after which the request may have reached GitLab and been carried out: only the answer is missing. */
-const ANSWER_LOST = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'TimeoutError', 'ERR_GOT_REQUEST_ERROR']);
+const ANSWER_LOST = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'TimeoutError']);
 
 /** `failure` for the call that revokes: a lost answer says what GitLab may have done (see LostAnswer). */
 export function revokingFailure(c: Classified, wouldBe: Omit<LostAnswer, 'instance'>): Step {
