@@ -41,8 +41,8 @@ export interface Service {
   /** Where the HTTP API (or, for ROLE=worker, the health endpoints) listens. */
   readonly url: string;
   /**
-   * Takes the pre-shared tokens, admin tokens and encryption keys of a freshly loaded Config (SIGHUP), without a
-   * restart. Everything else keeps its start-up value.
+   * Takes the pre-shared tokens, admin tokens, encryption keys and GitLab credentials of a freshly loaded Config
+   * (SIGHUP), without a restart. Everything else keeps its start-up value.
    */
   reloadSecrets(next: Config): void;
   stop(): Promise<void>;
@@ -122,20 +122,22 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   }
   stoppers.push(() => http.close(config.shutdownTimeoutMs));
   logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, instances: instances.map((i) => i.name), types: registry.types().length }, 'token revocation service started');
-  return { url: http.url, reloadSecrets: (next) => reloadSecrets(live, next, logger), stop: () => stopAll(stoppers, logger) };
+  return { url: http.url, reloadSecrets: (next) => reloadSecrets(live, credentials.live, next, logger), stop: () => stopAll(stoppers, logger) };
 }
 
-function reloadSecrets(live: Live, next: Config, logger: Logger): void {
+function reloadSecrets(live: Live, gitlab: LiveCredentials, next: Config, logger: Logger): void {
   const before = live.secrets;
   live.secrets = next.secrets;
+  const gitlabCredentials = gitlab.reconfigure(managedCredentials(next.instances));
   // Counts and key ids only: never a secret.
   logger.warn(
     {
       apiTokenCount: `${before.apiTokens.length} -> ${next.secrets.apiTokens.length}`,
       adminTokenCount: `${before.adminTokens.length} -> ${next.secrets.adminTokens.length}`,
       encryptionKeys: next.secrets.encryptionKeys.map((k) => k.id),
+      gitlabCredentialsChanged: gitlabCredentials,
     },
-    'secrets reloaded (SIGHUP): pre-shared tokens, admin tokens and encryption keys now come from the new configuration',
+    'secrets reloaded (SIGHUP): pre-shared tokens, admin tokens, encryption keys and GitLab credentials now come from the new configuration',
   );
 }
 

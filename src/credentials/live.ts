@@ -21,15 +21,39 @@ interface InUse {
 
 export class LiveCredentials implements CredentialSource {
   readonly #inUse = new Map<string, InUse>();
+  /** Replaced by `reconfigure` (SIGHUP): read it anew each time, never keep an element. */
+  #managed: ManagedCredential[];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly managed: readonly ManagedCredential[],
+    managed: readonly ManagedCredential[],
     private readonly store: CredentialStore,
     private readonly logger: Logger,
   ) {
+    this.#managed = [...managed];
     // Until Redis answers, the configured value is all there is (and no job can run without Redis anyway).
     for (const m of managed) this.#inUse.set(nameOf(m), { token: m.configured, generation: 0 });
+  }
+
+  /**
+   * A new configuration (SIGHUP): a credential whose configured value changed is used from now on, as at a restart.
+   * Not rotated: at once. Self-rotated: adopted into the store at the next sync, since a value the store has never
+   * seen replaces the stored one (the operator's way out of a lost rotation). Returns the names that changed.
+   * Credentials of instances not configured at start, and changes of rotation settings, still need a restart.
+   */
+  reconfigure(next: readonly ManagedCredential[]): string[] {
+    const changed: string[] = [];
+    this.#managed = this.#managed.map((m) => {
+      const n = next.find((x) => nameOf(x) === nameOf(m));
+      if (n === undefined || n.configured === m.configured) return m;
+      changed.push(nameOf(m));
+      if (m.rotated) this.#seeded.delete(nameOf(m));
+      else this.#inUse.set(nameOf(m), { token: n.configured, generation: 0 });
+      return { ...m, configured: n.configured };
+    });
+    // Only where the store is followed (processes that revoke); elsewhere nothing reads the store.
+    if (changed.length > 0 && this.#timer !== undefined) void this.#sync(false);
+    return changed;
   }
 
   get(instance: string, credential: 'admin' | 'group'): string | undefined {
@@ -46,7 +70,7 @@ export class LiveCredentials implements CredentialSource {
    * (GitLab revoked the predecessor a moment before the successor is committed): retry, do not open the breaker.
    */
   async refresh(instance: string, credential: 'admin' | 'group'): Promise<boolean> {
-    const m = this.managed.find((x) => x.instance === instance && x.credential === credential);
+    const m = this.#managed.find((x) => x.instance === instance && x.credential === credential);
     if (m === undefined || !m.rotated) return false;
     const seen = await this.#load(m);
     return seen === 'changed' || seen === 'rotating';
@@ -67,7 +91,7 @@ export class LiveCredentials implements CredentialSource {
   readonly #seeded = new Set<string>();
 
   async #sync(first: boolean): Promise<void> {
-    for (const m of this.managed.filter((x) => x.rotated)) {
+    for (const m of this.#managed.filter((x) => x.rotated)) {
       try {
         if (!this.#seeded.has(nameOf(m))) {
           const generation = await this.store.seed(nameOf(m), m.configured);

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { makeToken, startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { killAll, spawnService } from '../support/process.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { eventually, testEnv } from '../support/service.js';
+import { API_TOKEN, eventually, item, testEnv } from '../support/service.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 let redis: TestRedis;
@@ -51,6 +51,30 @@ describe('rotating the pre-shared tokens GitLab presents', () => {
     expect(reloads()).toBe(2);
     expect([await status(a), await status(b)]).toEqual([401, 204]);
     expect(proc.stdout.join('\n')).not.toMatch(/old-shared-secret|new-shared-secret/);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+  });
+
+  it('takes a new GITLAB_ADMIN_TOKEN_FILE on SIGHUP: tokens held behind the refused credential are revoked with the new one', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'trapi-reload-')), 'admin-token');
+    writeFileSync(file, sim.adminToken);
+    const env = { ...process.env, ...testEnv(redis.url, sim.url, '', { GITLAB_ADMIN_TOKEN_FILE: file, STRATEGY_ORDER: 'admin' }) };
+    const proc = spawnService(env);
+    const url = await proc.started();
+    // GitLab stops accepting our admin credential: a leaked token is held, not failed.
+    sim.setAdminTokenState('revoked');
+    const leaked = sim.createToken('personal_access_token');
+    await request(url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(leaked)]).expect(204);
+    await eventually(() => proc.logs().some((r) => String(r['msg']).includes('breaker OPEN')), 'the admin breaker to open');
+    // The operator creates a new admin token, puts it in the file and sends SIGHUP: no restart.
+    const replacement = makeToken('personal_access_token');
+    sim.seed({ token: replacement, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'] });
+    writeFileSync(file, replacement);
+    proc.child.kill('SIGHUP');
+    await eventually(() => proc.logs().some((r) => String(r['msg']).startsWith('secrets reloaded') && String(r['gitlabCredentialsChanged']).endsWith(':admin')), 'the new admin credential to be taken');
+    await eventually(() => sim.stateOf(leaked) === 'revoked', 'the held token to be revoked with the new credential');
+    expect(sim.calls({ route: '/api/v4/admin/token', method: 'DELETE' }).filter((c) => c.token === leaked).map((c) => c.status)).toEqual([204]);
+    expect(proc.stdout.join('\n')).not.toContain(replacement);
     proc.child.kill('SIGTERM');
     expect(await proc.exited()).toBe(0);
   });
