@@ -79,6 +79,30 @@ describe('rotating the pre-shared tokens GitLab presents', () => {
     expect(await proc.exited()).toBe(0);
   });
 
+  it('after a lost rotation answer, a new self-rotated admin token given by SIGHUP is adopted and held tokens are revoked', async () => {
+    const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+    const first = makeToken('personal_access_token');
+    sim.seed({ token: first, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: inDays(3) });
+    sim.faults.dropAfterNext(1, { method: 'POST', path: '/api/v4/personal_access_tokens/self/rotate' });
+    const file = join(mkdtempSync(join(tmpdir(), 'trapi-reload-')), 'admin-token');
+    writeFileSync(file, first);
+    const env = { ...process.env, ...testEnv(redis.url, sim.url, '', { GITLAB_ADMIN_TOKEN_FILE: file, GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2', STRATEGY_ORDER: 'admin' }) };
+    const proc = spawnService(env);
+    const url = await proc.started();
+    await eventually(() => proc.logs().some((r) => r['alert'] === true && r['reason'] === 'rotation_answer_lost'), 'the lost rotation to be detected');
+    const leaked = sim.createToken('personal_access_token');
+    await request(url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(leaked)]).expect(204);
+    const replacement = makeToken('personal_access_token');
+    sim.seed({ token: replacement, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: inDays(60) });
+    writeFileSync(file, replacement);
+    proc.child.kill('SIGHUP');
+    await eventually(() => sim.stateOf(leaked) === 'revoked', 'the held token to be revoked with the adopted credential');
+    expect(proc.logs().some((r) => String(r['msg']).startsWith('configured credential adopted'))).toBe(true);
+    expect(sim.calls({ route: '/api/v4/personal_access_tokens/self/rotate', method: 'POST' })).toHaveLength(1); // never rotated again
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+  });
+
   it('generates a strong new token and prints the exact GitLab API call that installs it', () => {
     const run = spawnSync(process.execPath, [CLI, 'new-token', '--json'], { env: { PATH: process.env['PATH'], GITLAB_URL: 'https://gitlab.example.com', REVOCATION_API_TOKENS: 'x'.repeat(20), TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') }, encoding: 'utf8' });
     expect(run.status).toBe(0);
