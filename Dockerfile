@@ -1,10 +1,9 @@
 # syntax=docker/dockerfile:1
 # The Token Revocation API: one image for both roles (ROLE=api or ROLE=worker).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm install, not npm ci: see .ci/run (lock files written by npm 11 lack other platforms' optional packages).
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY providers providers
@@ -13,7 +12,7 @@ COPY bench bench
 COPY schemas schemas
 RUN npm run build && rm -rf dist/bench && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -3,7 +3,7 @@
 // A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
 // (Slack's do): it is never logged, and never part of an error message that BullMQ keeps.
 import { Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
-import { got, type Got } from 'got';
+import got, { type Got } from 'got';
 import type { Redis } from 'ioredis';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';

@@ -42,7 +42,7 @@ export class UnsettledTokens {
   /** When the longest-waiting unsettled token was accepted (ms since epoch), or null when none is waiting. */
   async oldest(revocations: Queue): Promise<number | null> {
     for (let drops = 0; drops <= MAX_DROPS; drops++) {
-      const [fp, score] = await this.redis.zrange(KEY, 0, 0, 'WITHSCORES');
+      const [fp, score] = await this.redis.zrange(KEY, '0', '0', 'WITHSCORES');
       if (fp === undefined || score === undefined) return null;
       if (UNSETTLED_STATES.has(await revocations.getJobState(fp))) return Number(score);
       await this.redis.zrem(KEY, fp);

@@ -66,7 +66,7 @@ describe('oldest unsettled token', () => {
     await add('fp-live', MIN);
     await unsettled.accepted(['fp-live'], now - 20 * MIN);
     expect(await oldestWaitingSeconds(queue, unsettled, now)).toBe(1200);
-    expect(await client.zrange(`${KEY_PREFIX}:unsettled`, 0, -1)).toEqual(['fp-live']);
+    expect(await client.zrange(`${KEY_PREFIX}:unsettled`, '0', '-1')).toEqual(['fp-live']);
   });
 
   it('answers null when nothing waits', async () => {

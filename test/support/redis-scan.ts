@@ -14,7 +14,7 @@ export async function dumpRedis(client: Redis): Promise<Buffer> {
       else if (type === 'hash') parts.push(...Object.entries(await client.hgetallBuffer(key)).flatMap(([k, v]) => [Buffer.from(k), v]));
       else if (type === 'list') parts.push(...(await client.lrangeBuffer(key, 0, -1)));
       else if (type === 'set') parts.push(...(await client.smembersBuffer(key)));
-      else if (type === 'zset') parts.push(...(await client.zrangeBuffer(key, 0, -1)));
+      else if (type === 'zset') parts.push(...(await client.zrangeBuffer(key, '0', '-1')));
       else if (type === 'none') continue; // expired since the SCAN
       else if (type === 'stream') parts.push(...(await client.xrangeBuffer(key, '-', '+')).flatMap(([id, fields]) => [id, ...fields]));
       else throw new Error(`unexpected Redis type ${type}`);
