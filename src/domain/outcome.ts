@@ -4,7 +4,20 @@
 export type Gone = 'revoked' | 'reset' | 'deleted' | 'already_gone' | 'not_found';
 
 export type Outcome =
-  | { readonly status: Gone; readonly via: string; readonly instance?: string; readonly identified?: Identified }
+  /** `confirmed`: the token itself was seen refused after the call (vendors whose revoke answer is no proof, e.g. GitHub's 202). */
+  | { readonly status: Gone; readonly via: string; readonly instance?: string; readonly identified?: Identified; readonly confirmed?: boolean }
+  /**
+   * Terminal, but not proof: the vendor accepted the token for revocation and nothing can confirm it (a GitHub refresh
+   * token cannot call the API, so a refusal says nothing). Recorded as "submitted, unconfirmed".
+   */
+  | { readonly status: 'submitted'; readonly via: string; readonly confirmed: false }
+  /**
+   * Not done yet, and nothing is wrong: waiting to be sent in a batch, for the vendor's budget, or for a confirmation.
+   * Asked again after `retryAfterMs` with the same request, without using an attempt. `held` marks a wait on a budget.
+   */
+  | { readonly status: 'pending'; readonly reason: string; readonly retryAfterMs: number; readonly summary: string; readonly held?: boolean }
+  /** No API can revoke this type: on-call must act (a report-only type). Kept for `trapi resolve`. */
+  | { readonly status: 'needs_manual'; readonly reason: string; readonly summary: string }
   /** Try again later with backoff: a 5xx, a timeout, a reset connection. */
   | { readonly status: 'transient'; readonly reason: string; readonly summary: string; readonly lost?: LostAnswer }
   /** The host throttled us; wait this long, without using up an attempt. */

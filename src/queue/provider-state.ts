@@ -1,0 +1,27 @@
+// A provider's small shared state in Redis (times and counts per fingerprint), scoped to its name and never a secret.
+import type { Redis } from 'ioredis';
+import type { ProviderState } from '../../providers/contract.js';
+import { KEY_PREFIX } from './jobs.js';
+
+export class RedisProviderState implements ProviderState {
+  readonly #prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    provider: string,
+  ) {
+    this.#prefix = `${KEY_PREFIX}:provider:${provider}:`;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(this.#prefix + key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.#prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.#prefix + key);
+  }
+}
