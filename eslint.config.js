@@ -2,6 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Any import of a vendor's folder under providers/ (relative or not): only contract.ts, registry.ts and index.ts are shared. */
+const VENDOR_FOLDER = { regex: '(^|/)providers/[^/]+/', message: 'vendor code stays behind the provider contract (providers/contract.ts, providers/registry.ts)' };
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/'] },
   js.configs.recommended,
@@ -20,11 +23,16 @@ export default tseslint.config(
   },
   {
     files: ['src/http/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['got', '**/providers/**', '**/src/queue/**', 'bullmq', 'ioredis'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['got', '**/providers/**', '**/src/queue/**', 'bullmq', 'ioredis'] }, VENDOR_FOLDER] }] },
   },
   {
     files: ['src/domain/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['express', 'got', 'bullmq', 'ioredis', '**/providers/**', '**/src/http/**', '**/src/queue/**'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['express', 'got', 'bullmq', 'ioredis', '**/providers/**', '**/src/http/**', '**/src/queue/**'] }, VENDOR_FOLDER] }] },
+  },
+  {
+    // The queue runs any provider through the contract and the registry, never a vendor's own code.
+    files: ['src/queue/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [VENDOR_FOLDER] }] },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'simulator/cli.ts'],

@@ -1,28 +1,49 @@
-// The explicit list of enabled providers, and which one handles a given token type.
-import { kindOfType, typesOfKinds, type TokenKind } from '../src/domain/token-kinds.js';
-import type { Provider } from './contract.js';
+// Which enabled provider handles a given token type: the union of the kinds every provider declares.
+import type { Provider, TokenKindSpec } from './contract.js';
+
+export interface Route {
+  readonly provider: Provider;
+  readonly kind: TokenKindSpec;
+}
 
 export class ProviderRegistry {
-  readonly #byKind = new Map<TokenKind, Provider>();
+  readonly #byType = new Map<string, Route>();
 
-  /** Earlier providers win when two handle the same kind. */
+  /** Earlier providers win when two claim the same type string. */
   constructor(readonly providers: readonly Provider[]) {
-    for (const p of providers) for (const k of p.kinds) if (!this.#byKind.has(k)) this.#byKind.set(k, p);
+    for (const provider of providers) {
+      for (const kind of provider.kinds) for (const type of kind.types) if (!this.#byType.has(type)) this.#byType.set(type, { provider, kind });
+    }
   }
 
-  /** Every type string some enabled provider handles: what GET /v1/revocable_token_types answers. */
+  /** Every type string some enabled provider handles, sorted: what GET /v1/revocable_token_types answers. */
   types(): string[] {
-    return typesOfKinds(this.#byKind.keys());
+    return [...this.#byType.keys()].sort();
   }
 
   supports(type: string): boolean {
-    const kind = kindOfType(type);
-    return kind !== undefined && this.#byKind.has(kind);
+    return this.#byType.has(type);
   }
 
-  forType(type: string): { provider: Provider; kind: TokenKind } | undefined {
-    const kind = kindOfType(type);
-    const provider = kind && this.#byKind.get(kind);
-    return kind && provider ? { provider, kind } : undefined;
+  forType(type: string): Route | undefined {
+    return this.#byType.get(type);
+  }
+
+  /** Asks each provider about a breaker it opened; undefined when none can tell. */
+  async probe(breaker: string): Promise<boolean | undefined> {
+    for (const p of this.providers) {
+      const verdict = await p.probe?.(breaker);
+      if (verdict !== undefined) return verdict;
+    }
+    return undefined;
+  }
+
+  /** Every credential of ours the providers use, by breaker name. */
+  credentials(): string[] {
+    return this.providers.flatMap((p) => p.credentials ?? []);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.providers.map((p) => p.close?.().catch(() => undefined)));
   }
 }

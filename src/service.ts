@@ -1,11 +1,9 @@
 // Builds the whole service from a Config (Redis, GitLab or sandbox, providers, queue, HTTP) and stops it in order.
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BreakerState, CredentialBreakers, CredentialSource } from '../providers/contract.js';
-import { createGitLabClient } from '../providers/gitlab/client.js';
-import { ExpiringSet, GitLabInstance } from '../providers/gitlab/instance.js';
-import { GitLabProvider } from '../providers/gitlab/provider.js';
-import { ProviderRegistry } from '../providers/registry.js';
+import type { BreakerState, CredentialBreakers } from '../providers/contract.js';
+import { GitLabProvider } from '../providers/gitlab/index.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import type { Config, InstanceConfig } from './config/index.js';
 import { instance } from './config/instances.js';
 import { credentialName, maintainCredentials, managedCredentials, openCredentials, type CredentialStore, type LiveCredentials } from './credentials/index.js';
@@ -16,7 +14,7 @@ import { createApp, createHealthApp } from './http/app.js';
 import { listen, type Listening } from './http/server.js';
 import type { Logger } from './logger.js';
 import { openOperations } from './operations.js';
-import { packageVersion } from './paths.js';
+import { openProviders } from './providers.js';
 import { Metrics } from './metrics/index.js';
 import { watchCredentials } from './metrics/credentials.js';
 import { watchQueues } from './metrics/queues.js';
@@ -24,7 +22,6 @@ import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOT
 import { createIntakeWorker } from './queue/fan-out.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
-import { RedisOutboundLimiter } from './queue/outbound-limiter.js';
 import { AuditLog } from './queue/audit.js';
 import { Journal } from './queue/journal.js';
 import { OutcomeStore } from './queue/outcomes.js';
@@ -79,17 +76,18 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
 
   const breakers = new RedisBreakers(producerRedis, logger);
   const credentials = openCredentials(producerRedis, keys, instances, logger);
-  const provider = gitlabProvider(config, instances, producerRedis, breakers, logger, credentials.live);
-  const registry = new ProviderRegistry([provider]);
+  const registry = openProviders(config, instances, { redis: producerRedis, breakers, logger, gitlabCredentials: credentials.live });
+  stoppers.push(() => registry.close());
   const metrics = processMetrics(config, producerRedis, breakers, credentials, instances, stoppers);
 
   let worker: Worker | undefined;
   if (config.role !== 'api') {
     // Before the worker: its first job must already use the credential in the store, not a rotated-away one.
     const onRotation = (credential: string, result: string) => metrics.credentialRotations.inc({ credential, result });
-    stoppers.push(await maintainCredentials({ config, provider, store: credentials.store, live: credentials.live, breakers, logger, onRotation }));
+    const gitlab = registry.providers.find((p): p is GitLabProvider => p instanceof GitLabProvider);
+    stoppers.push(await maintainCredentials({ config, instances: gitlab?.instances ?? [], store: credentials.store, live: credentials.live, breakers, logger, onRotation }));
     worker = startWorker(config, logger, redisUrl, registry, keys, stoppers, metrics);
-    const stopMonitor = monitorBreakers(breakers, (name) => provider.probe(name), config.breakerRecheckMs, logger);
+    const stopMonitor = monitorBreakers(breakers, (name) => registry.probe(name), config.breakerRecheckMs, logger);
     stoppers.push(async () => stopMonitor());
   }
 
@@ -150,20 +148,6 @@ function adminDeps(config: Config, live: Live, redis: Redis, registry: ProviderR
   const ops = openOperations(redis, config, registry, logger, () => live.secrets.encryptionKeys, instances);
   stoppers.push(() => ops.close());
   return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
-}
-
-/** The GitLab provider over the configured instances (exported for the CLI, which needs the same list of types). */
-export function gitlabProvider(config: Config, instances: readonly InstanceConfig[], redis: Redis, breakers: CredentialBreakers, logger: Logger, credentials: CredentialSource): GitLabProvider {
-  const limiter = new RedisOutboundLimiter(redis, config.gitlabTimeoutMs + 5000);
-  const availability = new ExpiringSet(config.unavailableRecheckMs);
-  const userAgent = `token-revocation-api/${packageVersion()}`;
-  for (const i of instances) {
-    if (i.adminToken === undefined) logger.warn({ instance: i.name }, 'no admin credential for this instance: only strategies that need none (self, runner_reset, group) will run');
-  }
-  return new GitLabProvider(
-    instances.map((i) => new GitLabInstance(i, createGitLabClient({ url: i.url, timeoutMs: config.gitlabTimeoutMs, maxSockets: i.limits.concurrency, ca: i.ca, userAgent }), limiter, availability, credentials)),
-    breakers,
-  );
 }
 
 /** This process's Prometheus metrics; the queue and breaker gauges are read from Redis at each scrape (any role). */

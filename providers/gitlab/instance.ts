@@ -1,7 +1,7 @@
 // One GitLab instance as the strategies see it: its client, credentials, limits, strategy order and what it lacks.
 import type { Got } from 'got';
 import type { RotationTarget } from '../../src/domain/credentials.js';
-import type { StrategyName, TokenKind } from '../../src/domain/token-kinds.js';
+import type { StrategyName, TokenKind } from './kinds.js';
 import type { CredentialSource, OutboundLimiter } from '../contract.js';
 import { call, type Answer } from './client.js';
 
@@ -26,6 +26,8 @@ export interface Availability {
   /** Why the key was found unavailable (a Classified reason and summary), while it is remembered. */
   unavailable(key: string): { readonly reason: string; readonly summary: string } | undefined;
   markUnavailable(key: string, why: { readonly reason: string; readonly summary: string }): void;
+  /** How long until a remembered key is looked at again; undefined when it is not remembered. */
+  expiresInMs(key: string): number | undefined;
 }
 
 export class GitLabInstance {
@@ -95,5 +97,10 @@ export class ExpiringSet implements Availability {
 
   markUnavailable(key: string, why: { reason: string; summary: string }): void {
     this.#entries.set(key, { until: this.now() + this.ttlMs, why: { reason: why.reason, summary: why.summary } });
+  }
+
+  expiresInMs(key: string): number | undefined {
+    const entry = this.unavailable(key) && this.#entries.get(key);
+    return entry ? entry.until - this.now() : undefined;
   }
 }

@@ -1,34 +1,32 @@
 // The GitLab provider: tries a token on each instance, and on each the strategies its kind allows, in the configured order.
 import { isGone, type Outcome } from '../../src/domain/outcome.js';
-import { KIND_RULES, rulesOf, type StrategyName, type TokenKind } from '../../src/domain/token-kinds.js';
-import type { CredentialBreakers, Provider, RevokeRequest } from '../contract.js';
+import { KIND_RULES, kindSpec, rulesOf, type TokenKind } from './kinds.js';
+import type { CredentialBreakers, Provider, RevokeRequest, TokenKindSpec } from '../contract.js';
 import { classify } from './classify.js';
 import { GitLabInstance } from './instance.js';
-import { admin } from './strategies/admin.js';
-import { group } from './strategies/group.js';
-import { runnerDelete, runnerReset } from './strategies/runner.js';
-import { self } from './strategies/self.js';
+import { STRATEGY } from './strategies/index.js';
 import type { Step, Strategy } from './strategies/step.js';
-
-/** The explicit list of strategies; instances choose among them by name and order. */
-const STRATEGY: Readonly<Record<StrategyName, Strategy>> = { admin, self, runner_reset: runnerReset, runner_delete: runnerDelete, group };
 
 /** A syntactically valid token no instance issued: asking about it tells whether our credential is accepted. */
 const PROBE_TOKEN = 'glpat-trapicredentialprobe0';
 
 export class GitLabProvider implements Provider {
   readonly name = 'gitlab';
-  readonly kinds: readonly TokenKind[];
+  readonly kinds: readonly TokenKindSpec[];
+  readonly credentials: readonly string[];
 
   constructor(
     readonly instances: readonly GitLabInstance[],
     private readonly breakers: CredentialBreakers,
   ) {
     // A kind is offered only when some instance has some strategy for it that it can run.
-    this.kinds = KIND_RULES.filter((k) => instances.some((i) => this.#strategiesFor(i, k.kind).length > 0)).map((k) => k.kind);
+    this.kinds = KIND_RULES.filter((k) => instances.some((i) => this.#strategiesFor(i, k.kind).length > 0)).map(kindSpec);
+    this.credentials = instances.flatMap((i) => (['admin', 'group'] as const).filter((c) => i.credential(c) !== undefined).map((c) => i.breakerName(c)));
   }
 
-  async revoke({ token, kind }: RevokeRequest): Promise<Outcome> {
+  async revoke(request: RevokeRequest): Promise<Outcome> {
+    const { token } = request;
+    const kind = rulesOf(request.kind).kind;
     const steps: Step[] = [];
     for (const instance of this.#order(token)) {
       const found = await this.#onInstance(instance, token, kind);
@@ -44,7 +42,8 @@ export class GitLabProvider implements Provider {
     // A rotation breaker holds no job and closes when a rotation succeeds: the rotator owns it.
     if (this.instances.some((i) => breakerName === i.rotationBreakerName('admin') || breakerName === i.rotationBreakerName('group'))) return undefined;
     const instance = this.instances.find((i) => breakerName === i.breakerName('admin') || breakerName === i.breakerName('group'));
-    if (!instance) return true; // an instance no longer configured: nothing to hold jobs for
+    // Another provider's breaker, or one of an instance no longer configured (nothing to hold jobs for: close it).
+    if (!instance) return /:(admin|group)$/.test(breakerName) ? true : undefined;
     const isAdmin = breakerName === instance.breakerName('admin');
     const credential = instance.credential(isAdmin ? 'admin' : 'group');
     // The very endpoint the strategy uses, so that "works" means "may revoke", not merely "is a valid token".
@@ -87,7 +86,10 @@ export class GitLabProvider implements Provider {
       const step = await strategy.run(instance, token, kind);
       if (isGone(step) || step.status === 'not_here') return [step];
       if (step.status === 'unavailable') {
-        instance.availability.markUnavailable(GitLabInstance.availabilityKey(instance.name, strategy.name, step.scope === 'kind' ? kind : undefined), step);
+        const key = GitLabInstance.availabilityKey(instance.name, strategy.name, step.scope === 'kind' ? kind : undefined);
+        instance.availability.markUnavailable(key, step);
+        steps.push({ ...step, retryAfterMs: instance.availability.expiresInMs(key) });
+        continue;
       } else if (step.status === 'credential_rejected' && strategy.credential) {
         // It may just have been rotated (GitLab revokes the predecessor at once), here or by another replica: retry
         // with the successor rather than hold every job behind the breaker.
@@ -102,15 +104,16 @@ export class GitLabProvider implements Provider {
       // A throttled or failing instance fails the same way for the next strategy: come back later instead.
       if (step.status === 'rate_limited' || step.status === 'transient') break;
     }
-    return steps.length > 0 ? steps : [{ status: 'unavailable', reason: 'no_strategy', summary: `no strategy for this kind on ${instance.name}`, scope: 'kind' }];
+    return steps.length > 0 ? steps : [{ status: 'permanent', reason: 'no_strategy_available', summary: `no strategy configured for ${kind} on ${instance.name}` }];
   }
 
   async #skip(instance: GitLabInstance, strategy: Strategy, kind: TokenKind): Promise<Step | undefined> {
     const key = (k?: TokenKind) => GitLabInstance.availabilityKey(instance.name, strategy.name, k);
-    const remembered = instance.availability.unavailable(key()) ?? instance.availability.unavailable(key(kind));
-    if (remembered) {
-      // Same reason as when it was found, so the failed set reads the same whoever discovered it.
-      return { status: 'unavailable', reason: remembered.reason, summary: `${remembered.summary} (remembered; skipped)`, scope: 'instance' };
+    const found = [key(), key(kind)].find((k) => instance.availability.unavailable(k) !== undefined);
+    const remembered = found === undefined ? undefined : instance.availability.unavailable(found);
+    if (found !== undefined && remembered) {
+      // Same reason as when it was found, so the record reads the same whoever discovered it.
+      return { status: 'unavailable', reason: remembered.reason, summary: `${remembered.summary} (remembered; skipped)`, scope: 'instance', retryAfterMs: instance.availability.expiresInMs(found) };
     }
     if (strategy.credential && (await this.breakers.isOpen(instance.breakerName(strategy.credential)))) {
       return { status: 'credential_rejected', reason: 'breaker_open', summary: `${strategy.credential} credential of ${instance.name} is refused; held until it works again` };
@@ -121,7 +124,9 @@ export class GitLabProvider implements Provider {
 
 /**
  * What several inconclusive steps amount to, most actionable first: come back later (throttled, failing, our
- * credential refused), then "no instance knows it" (terminal), then a permanent failure naming every reason.
+ * credential refused), then "no instance knows it" (terminal), then "no strategy can act for now" (an endpoint
+ * found unavailable may come back: wait until it is looked at again, within the retry horizon), then a permanent
+ * failure naming every reason.
  */
 export function conclude(steps: readonly Step[]): Outcome {
   const rateLimited = steps.filter((s) => s.status === 'rate_limited');
@@ -132,6 +137,12 @@ export function conclude(steps: readonly Step[]): Outcome {
   const later = steps.find((s) => s.status === 'transient') ?? steps.find((s) => s.status === 'credential_rejected');
   if (later && (later.status === 'transient' || later.status === 'credential_rejected')) return later;
   if (steps.length > 0 && steps.every((s) => s.status === 'not_here')) return { status: 'not_found', via: 'all_instances' };
+  const unavailable = steps.filter((s) => s.status === 'unavailable');
+  if (unavailable.length > 0) {
+    const waits = unavailable.map((s) => s.retryAfterMs).filter((ms): ms is number => ms !== undefined);
+    const summary = `no strategy can act for now: ${unavailable.map((s) => s.summary).join('; ').slice(0, 400)} [${unavailable.map((s) => s.reason).join(',')}]`;
+    return { status: 'transient', reason: 'no_strategy_available', summary, retryAfterMs: waits.length > 0 ? Math.max(1000, Math.min(...waits)) : undefined };
+  }
   const reasons = steps.map((s) => ('reason' in s ? s.reason : s.status));
   const permanent = steps.find((s) => s.status === 'permanent');
   const reason = permanent && permanent.status === 'permanent' ? permanent.reason : 'no_strategy_available';

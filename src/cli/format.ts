@@ -33,10 +33,18 @@ export function statusLines(s: Status): string[] {
     `workers     ${s.workers < 0 ? 'unknown (CLIENT LIST refused)' : s.workers === 0 ? '0 (NO WORKER IS RUNNING)' : s.workers}`,
     `breakers    ${breakers.length === 0 ? 'all closed' : `${breakers.length} OPEN (jobs needing them are held)`}`,
     ...breakers.map(([name, b]) => `  ${name}  ${name.endsWith(':rotation') ? 'cannot be rotated' : 'refused'} since ${b.since}: ${b.reason}`),
+    `manual      ${s.needsManual === 0 ? 'none' : `${s.needsManual} report-only token(s) NEED MANUAL REVOCATION (\`trapi failed list --reason report_only\`, then \`trapi resolve\`)`}`,
+    ...waitingLines(s.waiting),
     ...credentialLines(s.credentials),
     '',
     ...table(['queue', ...states, 'oldest waiting'], rows),
   ];
+}
+
+/** Why unsettled tokens wait (a budget, a batch, a confirmation, a retry), most common first. */
+function waitingLines(waiting: Status['waiting']): string[] {
+  const entries = Object.entries(waiting).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? [] : ['waiting     tokens by why they wait:', ...entries.map(([why, n]) => `  ${why}  ${n}`)];
 }
 
 function credentialLines(credentials: Status['credentials']): string[] {

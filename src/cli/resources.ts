@@ -1,7 +1,7 @@
 // trapi's resources: the configuration, the Redis connection, the Operations and provider registry, and their release.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ProviderRegistry } from '../../providers/registry.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
 import { configuredCredentials } from '../../providers/contract.js';
 import { loadConfig, type Config, type InstanceConfig } from '../config/index.js';
 import { instance } from '../config/instances.js';
@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { openOperations } from '../operations.js';
 import { RedisBreakers } from '../queue/breakers.js';
 import { producerConnection } from '../queue/redis.js';
+import { openProviders } from '../providers.js';
 import { embeddedRedisUrl } from '../runtime/embedded-redis.js';
 
 /**
@@ -100,19 +101,17 @@ export function operationsOf(res: Resources): Promise<Operations> {
 }
 
 /** The same provider registry as the service, so `types` lists what GET /v1/revocable_token_types answers. */
-export async function registryOf(res: Resources): Promise<ProviderRegistry> {
+export function registryOf(res: Resources): Promise<ProviderRegistry> {
   if (!res.registry) {
     const { config } = res;
-    // Loaded only here: service.js brings the whole HTTP stack, a second of start-up no other command needs.
-    const { gitlabProvider } = await import('../service.js');
-    // Building the provider sends nothing to Redis: a never-connected client is enough when there is no URL.
+    // Building the providers sends nothing to Redis: a never-connected client is enough when there is no URL.
     const redis = redisOf(res, config.secrets.redisUrl ?? embeddedRedisUrl(config.dataDir) ?? 'redis://127.0.0.1:6379');
     const instances = config.sandbox ? [sandboxPlaceholder(config)] : config.instances;
     // Its "no admin credential" warning is for the service's log, not for each CLI call.
     const quiet = res.logger.child({}, { level: 'error' });
-    res.registry = new ProviderRegistry([gitlabProvider(config, instances, redis, new RedisBreakers(redis, quiet), quiet, configuredCredentials(instances))]);
+    res.registry = openProviders(config, instances, { redis, breakers: new RedisBreakers(redis, quiet), logger: quiet, gitlabCredentials: configuredCredentials(instances) });
   }
-  return res.registry;
+  return Promise.resolve(res.registry);
 }
 
 /** Operations needs TokenTypes only for `types()`, which the `types` command answers from `registryOf` directly. */

@@ -6,9 +6,10 @@ import { VARIABLES } from './variables.js';
 import { loadSandboxSecrets } from './sandbox-secrets.js';
 import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
-import type { StrategyName } from '../domain/token-kinds.js';
+import type { StrategyName } from '../../providers/gitlab/kinds.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
 import type { NotifyEvent } from '../queue/notifications.js';
+import { PROVIDER_NAMES, type ProviderName } from '../../providers/index.js';
 
 export { VARIABLES } from './variables.js';
 export type { InstanceConfig } from './instances.js';
@@ -63,6 +64,10 @@ export interface Config {
   readonly logLevel: string;
   /** When our GitLab credentials are checked and rotated (each instance opts in per credential). */
   readonly credentials: { readonly rotateBeforeMs: number; readonly periodMs: number | undefined; readonly lifetimeDays: number; readonly checkMs: number };
+  /** The providers that revoke, in the order they are asked (PROVIDERS). */
+  readonly providers: readonly ProviderName[];
+  /** Types accepted for on-call only, never sent anywhere (REPORT_ONLY_TYPES). */
+  readonly reportOnlyTypes: readonly string[];
   /** Webhook notifications: which events, and the timeout of one call (the URL is in `secrets`). */
   readonly notify: { readonly on: readonly NotifyEvent[]; readonly timeoutMs: number };
   readonly secrets: Secrets;
@@ -85,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const defaults = instanceDefaults(raw);
   const instances = loadInstances((name) => (raw[name] === undefined ? undefined : String(raw[name])), defaults, problems);
   crossCheck(raw, instances.length === 0, problems);
+  checkProviders(raw, problems);
   checkRotation(raw, instances, problems);
   parseAdminTokens(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -148,6 +154,11 @@ function crossCheck(raw: Raw, sandbox: boolean, problems: string[]): void {
   if (Number(raw['RETRY_BASE_DELAY_MS']) > Number(raw['RETRY_MAX_DELAY_MS'])) {
     problems.push('RETRY_BASE_DELAY_MS must not exceed RETRY_MAX_DELAY_MS');
   }
+}
+
+function checkProviders(raw: Raw, problems: string[]): void {
+  const unknown = String(raw['PROVIDERS']).split(',').map((p) => p.trim()).filter((p) => !(PROVIDER_NAMES as readonly string[]).includes(p));
+  if (unknown.length > 0) problems.push(`PROVIDERS: unknown provider(s) ${unknown.join(', ')}; choose among ${PROVIDER_NAMES.join(', ')}`);
 }
 
 /** A rotation needs a credential to rotate, and a successor that does not fall due the moment it exists. */
@@ -246,6 +257,8 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
       lifetimeDays: n('CREDENTIAL_LIFETIME_DAYS'),
       checkMs: n('CREDENTIAL_CHECK_SECONDS') * 1000,
     }),
+    providers: Object.freeze([...new Set(String(raw['PROVIDERS']).split(',').map((p) => p.trim()))] as ProviderName[]),
+    reportOnlyTypes: Object.freeze(splitTokens(s('REPORT_ONLY_TYPES') ?? '')),
     notify: Object.freeze({ on: Object.freeze([...new Set(String(raw['NOTIFY_ON']).split(','))] as NotifyEvent[]), timeoutMs: n('NOTIFY_TIMEOUT_MS') }),
     secrets,
   };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { parseRotationTarget, type RotationTarget } from '../domain/credentials.js';
-import type { StrategyName } from '../domain/token-kinds.js';
+import type { StrategyName } from '../../providers/gitlab/kinds.js';
 import { schemaPath } from '../paths.js';
 
 export interface InstanceConfig {

@@ -131,11 +131,22 @@ export const VARIABLES: readonly Variable[] = [
   },
   {
     name: 'NOTIFY_ON',
-    description: 'Comma-separated events that notify `NOTIFY_WEBHOOK_URL`: `revoked` (also reset and deleted), `failed` (terminal failure), `already_gone`, `not_found`.',
-    schema: { type: 'string', pattern: '^(revoked|failed|already_gone|not_found)(,(revoked|failed|already_gone|not_found))*$' },
-    default: 'revoked,failed',
+    description: 'Comma-separated events that notify `NOTIFY_WEBHOOK_URL`: `revoked` (also reset and deleted), `failed` (terminal failure), `needs_manual` (a report-only type on-call must revoke by hand), `submitted` (accepted by the vendor, unconfirmed), `already_gone`, `not_found`.',
+    schema: { type: 'string', pattern: '^(revoked|failed|already_gone|not_found|needs_manual|submitted)(,(revoked|failed|already_gone|not_found|needs_manual|submitted))*$' },
+    default: 'revoked,failed,needs_manual,submitted',
   },
   { name: 'NOTIFY_TIMEOUT_MS', description: 'Total timeout of one webhook call; a failed call is retried with exponential backoff (10 attempts).', schema: int(100, 120000), default: 10000 },
+  {
+    name: 'PROVIDERS',
+    description: 'Comma-separated providers that revoke tokens, in the order they are asked: `gitlab`, `github`, `slack`. `GET /v1/revocable_token_types` lists the union of their types.',
+    schema: { type: 'string', pattern: '^[a-z_]+(\\s*,\\s*[a-z_]+)*$' },
+    default: 'gitlab,github,slack',
+  },
+  {
+    name: 'REPORT_ONLY_TYPES',
+    description: 'Comma-separated type strings no API can revoke (cloud keys, Stripe keys, Slack webhooks, ...) that on-call must hear of: listed by `GET /v1/revocable_token_types`, accepted, never sent anywhere; each becomes a `needs_manual` record (notified, shown by `trapi status` and `trapi failed list`, settled with `trapi resolve`). Unset: none.',
+    schema: { type: 'string', pattern: '^[a-z0-9_().-]+(,\\s*[a-z0-9_().-]+)*$' },
+  },
 ];
 
 /** The README's configuration table, generated from VARIABLES (a test checks the README holds exactly this). */

@@ -2,8 +2,7 @@
 // and what status and metrics report about them.
 import type { Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
-import type { Credential } from '../../providers/gitlab/instance.js';
-import type { GitLabProvider } from '../../providers/gitlab/provider.js';
+import type { Credential, GitLabInstance } from '../../providers/gitlab/instance.js';
 import type { Config, InstanceConfig } from '../config/index.js';
 import { describeRotation } from '../domain/credentials.js';
 import type { EncryptionKey } from '../domain/crypto.js';
@@ -38,7 +37,8 @@ export function openCredentials(redis: Redis, keys: () => readonly EncryptionKey
 
 export interface MaintenanceDeps {
   readonly config: Config;
-  readonly provider: GitLabProvider;
+  /** The GitLab instances whose credentials are kept: none when the GitLab provider is not enabled. */
+  readonly instances: readonly GitLabInstance[];
   readonly store: CredentialStore;
   readonly live: LiveCredentials;
   readonly breakers: CredentialBreakers;
@@ -52,7 +52,7 @@ export interface MaintenanceDeps {
  */
 export async function maintainCredentials(d: MaintenanceDeps): Promise<() => Promise<void>> {
   await d.live.start(FOLLOW_MS);
-  const targets: Target[] = d.provider.instances.flatMap((instance) =>
+  const targets: Target[] = d.instances.flatMap((instance) =>
     CREDENTIALS.filter((c) => instance.credential(c) !== undefined).map((credential) => ({ instance, credential, rotation: instance.settings.rotation[credential] })),
   );
   const timeout = d.config.gitlabTimeoutMs;

@@ -10,7 +10,7 @@ export type Outcome =
    * Terminal, but not proof: the vendor accepted the token for revocation and nothing can confirm it (a GitHub refresh
    * token cannot call the API, so a refusal says nothing). Recorded as "submitted, unconfirmed".
    */
-  | { readonly status: 'submitted'; readonly via: string; readonly confirmed: false }
+  | { readonly status: 'submitted'; readonly via: string; readonly confirmed: false; readonly instance?: string }
   /**
    * Not done yet, and nothing is wrong: waiting to be sent in a batch, for the vendor's budget, or for a confirmation.
    * Asked again after `retryAfterMs` with the same request, without using an attempt. `held` marks a wait on a budget.
@@ -18,14 +18,17 @@ export type Outcome =
   | { readonly status: 'pending'; readonly reason: string; readonly retryAfterMs: number; readonly summary: string; readonly held?: boolean }
   /** No API can revoke this type: on-call must act (a report-only type). Kept for `trapi resolve`. */
   | { readonly status: 'needs_manual'; readonly reason: string; readonly summary: string }
-  /** Try again later with backoff: a 5xx, a timeout, a reset connection. */
-  | { readonly status: 'transient'; readonly reason: string; readonly summary: string; readonly lost?: LostAnswer }
+  /**
+   * Try again later, within the retry horizon: a 5xx, a timeout, a reset connection (with backoff), or nothing able
+   * to act for now (after `retryAfterMs`, when the provider knows how long that lasts).
+   */
+  | { readonly status: 'transient'; readonly reason: string; readonly summary: string; readonly lost?: LostAnswer; readonly retryAfterMs?: number | undefined; readonly instance?: string | undefined }
   /** The host throttled us; wait this long, without using up an attempt. */
   | { readonly status: 'rate_limited'; readonly retryAfterMs: number | undefined; readonly summary: string }
   /** Our own credential was refused (401/403): keep the token waiting, never fail it for this. */
   | { readonly status: 'credential_rejected'; readonly reason: string; readonly summary: string }
   /** Repeating cannot help: lands in the failed set for an operator. */
-  | { readonly status: 'permanent'; readonly reason: string; readonly summary: string };
+  | { readonly status: 'permanent'; readonly reason: string; readonly summary: string; readonly instance?: string | undefined };
 
 /**
  * A revoking call whose answer never came (timeout, reset connection): GitLab may have done it. If the next attempt

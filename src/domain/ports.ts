@@ -49,6 +49,10 @@ export interface Status {
   readonly breakers: Readonly<Record<string, { readonly reason: string; readonly since: string }>>;
   readonly workers: number;
   readonly paused: boolean;
+  /** Unsettled tokens that waited at least once, by why they last waited: `held:<reason>` (a budget, an endpoint, our credential), `pending:<reason>` (a batch, a confirmation), `retrying:<reason>`, `rate_limited:<reason>`. */
+  readonly waiting: Readonly<Record<string, number>>;
+  /** Report-only tokens on-call must revoke by hand (in the failed set with reason `report_only`), until resolved. */
+  readonly needsManual: number;
   /** Our GitLab credentials by `instance:credential`: expiry, rotation and what is wrong with them. */
   readonly credentials: Readonly<Record<string, CredentialStatus>>;
 }

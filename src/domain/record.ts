@@ -2,12 +2,12 @@
 import type { Identified } from './outcome.js';
 
 /** Where a token stands. `accepted` and `attempted` are in progress; the rest are final until an operator acts. */
-export type TokenState = 'accepted' | 'attempted' | 'revoked' | 'reset' | 'deleted' | 'already_gone' | 'not_found' | 'failed' | 'resolved';
+export type TokenState = 'accepted' | 'attempted' | 'revoked' | 'reset' | 'deleted' | 'already_gone' | 'not_found' | 'submitted' | 'failed' | 'needs_manual' | 'resolved';
 
 /** One change of a token's state, or one operator action on it. */
 export interface TokenEvent {
   readonly at: string;
-  readonly event: 'accepted' | 'attempted' | 'retrying' | 'held' | 'rate_limited' | TokenState | 'replayed';
+  readonly event: 'accepted' | 'attempted' | 'retrying' | 'held' | 'pending' | 'rate_limited' | TokenState | 'replayed';
   /** Who did it: `service` for the service itself, else the operator (CLI user or admin API credential name). */
   readonly actor: string;
   readonly detail?: string;
@@ -26,6 +26,8 @@ export interface TokenRecord {
   readonly instance?: string;
   readonly strategy?: string;
   readonly identified?: Identified;
+  /** Whether the token itself was seen refused after the revoking call (absent where the vendor's answer is the proof). */
+  readonly confirmed?: boolean;
   readonly attempts: number;
   /** Machine-readable class of the last failure, e.g. `http_503`, `credential_revoked`, `no_strategy_available`. */
   readonly lastError?: string;

@@ -74,9 +74,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokensWaiting = new Gauge({
+    name: `${METRIC_PREFIX}tokens_waiting`,
+    help: 'Unsettled tokens by why they last waited: held:<reason> (a vendor budget, an endpoint, our credential), pending:<reason> (a batch, a confirmation), retrying:<reason>, rate_limited:<reason>; read at scrape time.',
+    labelNames: ['why'] as const,
+    registers: [this.registry],
+  });
+
   readonly breakerOpen = new Gauge({
     name: `${METRIC_PREFIX}credential_breaker_open`,
-    help: 'Whether GitLab refuses one of our credentials (1) or not (0), per breaker (instance:credential), read at scrape time.',
+    help: 'Whether a provider refuses one of our credentials (1) or not (0), per breaker (instance:credential, e.g. github:token), read at scrape time.',
     labelNames: ['breaker'] as const,
     registers: [this.registry],
   });

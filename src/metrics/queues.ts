@@ -18,6 +18,13 @@ export function watchQueues(metrics: Metrics, connection: Redis, queueNames: rea
   metrics.onScrape(async () => {
     await Promise.all(queues.map((q) => collectQueue(metrics, unsettled, q)));
   });
+  // Reasons seen once are reported 0 when nothing waits for them any more, so that a drained wait is a 0, not a gap.
+  const reasons = new Set<string>();
+  metrics.onScrape(async () => {
+    const waiting = await unsettled.waitingCounts();
+    for (const why of Object.keys(waiting)) reasons.add(why);
+    for (const why of reasons) metrics.tokensWaiting.set({ why }, waiting[why] ?? 0);
+  });
   // Breakers seen (configured or once open) are reported 0 when closed, so that a closed breaker is a 0, not a gap.
   const seen = new Set(knownBreakers);
   metrics.onScrape(async () => {

@@ -19,7 +19,7 @@ export class RedisBreakers implements CredentialBreakers {
   async open(name: string, reason: string, message?: string): Promise<boolean> {
     const changed = (await this.redis.hsetnx(KEY, name, JSON.stringify({ reason, since: new Date().toISOString() }))) === 1;
     if (changed) {
-      this.logger.error({ breaker: name, reason }, message ?? 'GitLab refuses our credential: breaker OPEN. Jobs that need it are held (never failed) until it works again; fix or replace the credential.');
+      this.logger.error({ breaker: name, reason }, message ?? 'a provider refuses our credential: breaker OPEN. Jobs that need it are held (never failed) until it works again; fix or replace the credential.');
     }
     return changed;
   }

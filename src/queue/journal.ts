@@ -9,11 +9,13 @@ import type { UnsettledTokens } from './unsettled.js';
 export interface Settled {
   readonly fingerprint: string;
   readonly type: string;
-  /** `revoked`, `reset`, `deleted`, `already_gone`, `not_found`, or `failed`. */
+  /** `revoked`, `reset`, `deleted`, `already_gone`, `not_found`, `submitted` (unconfirmed), `failed`, or `needs_manual`. */
   readonly status: string;
   readonly instance?: string | undefined;
   readonly strategy?: string | undefined;
   readonly identified?: Identified | undefined;
+  /** The token itself was seen refused after the call; false: submitted, nothing can confirm it. */
+  readonly confirmed?: boolean | undefined;
   readonly reason?: string | undefined;
   readonly location?: string | undefined;
   /** From acceptance to this result. */
@@ -43,12 +45,16 @@ export class Journal {
     return this.records.change(fp, { state: 'attempted', event: 'attempted', detail: `attempt ${attempt}`, fields: { attempts: attempt } });
   }
 
-  waiting(fp: string, event: 'held' | 'rate_limited' | 'retrying', reason: string, summary: string): Promise<void> {
-    return this.records.change(fp, { event, detail: `${reason}: ${summary}`, fields: { lastError: reason, lastSummary: summary } });
+  async waiting(fp: string, event: 'held' | 'pending' | 'rate_limited' | 'retrying', reason: string, summary: string): Promise<void> {
+    await this.unsettled.waiting(fp, `${event}:${reason}`);
+    // Waiting for a batch or a confirmation is no error: the record says what it waits for, not a last error.
+    const fields = event === 'pending' ? { waitingFor: reason } : { lastError: reason, lastSummary: summary };
+    return this.records.change(fp, { event, detail: `${reason}: ${summary}`, fields });
   }
 
   async settled(result: Settled, attempts: number): Promise<void> {
-    const failed = result.status === 'failed';
+    // Both stay in the failed set for on-call: a failure to replay, or a type nobody can revoke to settle by hand.
+    const failed = result.status === 'failed' || result.status === 'needs_manual';
     await this.records.change(result.fingerprint, {
       state: result.status as 'failed',
       event: result.status as 'failed',
@@ -58,6 +64,7 @@ export class Journal {
         instance: result.instance,
         strategy: result.strategy,
         identified: result.identified ? JSON.stringify(result.identified) : undefined,
+        confirmed: result.confirmed === undefined ? undefined : String(result.confirmed),
         ...(failed ? { lastError: result.reason?.split(':')[0], lastSummary: result.reason } : {}),
       },
     });

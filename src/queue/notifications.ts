@@ -1,7 +1,7 @@
-// Optional webhook notifications (NOTIFY_WEBHOOK_URL): on revocation and on terminal failure, a Slack-compatible
-// message, made durable as a BullMQ job in its own queue and POSTed by the workers with exponential backoff.
+// Optional webhook notifications (NOTIFY_WEBHOOK_URL): on revocation, on terminal failure and for on-call work, an
+// incoming-webhook message, made durable as a BullMQ job in its own queue and POSTed by the workers with exponential backoff.
 // A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
-// (Slack's do): it is never logged, and never part of an error message that BullMQ keeps.
+// (most do): it is never logged, and never part of an error message that BullMQ keeps.
 import { Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
 import got, { type Got } from 'got';
 import type { Redis } from 'ioredis';
@@ -12,14 +12,26 @@ import type { JournalListener, Settled } from './journal.js';
 
 export const NOTIFY_QUEUE = 'notifications';
 export const NOTIFY_JOB_NAME = 'notify';
-/** What NOTIFY_ON may list: `revoked` covers reset and deleted too; `failed` is a terminal failure. */
-export const NOTIFY_EVENTS = ['revoked', 'failed', 'already_gone', 'not_found'] as const;
+/**
+ * What NOTIFY_ON may list: `revoked` covers reset and deleted too; `failed` is a terminal failure; `needs_manual` a
+ * report-only type on-call must act on; `submitted` a token the vendor accepted for revocation that nothing can confirm.
+ */
+export const NOTIFY_EVENTS = ['revoked', 'failed', 'already_gone', 'not_found', 'needs_manual', 'submitted'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
-const EVENT_OF: Readonly<Record<string, NotifyEvent>> = { revoked: 'revoked', reset: 'revoked', deleted: 'revoked', failed: 'failed', already_gone: 'already_gone', not_found: 'not_found' };
+const EVENT_OF: Readonly<Record<string, NotifyEvent>> = {
+  revoked: 'revoked',
+  reset: 'revoked',
+  deleted: 'revoked',
+  failed: 'failed',
+  already_gone: 'already_gone',
+  not_found: 'not_found',
+  needs_manual: 'needs_manual',
+  submitted: 'submitted',
+};
 
-/** A Slack-compatible message (`text` is also what non-Slack receivers such as Mattermost show). */
-export interface SlackMessage {
+/** An incoming-webhook message in the common `text` + `blocks` shape (`text` is what receivers without blocks show). */
+export interface WebhookMessage {
   readonly text: string;
   readonly blocks: ReadonlyArray<Record<string, unknown>>;
 }
@@ -27,7 +39,7 @@ export interface SlackMessage {
 export interface NotificationJobData {
   readonly v: 1;
   readonly event: NotifyEvent;
-  readonly message: SlackMessage;
+  readonly message: WebhookMessage;
 }
 
 export const NOTIFY_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => ({
@@ -46,7 +58,7 @@ export function notificationListener(queue: Queue<NotificationJobData>, on: read
       if (event === undefined || !wanted.has(event)) return;
       // One notification per token and status: a repeated result (a job run twice) is absorbed by the job id.
       await queue
-        .add(NOTIFY_JOB_NAME, { v: 1, event, message: slackMessage(result) }, { jobId: `${result.fingerprint}-${result.status}` })
+        .add(NOTIFY_JOB_NAME, { v: 1, event, message: webhookMessage(result) }, { jobId: `${result.fingerprint}-${result.status}` })
         .catch((err: Error) => logger.warn({ fp: shortFingerprint(result.fingerprint), err: err.message }, 'notification could not be queued'));
     },
   };
@@ -59,14 +71,16 @@ const TITLE: Readonly<Record<string, string>> = {
   already_gone: ':information_source: Leaked token was already revoked',
   not_found: ':grey_question: Leaked token not found on any instance',
   failed: ':rotating_light: Leaked token could NOT be revoked',
+  needs_manual: ':rotating_light: Leaked secret needs manual revocation (no API can revoke it)',
+  submitted: ':hourglass: Leaked token submitted for revocation (unconfirmed: nothing can prove it dead)',
 };
 
-/** Slack's mrkdwn needs only these three escaped. */
+/** The webhook markup (mrkdwn) needs only these three escaped. */
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const clip = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
-/** The message for one result: fingerprint prefix, type, location, what GitLab identified, instance, strategy, reason. */
-export function slackMessage(r: Settled): SlackMessage {
+/** The message for one result: fingerprint prefix, type, location, what the provider identified, instance, strategy, reason. */
+export function webhookMessage(r: Settled): WebhookMessage {
   const title = TITLE[r.status] ?? `Leaked token: ${r.status}`;
   const owner = r.identified?.ownerId === undefined ? undefined : String(r.identified.ownerId);
   const identified = r.identified

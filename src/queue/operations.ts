@@ -35,13 +35,15 @@ export class QueueOperations implements Operations {
   constructor(private readonly d: OperationsDeps) {}
 
   async status(): Promise<Status> {
-    const [revocations, intake, breakers, workers, paused, credentials] = await Promise.all([
+    const [revocations, intake, breakers, workers, paused, credentials, waiting, needsManual] = await Promise.all([
       this.d.revocations.getJobCounts(...STATES),
       this.d.intake.getJobCounts(...STATES),
       this.d.breakers.states(),
       this.d.revocations.getWorkersCount().catch(() => -1), // CLIENT LIST may be disabled on managed Redis
       this.d.revocations.isPaused(),
       this.d.credentials.status(),
+      this.d.unsettled.waitingCounts(),
+      this.failed({ reason: 'report_only' }).then((t) => t.length),
     ]);
     return {
       jobs: { revocations, intake },
@@ -50,6 +52,8 @@ export class QueueOperations implements Operations {
       workers,
       paused,
       credentials,
+      waiting,
+      needsManual,
     };
   }
 

@@ -11,6 +11,7 @@ export interface OutcomeRecord {
   readonly attempts: number;
   readonly instance?: string;
   readonly identified?: Identified;
+  readonly confirmed?: boolean;
 }
 
 const key = (fp: string): string => `${KEY_PREFIX}:outcome:${fp}`;

@@ -77,6 +77,7 @@ export class RecordStore {
       ...(hash['instance'] ? { instance: hash['instance'] } : {}),
       ...(hash['strategy'] ? { strategy: hash['strategy'] } : {}),
       ...(hash['identified'] ? { identified: JSON.parse(hash['identified']) as Identified } : {}),
+      ...(hash['confirmed'] ? { confirmed: hash['confirmed'] === 'true' } : {}),
       ...(hash['lastError'] ? { lastError: hash['lastError'] } : {}),
       ...(hash['lastSummary'] ? { lastSummary: hash['lastSummary'] } : {}),
     };

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import { KEY_PREFIX, QUEUE_NAME } from './jobs.js';
 
 const KEY = `${KEY_PREFIX}:unsettled`;
+/** fingerprint -> why it waits (`held:<reason>`, `pending:<reason>`), for tokens waiting on something other than a retry. */
+const WAITING_KEY = `${KEY_PREFIX}:unsettled:waiting`;
 /** Job states in which a token is still to be settled. */
 const UNSETTLED_STATES = new Set(['waiting', 'prioritized', 'active', 'delayed', 'waiting-children']);
 /** Stale entries dropped per reading, at most: the rest wait for the next one. */
@@ -36,7 +38,19 @@ export class UnsettledTokens {
   }
 
   async settled(fp: string): Promise<void> {
-    await this.redis.zrem(KEY, fp);
+    await this.redis.multi().zrem(KEY, fp).hdel(WAITING_KEY, fp).exec();
+  }
+
+  /** A token waits for a budget, a batch, a confirmation or an endpoint: said by `trapi status` and a gauge. */
+  async waiting(fp: string, why: string): Promise<void> {
+    await this.redis.hset(WAITING_KEY, fp, why);
+  }
+
+  /** Waiting tokens by why they wait (entries of settled tokens are removed at settlement). */
+  async waitingCounts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const why of await this.redis.hvals(WAITING_KEY)) counts[why] = (counts[why] ?? 0) + 1;
+    return counts;
   }
 
   /** When the longest-waiting unsettled token was accepted (ms since epoch), or null when none is waiting. */

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { open, type EncryptionKey } from '../domain/crypto.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
-import { isGone, type Gone, type Outcome } from '../domain/outcome.js';
+import { isGone, type Gone, type Identified, type Outcome } from '../domain/outcome.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
@@ -61,9 +61,16 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
   }
   await deps.journal.attempted(fp, job.attemptsMade + 1);
   const started = Date.now();
-  const outcome = await route.provider.revoke({ token, kind: route.kind, fingerprint: fp });
+  const outcome = withInstance(await route.provider.revoke({ token, kind: route.kind.kind, type, fingerprint: fp }), route.provider.name);
   deps.metrics?.providerCalls.observe({ provider: route.provider.name }, (Date.now() - started) / 1000);
   return settle(outcome, job, lockToken, deps, log.child({ provider: route.provider.name, ms: Date.now() - started }));
+}
+
+/** Every result names where it was tried: the provider's own instance name, or else the provider's name. */
+function withInstance(outcome: Outcome, provider: string): Outcome {
+  if (outcome.status === 'transient' || outcome.status === 'permanent' || outcome.status === 'submitted') return { ...outcome, instance: outcome.instance ?? provider };
+  if (isGone(outcome) && outcome.via !== 'all_instances') return { ...outcome, instance: outcome.instance ?? provider };
+  return outcome;
 }
 
 async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: string | undefined, deps: WorkerDeps, log: Logger): Promise<RevocationJobResult> {
@@ -71,27 +78,23 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
   if (isGone(outcome)) {
     const { status, via, instance, identified } = afterLostAnswer(outcome, job.data);
     const lostAnswer = status !== outcome.status;
-    await deps.outcomes.record(job.data.fp, {
-      status,
-      via,
-      type: job.data.type,
-      at: new Date().toISOString(),
-      attempts: job.attemptsMade + 1,
-      ...(instance ? { instance } : {}),
-      ...(identified ? { identified } : {}),
-    });
-    const elapsedMs = Date.now() - job.data.acceptedAt;
-    log.info({ status, via, instance, identified, sinceAcceptedMs: elapsedMs, ...(lostAnswer ? { lostAnswer: true, found: outcome.status } : {}) }, `token ${status}${lostAnswer ? ' (the answer to our earlier call was lost; gone when checked again)' : ''}`);
-    await deps.journal.settled(
-      { fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, location: job.data.location, elapsedMs, ...(lostAnswer ? { note: `answer lost, then ${outcome.status}` } : {}) },
-      job.attemptsMade + 1,
-    );
-    return { status, via };
+    const note = lostAnswer ? `answer lost, then ${outcome.status}` : outcome.confirmed ? 'confirmed: the token is refused' : undefined;
+    return done(job, deps, log, { status, via, instance, identified, confirmed: outcome.confirmed, note }, lostAnswer ? { lostAnswer: true, found: outcome.status } : {});
   }
   switch (outcome.status) {
+    case 'submitted':
+      return done(job, deps, log, { status: 'submitted', via: outcome.via, instance: outcome.instance, confirmed: false, note: 'submitted, unconfirmed: nothing can prove it dead' }, {});
+    case 'pending': {
+      const wait = Math.max(50, outcome.retryAfterMs);
+      log.info({ reason: outcome.reason, summary: outcome.summary, waitMs: wait, held: outcome.held === true }, outcome.held ? 'held for the vendor\'s budget; asked again later without using an attempt' : 'pending at the provider; asked again later without using an attempt');
+      await deps.journal.waiting(job.data.fp, outcome.held ? 'held' : 'pending', outcome.reason, outcome.summary);
+      return postpone(job, lockToken, wait);
+    }
+    case 'needs_manual':
+      throw await fail(job, deps, log, outcome.reason, outcome.summary, undefined, 'needs_manual');
     case 'rate_limited': {
       const wait = Math.min(retry.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(job.attemptsMade + 1, retry.baseDelayMs, retry.maxDelayMs));
-      log.warn({ summary: outcome.summary, waitMs: wait }, 'rate limited by GitLab; waiting without using an attempt');
+      log.warn({ summary: outcome.summary, waitMs: wait }, 'rate limited by the provider; waiting without using an attempt');
       await deps.journal.waiting(job.data.fp, 'rate_limited', 'http_429', outcome.summary);
       return postpone(job, lockToken, wait + Math.round(Math.random() * 250));
     }
@@ -100,15 +103,50 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
       await deps.journal.waiting(job.data.fp, 'held', outcome.reason, outcome.summary);
       return postpone(job, lockToken, backoffDelay(2, deps.holdMs, deps.holdMs));
     case 'transient':
-      if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw await fail(job, deps, log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`);
+      if (Date.now() - job.data.acceptedAt >= retry.horizonMs) throw await fail(job, deps, log, 'retry_horizon_exceeded', `${outcome.reason}: ${outcome.summary}`, outcome.instance);
+      if (outcome.retryAfterMs !== undefined) {
+        // Nothing can act for now, and the provider knows until when: held like a token behind a breaker, within the horizon.
+        log.warn({ reason: outcome.reason, summary: outcome.summary, waitMs: outcome.retryAfterMs }, 'no strategy can act for now; token held until it is looked at again');
+        await deps.journal.waiting(job.data.fp, 'held', outcome.reason, outcome.summary);
+        return postpone(job, lockToken, Math.min(outcome.retryAfterMs, Math.max(0, job.data.acceptedAt + retry.horizonMs - Date.now())) + Math.round(Math.random() * 250));
+      }
       // Kept with the job, so that the attempt that finds the token gone knows who most likely revoked it.
       if (outcome.lost) await job.updateData({ ...job.data, lost: outcome.lost });
       log.warn({ reason: outcome.reason, summary: outcome.summary, ...(outcome.lost ? { answerLost: outcome.lost.via } : {}) }, 'transient failure; will retry with backoff');
       await deps.journal.waiting(job.data.fp, 'retrying', outcome.reason, outcome.summary);
       throw new Error(`${outcome.reason}: ${outcome.summary}`);
     case 'permanent':
-      throw await fail(job, deps, log, outcome.reason, outcome.summary);
+      throw await fail(job, deps, log, outcome.reason, outcome.summary, outcome.instance);
   }
+}
+
+interface Done {
+  readonly status: string;
+  readonly via: string;
+  readonly instance?: string | undefined;
+  readonly identified?: Identified | undefined;
+  readonly confirmed?: boolean | undefined;
+  readonly note?: string | undefined;
+}
+
+/** A terminal success (or an unconfirmed submission): remembered, logged once and journaled; the job and its ciphertext go. */
+async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, d: Done, extra: Record<string, unknown>): Promise<RevocationJobResult> {
+  const { status, via, instance, identified, confirmed } = d;
+  await deps.outcomes.record(job.data.fp, {
+    status,
+    via,
+    type: job.data.type,
+    at: new Date().toISOString(),
+    attempts: job.attemptsMade + 1,
+    ...(instance ? { instance } : {}),
+    ...(identified ? { identified } : {}),
+    ...(confirmed !== undefined ? { confirmed } : {}),
+  });
+  const elapsedMs = Date.now() - job.data.acceptedAt;
+  const lost = extra['lostAnswer'] === true;
+  log.info({ status, via, instance, identified, confirmed, sinceAcceptedMs: elapsedMs, ...extra }, `token ${status}${lost ? ' (the answer to our earlier call was lost; gone when checked again)' : status === 'submitted' ? ' (unconfirmed)' : ''}`);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note }, job.attemptsMade + 1);
+  return { status, via };
 }
 
 /**
@@ -126,10 +164,14 @@ async function postpone(job: Job<RevocationJobData>, lockToken: string | undefin
   throw new DelayedError();
 }
 
-/** A terminal failure: logged and journaled once, kept in the failed set with `reason: summary` for an operator to replay. */
-async function fail(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, reason: string, summary: string): Promise<UnrecoverableError> {
-  log.error({ reason, summary }, 'revocation failed permanently; kept in the failed set for replay');
+/**
+ * A terminal failure, or on-call work (`needs_manual`): logged and journaled once, kept in the failed set with
+ * `reason: summary` for an operator to replay or resolve.
+ */
+async function fail(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, reason: string, summary: string, instance?: string, status: 'failed' | 'needs_manual' = 'failed'): Promise<UnrecoverableError> {
+  if (status === 'needs_manual') log.warn({ reason, summary, location: job.data.location }, 'no API can revoke this type: on-call must act (kept in the failed set until resolved)');
+  else log.error({ reason, summary, instance }, 'revocation failed permanently; kept in the failed set for replay');
   const message = `${reason}: ${summary}`;
-  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status: 'failed', reason: message, location: job.data.location, elapsedMs: Date.now() - job.data.acceptedAt }, job.attemptsMade + 1);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, reason: message, instance, location: job.data.location, elapsedMs: Date.now() - job.data.acceptedAt }, job.attemptsMade + 1);
   return new UnrecoverableError(message);
 }

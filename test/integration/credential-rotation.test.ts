@@ -243,3 +243,20 @@ test('the wrong endpoint for the kind of token (405) is a clear refusal, not a l
   expect(sim.stateOf(admin)).toBe('active');
   await revokesWithCurrentCredential(svc);
 });
+
+test('after the group credential is self-rotated, deploy tokens are revoked through the group strategy with its successor', async () => {
+  const GROUP_ID = 4343;
+  const owner = makeToken('personal_access_token');
+  sim.seed({ token: owner, kind: 'personal_access_token', userId: 77, name: 'group-owner', ownedGroupIds: [GROUP_ID], scopes: ['api'], expiresAt: inDays(3) });
+  const svc = await start(sim.adminToken, { GITLAB_ADMIN_TOKEN_ROTATION: 'off', STRATEGY_ORDER: 'group', GITLAB_GROUP_ID: String(GROUP_ID), GITLAB_GROUP_TOKEN: owner, GITLAB_GROUP_TOKEN_ROTATION: 'personal' });
+  const storedGroup = () => client.hgetall(`trapi:credential:${new URL(sim.url).host.replace(/[^a-z0-9_.-]/g, '-')}:group`);
+  await eventually(async () => (await storedGroup())['generation'] === '2', 'the group credential rotation');
+  // GitLab revoked the configured token when it rotated: only the successor can revoke now.
+  expect(sim.stateOf(owner)).toBe('revoked');
+  const leaked = [sim.createToken('deploy_token', { groupId: GROUP_ID }), sim.createToken('deploy_token', { groupId: GROUP_ID })];
+  const res = await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(leaked.map((t) => item(t, 'gitleaks_rule_id_gitlab_deploy_token')));
+  expect(res.status).toBe(204);
+  await eventually(() => leaked.every((t) => sim.stateOf(t) === 'revoked'), 'both deploy tokens revoked through the group strategy');
+  expect(sim.calls({ route: '/api/v4/groups/:id/tokens/revoke' }).map((c) => c.status)).toEqual([200, 200]);
+  expect(svc.logs.records().filter((l) => String(l['msg']).includes('breaker OPEN'))).toEqual([]);
+});

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { makeToken, startGitLabSimulator, type CallRecord, type GitLabSimulator } from '../../simulator/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
-import { KIND_RULES, STRATEGIES, typeString, type KindRules, type StrategyName, type TokenKind } from '../../src/domain/token-kinds.js';
+import { KIND_RULES, STRATEGIES, typeString, type KindRules, type StrategyName, type TokenKind } from '../../providers/gitlab/kinds.js';
 import type { OutcomeRecord } from '../../src/queue/outcomes.js';
 import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
@@ -54,7 +54,7 @@ interface Pair {
 }
 
 const firstType = (rule: KindRules): string => {
-  const first = rule.rules[0];
+  const first = rule.ids[0];
   if (first === undefined) throw new Error(`${rule.kind} has no rule`);
   return typeString(first);
 };
@@ -185,7 +185,7 @@ describe('token revocation matrix (kind × strategy × GitLab answer)', () => {
   it('covers every strategy KIND_RULES allows for every kind', () => {
     expect(PAIRS.map((p) => `${p.strategy}:${p.kind}`).sort()).toEqual(
       [
-        ...KIND_RULES.map((r) => `admin:${r.kind}`),
+        ...KIND_RULES.filter((r) => r.strategies.includes('admin')).map((r) => `admin:${r.kind}`),
         'self:personal_access_token',
         'runner_reset:runner_authentication_token',
         'runner_delete:runner_authentication_token',
@@ -194,7 +194,7 @@ describe('token revocation matrix (kind × strategy × GitLab answer)', () => {
         'group:feed_token',
       ].sort(),
     );
-    expect(ADMIN_PAIRS).toHaveLength(9);
+    expect(ADMIN_PAIRS).toHaveLength(KIND_RULES.filter((r) => r.strategies.includes('admin')).length);
   });
 
   describe('success', () => {
@@ -364,24 +364,48 @@ describe('token revocation matrix (kind × strategy × GitLab answer)', () => {
     { mode: 'flag_disabled' as const, reason: 'admin_api_flag_disabled' },
     { mode: 'absent' as const, reason: 'endpoint_absent' },
   ])('admin API unavailable ($mode)', ({ mode, reason }) => {
-    it.concurrent.each(ADMIN_PAIRS)(`fails a $kind with no_strategy_available naming ${reason} when admin is the only strategy`, ({ kind, type }) =>
+    it.concurrent.each(ADMIN_PAIRS)(`holds a $kind naming ${reason} while admin is the only strategy, and revokes it once the API is back`, ({ kind, type, expected }) =>
       turn(laneOf('admin'), async () => {
         const lane = laneOf('admin');
         const token = createToken(lane, kind);
         lane.sim.setAdminApiMode(mode);
         try {
           await submit(lane, token, type);
-          const { outcome, failed } = await finalOf(lane, token);
-          expect(outcome).toBeUndefined();
-          expect(failed).toMatch(new RegExp(`^no_strategy_available: .+ \\[${reason}\\]$`));
+          await eventually(async () => (await lane.client.hget(`trapi:record:${fingerprint(token)}`, 'lastSummary'))?.includes(`[${reason}]`) === true, 'the token held, naming the reason');
+          // Held across several looks at the endpoint: neither failed nor revoked.
+          await sleep(3 * UNAVAILABLE_MEMORY_MS);
+          expect(await failedReasonOf(lane.queue, token)).toBeUndefined();
+          expect(await outcomeOf(lane.client, token)).toBeUndefined();
+          expect(await lane.client.hget(`trapi:record:${fingerprint(token)}`, 'lastError')).toBe('no_strategy_available');
+          expect(lane.sim.stateOf(token)).toBe('active');
         } finally {
           lane.sim.setAdminApiMode('enabled');
-          // The provider skips an endpoint it found unavailable for this long: the next test must find it again.
-          await sleep(UNAVAILABLE_MEMORY_MS + 50);
         }
-        expect(lane.sim.stateOf(token)).toBe('active');
-        expect(revocationOf(lane, token)).toBeUndefined();
+        const { outcome, failed } = await finalOf(lane, token);
+        expect(failed).toBeUndefined();
+        expect(outcome).toMatchObject({ status: expected, via: 'admin' });
       }),
     );
   });
+
+  it('when the admin API was found absent for one token and is back, a deploy token sent next is held, then revoked (never failed)', () =>
+    turn(laneOf('admin'), async () => {
+      const lane = laneOf('admin');
+      const pat = createToken(lane, 'personal_access_token');
+      lane.sim.setAdminApiMode('absent');
+      try {
+        await submit(lane, pat, 'gitleaks_rule_id_gitlab_personal_access_token_routable');
+        await eventually(async () => (await lane.client.hget(`trapi:record:${fingerprint(pat)}`, 'lastError')) === 'no_strategy_available', 'the PAT held');
+      } finally {
+        lane.sim.setAdminApiMode('enabled');
+      }
+      // Sent while the provider still remembers the endpoint as absent.
+      const deploy = createToken(lane, 'deploy_token');
+      await submit(lane, deploy, 'gitleaks_rule_id_gitlab_deploy_token');
+      for (const token of [pat, deploy]) {
+        const { outcome, failed } = await finalOf(lane, token);
+        expect(failed).toBeUndefined();
+        expect(outcome).toMatchObject({ status: 'revoked', via: 'admin' });
+      }
+    }));
 });

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { fingerprint } from '../../src/domain/fingerprint.js';
 import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
@@ -147,13 +148,17 @@ describe('GitLab admin token provider, end to end', () => {
     await eventually(() => sim.stateOf(token) === 'revoked', 'revoked once the credential works');
   });
 
-  it('lands a token in the failed set, with every reason, when no strategy can act on it', async () => {
+  it('holds a token no strategy can act on for now, naming every reason, and revokes it once the flag is back', async () => {
     sim.setAdminApiMode('flag_disabled');
     const token = sim.createToken('cluster_agent_token');
-    await submit(item(token, 'gitleaks_rule_id_gitlab_kubernetes_agent_token'));
-    await eventually(async () => (await failedReasonOf(queue, token)) !== undefined, 'job failed');
-    expect(await failedReasonOf(queue, token)).toMatch(/^no_strategy_available: 404 .*feature flag is disabled \[admin_api_flag_disabled\]$/);
-    expect(sim.stateOf(token)).toBe('active');
+    try {
+      await submit(item(token, 'gitleaks_rule_id_gitlab_kubernetes_agent_token'));
+      await eventually(async () => /feature flag is disabled \[admin_api_flag_disabled\]$/.test((await client.hget(`trapi:record:${fingerprint(token)}`, 'lastSummary')) ?? ''), 'the token held, naming the reason');
+      expect(await failedReasonOf(queue, token)).toBeUndefined();
+    } finally {
+      sim.setAdminApiMode('enabled');
+    }
+    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked once the flag is back');
   });
 });
 
@@ -171,6 +176,19 @@ describe('retry horizon', () => {
     await short?.stop();
     await own?.close();
     await ownRedis?.stop();
+  });
+
+  it('fails a token no strategy could act on once the horizon has passed, with every reason', async () => {
+    sim.setAdminApiMode('flag_disabled');
+    const token = sim.createToken('cluster_agent_token');
+    try {
+      await request(short.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token, 'gitleaks_rule_id_gitlab_kubernetes_agent_token')]).expect(204);
+      await eventually(async () => (await failedReasonOf(own, token)) !== undefined, 'job failed after the horizon', 20_000);
+    } finally {
+      sim.setAdminApiMode('enabled');
+    }
+    expect(await failedReasonOf(own, token)).toMatch(/^retry_horizon_exceeded: no_strategy_available: no strategy can act for now: 404 .*feature flag is disabled.* \[admin_api_flag_disabled\]$/);
+    expect(sim.stateOf(token)).toBe('active');
   });
 
   it('moves a token that keeps failing transiently to the failed set once the horizon has passed', async () => {

@@ -31,6 +31,7 @@ export function testEnv(redisUrl: string, gitlabUrl: string, adminToken: string,
     UNAVAILABLE_RECHECK_MINUTES: '0.005',
     GITLAB_RATE_LIMIT_PER_SECOND: '1000',
     GITLAB_CONCURRENCY: '50',
+    PROVIDERS: 'gitlab',
     ...env,
   };
 }

@@ -18,7 +18,9 @@ describe('conclude (what several inconclusive steps amount to)', () => {
     ['throttling wins over failures', [transient, rateLimited(1000)], { status: 'rate_limited' }],
     ['our credential is refused', [refused, notHere], { status: 'credential_rejected' }],
     ['a transient failure wins over a refused credential', [refused, transient], { status: 'transient' }],
-    ['nothing can act', [unavailable], { status: 'permanent', reason: 'no_strategy_available', summary: '404 flag [admin_api_flag_disabled]' }],
+    ['nothing can act for now', [unavailable], { status: 'transient', reason: 'no_strategy_available', summary: 'no strategy can act for now: 404 flag [admin_api_flag_disabled]' }],
+    ['nothing can act until a remembered endpoint is looked at again', [{ ...unavailable, retryAfterMs: 4000 }, { ...unavailable, retryAfterMs: 9000 }], { status: 'transient', reason: 'no_strategy_available', retryAfterMs: 4000 }],
+    ['one instance does not know it and the other cannot act for now', [notHere, unavailable], { status: 'transient', reason: 'no_strategy_available' }],
     ['a refusal and a not-here', [permanent, notHere], { status: 'permanent', reason: 'http_400' }],
   ])('when %s', (_when, steps, expected) => {
     expect(conclude(steps)).toMatchObject(expected);

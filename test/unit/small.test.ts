@@ -3,7 +3,9 @@ import { afterLostAnswer } from '../../src/queue/worker.js';
 import { checkDepth, isJsonMediaType } from '../../src/http/body.js';
 import { presentedCredential } from '../../src/http/auth.js';
 import { backoffDelay } from '../../src/queue/jobs.js';
-import { KIND_RULES, kindOfType, typeString, typesOfKinds } from '../../src/domain/token-kinds.js';
+import { KIND_RULES, typeString, typesOf } from '../../providers/gitlab/kinds.js';
+import { ProviderRegistry } from '../../providers/registry.js';
+import { createReportOnlyProvider } from '../../providers/report-only/index.js';
 
 describe('checkDepth', () => {
   it.each([
@@ -81,20 +83,36 @@ describe('backoffDelay', () => {
 });
 
 describe('token type strings', () => {
+  const kindOfType = (type: string) => KIND_RULES.find((k) => typesOf(k).includes(type))?.kind;
+
   it('builds type strings the way GitLab does', () => {
     expect(typeString('GitLab Personal Access Token (routable)')).toBe('gitleaks_rule_id_gitlab_personal_access_token_(routable)');
     expect(kindOfType('gitleaks_rule_id_gitlab_runner_authentication_token')).toBe('runner_authentication_token');
     expect(kindOfType('gitleaks_rule_id_gitlab_runner_registration_token')).toBeUndefined();
   });
+
+  it('accepts the newer GitLab secret scanner identifier for every rule id, not for old descriptions', () => {
+    for (const k of KIND_RULES) for (const id of k.ids) expect(kindOfType(`gitlab_secret_scanner_rule_id_${id}`)).toBe(k.kind);
+    expect(kindOfType('gitlab_secret_scanner_rule_id_gitlab_runner_authentication_token')).toBeUndefined();
+  });
+
+  it('offers no type that no GitLab rule produces (feature-flags client tokens have none)', () => {
+    expect(KIND_RULES.flatMap(typesOf).filter((t) => t.includes('feature_flag'))).toEqual([]);
+  });
+
   it('documents every offered type string in the README', async () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const t of typesOfKinds(KIND_RULES.map((k) => k.kind))) expect(readme).toContain(`\`${t}\``);
+    for (const t of KIND_RULES.flatMap(typesOf)) expect(readme).toContain(`\`${t}\``);
   });
 
-  it('lists types sorted and unique', () => {
-    const types = typesOfKinds(['personal_access_token', 'runner_authentication_token']);
-    expect(types).toEqual([...new Set(types)].sort());
-    expect(types).toContain('gitleaks_rule_id_gitlab_personal_access_token_routable_versioned');
+  it('lists the union of the providers\' types, sorted and unique; an earlier provider wins a shared type', () => {
+    const a = createReportOnlyProvider(['zeta_type', 'alpha_type']);
+    const b = { ...createReportOnlyProvider(['alpha_type', 'mid_type']), name: 'other' };
+    const registry = new ProviderRegistry([a, b]);
+    expect(registry.types()).toEqual(['alpha_type', 'mid_type', 'zeta_type']);
+    expect(registry.forType('alpha_type')?.provider.name).toBe('report_only');
+    expect(registry.forType('mid_type')?.provider.name).toBe('other');
+    expect(registry.supports('unknown_type')).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 // Strategy `admin`: identify with POST /admin/token, then revoke or reset with DELETE /admin/token.
 import type { Identified } from '../../../src/domain/outcome.js';
-import { rulesOf } from '../../../src/domain/token-kinds.js';
+import { rulesOf } from '../kinds.js';
 import type { Classified } from '../classify.js';
 import { attempt, failure, revokingFailure, type Step, type Strategy } from './step.js';
 

@@ -1,6 +1,6 @@
 // What one strategy on one instance can conclude, and the mapping of classified answers onto it.
 import type { LostAnswer, Outcome } from '../../../src/domain/outcome.js';
-import type { StrategyName, TokenKind } from '../../../src/domain/token-kinds.js';
+import type { StrategyName, TokenKind } from '../kinds.js';
 import type { Classified } from '../classify.js';
 import { classify } from '../classify.js';
 import type { Answer } from '../client.js';
@@ -11,7 +11,7 @@ export type Step =
   /** This instance does not know the token: try the next instance. */
   | { readonly status: 'not_here'; readonly summary: string }
   /** This strategy cannot serve here (flag off, endpoint absent, kind unsupported): try the next strategy. */
-  | { readonly status: 'unavailable'; readonly reason: string; readonly summary: string; readonly scope: 'instance' | 'kind' };
+  | { readonly status: 'unavailable'; readonly reason: string; readonly summary: string; readonly scope: 'instance' | 'kind'; readonly retryAfterMs?: number | undefined };
 
 export interface Strategy {
   readonly name: StrategyName;

@@ -1,0 +1,36 @@
+// Builds the provider registry from a Config: the one place the service, its workers and the CLI get their providers.
+import type { Redis } from 'ioredis';
+import type { CredentialBreakers, CredentialSource, ProviderServices } from '../providers/contract.js';
+import { buildProviders } from '../providers/index.js';
+import { ProviderRegistry } from '../providers/registry.js';
+import type { Config, InstanceConfig } from './config/index.js';
+import type { Logger } from './logger.js';
+import { packageVersion } from './paths.js';
+import { RedisCallBudget } from './queue/call-budget.js';
+import { RedisOutboundLimiter } from './queue/outbound-limiter.js';
+import { RedisProviderState } from './queue/provider-state.js';
+
+export interface ProviderWiring {
+  readonly redis: Redis;
+  readonly breakers: CredentialBreakers;
+  readonly logger: Logger;
+  /** The GitLab credentials in use now (the live store in the service, the configured ones in the CLI). */
+  readonly gitlabCredentials: CredentialSource;
+}
+
+/** Every enabled provider over `instances` (the configured ones, or the sandbox's). Sends nothing by itself. */
+export function openProviders(config: Config, instances: readonly InstanceConfig[], wiring: ProviderWiring): ProviderRegistry {
+  const { redis, breakers, logger } = wiring;
+  // A lease outlives the longest call, so a crashed holder frees its slot by itself.
+  const limiter = new RedisOutboundLimiter(redis, config.gitlabTimeoutMs + 5000);
+  const budget = new RedisCallBudget(redis);
+  const userAgent = `token-revocation-api/${packageVersion()}`;
+  const services = (provider: string): ProviderServices => ({ limiter, budget, breakers, state: new RedisProviderState(redis, provider), logger: logger.child({ provider }), userAgent });
+  const providers = buildProviders(config.providers, {
+    gitlab: { instances, timeoutMs: config.gitlabTimeoutMs, unavailableRecheckMs: config.unavailableRecheckMs },
+    gitlabCredentials: wiring.gitlabCredentials,
+    reportOnlyTypes: config.reportOnlyTypes,
+    services,
+  });
+  return new ProviderRegistry(providers);
+}
