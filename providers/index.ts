@@ -2,6 +2,7 @@
 import type { CredentialSource, Provider, ProviderServices } from './contract.js';
 import { createGitLabProvider, type GitLabSettings } from './gitlab/index.js';
 import { createReportOnlyProvider } from './report-only/index.js';
+import { createSlackProvider, type SlackSettings } from './slack/index.js';
 
 export type { GitLabSettings } from './gitlab/index.js';
 
@@ -10,6 +11,7 @@ export interface ProviderInputs {
   readonly gitlab: GitLabSettings;
   /** The GitLab credentials in use now (self-rotation replaces them while the service runs). */
   readonly gitlabCredentials: CredentialSource;
+  readonly slack: SlackSettings;
   /** Types no API can revoke, reported to on-call (REPORT_ONLY_TYPES). */
   readonly reportOnlyTypes: readonly string[];
   /** The shared services, scoped to one provider. */
@@ -19,6 +21,7 @@ export interface ProviderInputs {
 /** One entry per vendor: adding a vendor adds a line here and a folder beside this file. */
 const PROVIDERS = {
   gitlab: (i: ProviderInputs) => createGitLabProvider(i.gitlab, i.services('gitlab'), i.gitlabCredentials),
+  slack: (i: ProviderInputs) => createSlackProvider(i.slack, i.services('slack')),
 } as const satisfies Record<string, (inputs: ProviderInputs) => Provider>;
 
 export type ProviderName = keyof typeof PROVIDERS;

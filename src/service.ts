@@ -32,7 +32,7 @@ import { IntakeProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
 import { createRevocationWorker } from './queue/worker.js';
 import { startEmbeddedRedis } from './runtime/embedded-redis.js';
-import { startSandbox } from './runtime/sandbox.js';
+import { startSandbox, type Sandbox } from './runtime/sandbox.js';
 
 export interface Service {
   /** Where the HTTP API (or, for ROLE=worker, the health endpoints) listens. */
@@ -65,7 +65,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promise<Service> {
   const live: Live = { secrets: config.secrets };
   const redisUrl = config.secrets.redisUrl ?? (await embeddedRedis(config, logger, stoppers));
-  const instances = config.sandbox ? [await sandbox(config, logger, stoppers)] : config.instances;
+  const sb = config.sandbox ? await sandbox(config, logger, stoppers) : undefined;
+  const instances = sb ? [sb.instance] : config.instances;
   const keys = (): readonly EncryptionKey[] => live.secrets.encryptionKeys;
 
   const producerRedis = producerConnection(redisUrl);
@@ -76,7 +77,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
 
   const breakers = new RedisBreakers(producerRedis, logger);
   const credentials = openCredentials(producerRedis, keys, instances, logger);
-  const registry = openProviders(config, instances, { redis: producerRedis, breakers, logger, gitlabCredentials: credentials.live });
+  const registry = openProviders(config, instances, { redis: producerRedis, breakers, logger, gitlabCredentials: credentials.live, simulators: sb?.simulators });
   stoppers.push(() => registry.close());
   const metrics = processMetrics(config, producerRedis, breakers, credentials, instances, stoppers);
 
@@ -250,11 +251,11 @@ async function embeddedRedis(config: Config, logger: Logger, stoppers: Stopper[]
   return redis.url;
 }
 
-async function sandbox(config: Config, logger: Logger, stoppers: Stopper[]): Promise<InstanceConfig> {
+async function sandbox(config: Config, logger: Logger, stoppers: Stopper[]): Promise<{ instance: InstanceConfig; simulators: Sandbox['simulators'] }> {
   const sb = await startSandbox(logger);
   stoppers.push(() => sb.stop());
   const d = config.instanceDefaults;
-  return instance({ name: 'sandbox', url: sb.url, adminToken: sb.adminToken, group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: Math.max(d.perSecond, 100), concurrency: d.concurrency }, strategies: d.strategies, rotation: { admin: undefined, group: undefined } });
+  return { simulators: sb.simulators, instance: instance({ name: 'sandbox', url: sb.url, adminToken: sb.adminToken, group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: Math.max(d.perSecond, 100), concurrency: d.concurrency }, strategies: d.strategies, rotation: { admin: undefined, group: undefined } }) };
 }
 
 async function stopAll(stoppers: Stopper[], logger: Logger): Promise<void> {

@@ -6,9 +6,10 @@ export const VIA = 'auth_revoke';
 
 /**
  * Slack refuses the token itself: it does not work. (`invalid_auth` can also mean "not from an allowed IP" for a
- * token restricted to some addresses; nothing in the answer tells them apart.) `not_authed`: Slack saw no token.
+ * token restricted to some addresses; nothing in the answer tells them apart.) Not `not_authed`: Slack saw no token,
+ * which says nothing about the token and everything about our request: a permanent `slack_not_authed` for on-call.
  */
-export const GONE_ERRORS: ReadonlySet<string> = new Set(['invalid_auth', 'token_revoked', 'account_inactive', 'token_expired', 'not_authed']);
+export const GONE_ERRORS: ReadonlySet<string> = new Set(['invalid_auth', 'token_revoked', 'account_inactive', 'token_expired']);
 
 /** Slack's own "try again": failures on its side and workspace migrations (common errors of every Web API method). */
 export const RETRYABLE_ERRORS: ReadonlySet<string> = new Set(['internal_error', 'fatal_error', 'request_timeout', 'service_unavailable', 'team_added_to_org', 'org_login_required']);

@@ -44,10 +44,14 @@ export function slackShape(token: string): SlackPrefix | undefined {
 }
 
 /**
- * GitLab's type strings (`gitleaks_rule_id_` + rule id). The old analyzer's description "Slack token" gives the same
- * string. Not `gitleaks_rule_id_slack_webhook`: an incoming webhook URL cannot be revoked by API (report-only).
+ * GitLab's type strings: `<identifier type>_` + rule id, lower-cased (the old analyzer's description "Slack token"
+ * gives the same string). Rule ids from GitLab's doc/user/application_security/secret_detection/detected_secrets.md:
+ * `Slack token`, `SlackAppConfigurationToken` (`xoxe.xoxp-`/`xoxe.xoxb-`), `SlackAppConfigurationRefreshToken`
+ * (`xoxe-`). Both identifier types (ee/lib/security/secret_detection/rule_identifiers.rb). Not `SlackAppLevelToken`
+ * (`xapp-`, not revocable by auth.revoke) nor `Slack Webhook`: no API revokes them (list them in REPORT_ONLY_TYPES).
  */
-export const SLACK_TOKEN_TYPES: readonly string[] = ['gitleaks_rule_id_slack_token'];
+const RULE_IDS = ['slack_token', 'slackappconfigurationtoken', 'slackappconfigurationrefreshtoken'];
+export const SLACK_TOKEN_TYPES: readonly string[] = ['gitleaks_rule_id', 'gitlab_secret_scanner_rule_id'].flatMap((id) => RULE_IDS.map((r) => `${id}_${r}`));
 
 export const SLACK_KINDS: readonly TokenKindSpec[] = [
   {

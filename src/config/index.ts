@@ -66,6 +66,8 @@ export interface Config {
   readonly credentials: { readonly rotateBeforeMs: number; readonly periodMs: number | undefined; readonly lifetimeDays: number; readonly checkMs: number };
   /** The providers that revoke, in the order they are asked (PROVIDERS). */
   readonly providers: readonly ProviderName[];
+  /** The Slack provider's settings (SLACK_*). */
+  readonly slack: { readonly apiUrl: string; readonly perSecond: number; readonly concurrency: number; readonly timeoutMs: number };
   /** Types accepted for on-call only, never sent anywhere (REPORT_ONLY_TYPES). */
   readonly reportOnlyTypes: readonly string[];
   /** Webhook notifications: which events, and the timeout of one call (the URL is in `secrets`). */
@@ -259,6 +261,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     }),
     providers: Object.freeze([...new Set(String(raw['PROVIDERS']).split(',').map((p) => p.trim()))] as ProviderName[]),
     reportOnlyTypes: Object.freeze(splitTokens(s('REPORT_ONLY_TYPES') ?? '')),
+    slack: Object.freeze({ apiUrl: String(raw['SLACK_API_URL']).replace(/\/+$/, ''), perSecond: n('SLACK_RATE_LIMIT_PER_SECOND'), concurrency: n('SLACK_CONCURRENCY'), timeoutMs: n('SLACK_TIMEOUT_MS') }),
     notify: Object.freeze({ on: Object.freeze([...new Set(String(raw['NOTIFY_ON']).split(','))] as NotifyEvent[]), timeoutMs: n('NOTIFY_TIMEOUT_MS') }),
     secrets,
   };

@@ -142,6 +142,10 @@ export const VARIABLES: readonly Variable[] = [
     schema: { type: 'string', pattern: '^[a-z_]+(\\s*,\\s*[a-z_]+)*$' },
     default: 'gitlab,github,slack',
   },
+  { name: 'SLACK_API_URL', description: 'Slack Web API base URL (provider `slack`): `auth.revoke` is called there with each leaked token itself.', schema: { type: 'string', pattern: '^https?://[^\\s/]+' }, default: 'https://slack.com/api' },
+  { name: 'SLACK_RATE_LIMIT_PER_SECOND', description: 'Outbound `auth.revoke` calls per second, shared by all worker processes (Slack also answers `429` with `Retry-After`, which is honoured).', schema: { type: 'number', exclusiveMinimum: 0, maximum: 10000 }, default: 5 },
+  { name: 'SLACK_CONCURRENCY', description: 'Outbound Slack calls in flight, shared by all worker processes.', schema: int(1, 1000), default: 4 },
+  { name: 'SLACK_TIMEOUT_MS', description: 'Total timeout of one call to Slack.', schema: int(100, 120000), default: 10000 },
   {
     name: 'REPORT_ONLY_TYPES',
     description: 'Comma-separated type strings no API can revoke (cloud keys, Stripe keys, Slack webhooks, ...) that on-call must hear of: listed by `GET /v1/revocable_token_types`, accepted, never sent anywhere; each becomes a `needs_manual` record (notified, shown by `trapi status` and `trapi failed list`, settled with `trapi resolve`). Unset: none.',

@@ -17,7 +17,7 @@ export type Outcome =
    */
   | { readonly status: 'pending'; readonly reason: string; readonly retryAfterMs: number; readonly summary: string; readonly held?: boolean }
   /** No API can revoke this type: on-call must act (a report-only type). Kept for `trapi resolve`. */
-  | { readonly status: 'needs_manual'; readonly reason: string; readonly summary: string }
+  | { readonly status: 'needs_manual'; readonly reason: string; readonly summary: string; readonly instance?: string | undefined }
   /**
    * Try again later, within the retry horizon: a 5xx, a timeout, a reset connection (with backoff), or nothing able
    * to act for now (after `retryAfterMs`, when the provider knows how long that lasts).

@@ -68,7 +68,7 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
 
 /** Every result names where it was tried: the provider's own instance name, or else the provider's name. */
 function withInstance(outcome: Outcome, provider: string): Outcome {
-  if (outcome.status === 'transient' || outcome.status === 'permanent' || outcome.status === 'submitted') return { ...outcome, instance: outcome.instance ?? provider };
+  if (outcome.status === 'transient' || outcome.status === 'permanent' || outcome.status === 'submitted' || outcome.status === 'needs_manual') return { ...outcome, instance: outcome.instance ?? provider };
   if (isGone(outcome) && outcome.via !== 'all_instances') return { ...outcome, instance: outcome.instance ?? provider };
   return outcome;
 }
@@ -91,7 +91,7 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
       return postpone(job, lockToken, wait);
     }
     case 'needs_manual':
-      throw await fail(job, deps, log, outcome.reason, outcome.summary, undefined, 'needs_manual');
+      throw await fail(job, deps, log, outcome.reason, outcome.summary, outcome.instance, 'needs_manual');
     case 'rate_limited': {
       const wait = Math.min(retry.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(job.attemptsMade + 1, retry.baseDelayMs, retry.maxDelayMs));
       log.warn({ summary: outcome.summary, waitMs: wait }, 'rate limited by the provider; waiting without using an attempt');

@@ -11,7 +11,7 @@ describe('Slack classify', () => {
     ['token_revoked', 200, { ok: false, error: 'token_revoked' }, { status: 'already_gone', confirmed: true }],
     ['account_inactive', 200, { ok: false, error: 'account_inactive' }, { status: 'already_gone', confirmed: true }],
     ['token_expired', 200, { ok: false, error: 'token_expired' }, { status: 'already_gone', confirmed: true }],
-    ['not_authed', 200, { ok: false, error: 'not_authed' }, { status: 'already_gone', confirmed: true }],
+    ['not_authed (Slack saw no token: our request, not the token)', 200, { ok: false, error: 'not_authed' }, { status: 'permanent', reason: 'slack_not_authed' }],
     ['internal_error (may have acted)', 200, { ok: false, error: 'internal_error' }, { status: 'transient', reason: 'slack_internal_error', lost: { status: 'revoked', via: 'auth_revoke' } }],
     ['fatal_error (may have acted)', 200, { ok: false, error: 'fatal_error' }, { status: 'transient', reason: 'slack_fatal_error', lost: { status: 'revoked', via: 'auth_revoke' } }],
     ['request_timeout', 200, { ok: false, error: 'request_timeout' }, { status: 'transient', reason: 'slack_request_timeout' }],

@@ -1,0 +1,133 @@
+// Several providers behind one API: GitLab, Slack and report-only types in one service, against real Redis and the
+// vendors' simulators. Each token goes to its own provider; what no API can revoke becomes on-call work.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { startSlackSimulator, type SlackSimulator } from '../../simulator/slack/index.js';
+import { fingerprint } from '../../src/domain/fingerprint.js';
+import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+
+const SLACK = 'gitleaks_rule_id_slack_token';
+const AWS = 'gitleaks_rule_id_aws';
+const WEBHOOK = 'gitleaks_rule_id_slack_webhook';
+const ADMIN = 'oncall:admin-token-0123456789abcdef';
+
+let redis: TestRedis;
+let client: Redis;
+let queue: Queue;
+let gitlab: GitLabSimulator;
+let slack: SlackSimulator;
+let hook: Server;
+const deliveries: string[] = [];
+let svc: TestService;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  client = redis.client();
+  queue = inspectQueue(redis.url);
+  gitlab = await startGitLabSimulator();
+  slack = await startSlackSimulator({ perMinute: 1000 });
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      deliveries.push(body);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  svc = await startTestService(redis.url, gitlab.url, gitlab.adminToken, {
+    PROVIDERS: 'gitlab,slack',
+    SLACK_API_URL: slack.url,
+    SLACK_RATE_LIMIT_PER_SECOND: '200',
+    REPORT_ONLY_TYPES: `${AWS}, ${WEBHOOK}`,
+    ADMIN_API_TOKENS: ADMIN,
+    NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+  });
+});
+afterAll(async () => {
+  await svc?.stop();
+  await queue?.close();
+  await slack?.close();
+  await gitlab?.stop();
+  await new Promise((r) => hook?.close(r));
+  await redis?.stop();
+});
+
+const submit = async (items: object[]) => {
+  const res = await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items);
+  expect(res.status).toBe(204);
+};
+const admin = (path: string) => request(svc.url).get(path).set('Authorization', `Bearer ${ADMIN.split(':')[1] ?? ''}`);
+
+describe('several providers', () => {
+  it('when GET /v1/revocable_token_types is asked, then it lists the union of every provider and the report-only types', async () => {
+    const res = await request(svc.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN);
+    expect(res.status).toBe(200);
+    const types = (res.body as { types: string[] }).types;
+    expect(types).toEqual(expect.arrayContaining(['gitleaks_rule_id_gitlab_personal_access_token_routable', SLACK, 'gitlab_secret_scanner_rule_id_slack_token', AWS, WEBHOOK]));
+    expect(types).toEqual([...types].sort());
+  });
+
+  it('when one request mixes GitLab and Slack tokens, then each is revoked at its own provider', async () => {
+    const pat = gitlab.createToken('personal_access_token');
+    const bot = slack.createToken('bot');
+    const user = slack.createToken('user');
+    await submit([item(pat, 'gitleaks_rule_id_gitlab_personal_access_token_routable'), item(bot, SLACK), item(user, 'gitlab_secret_scanner_rule_id_slack_token')]);
+    await eventually(async () => (await Promise.all([pat, bot, user].map((t) => outcomeOf(client, t)))).every((o) => o !== undefined), 'all three settled');
+    expect(gitlab.stateOf(pat)).toBe('revoked');
+    expect([slack.isAlive(bot), slack.isAlive(user)]).toEqual([false, false]);
+    expect(await outcomeOf(client, bot)).toMatchObject({ status: 'revoked', via: 'auth_revoke', instance: 'slack', confirmed: true });
+    expect(await outcomeOf(client, pat)).toMatchObject({ status: 'revoked', via: 'admin' });
+    // One call per Slack token, and GitLab never saw a Slack token.
+    expect(slack.revokeCalls().filter((c) => c.token === bot || c.token === user)).toHaveLength(2);
+    expect(gitlab.calls().filter((c) => c.token === bot || c.token === user)).toEqual([]);
+  });
+
+  it('when Slack tokens are already dead, then each is already_gone after one call', async () => {
+    const dead = [slack.createToken('bot'), slack.createToken('user')];
+    for (const t of dead) slack.seed(t, false);
+    await submit(dead.map((t) => item(t, SLACK)));
+    for (const t of dead) await eventually(async () => (await outcomeOf(client, t))?.status === 'already_gone', 'already gone');
+    for (const t of dead) expect(slack.revokeCalls().filter((c) => c.token === t)).toHaveLength(1);
+  });
+
+  it('when Slack answers a 429 storm, then it is waited out and every token ends revoked', async () => {
+    const tokens = [slack.createToken('bot'), slack.createToken('bot'), slack.createToken('user')];
+    slack.faults.rateLimitNext(4, 1);
+    await submit(tokens.map((t) => item(t, SLACK)));
+    await eventually(async () => (await Promise.all(tokens.map((t) => outcomeOf(client, t)))).every((o) => o !== undefined), 'settled after the storm', 20_000);
+    expect(tokens.map((t) => slack.isAlive(t))).toEqual([false, false, false]);
+    for (const t of tokens) expect((await outcomeOf(client, t))?.status).toBe('revoked');
+    for (const t of tokens) expect(await failedReasonOf(queue, t)).toBeUndefined();
+  });
+
+  it('when a report-only type arrives, then nothing is sent anywhere and it becomes on-call work until resolved', async () => {
+    const key = `AKIA${'Z'.repeat(16)}`;
+    const gitlabCalls = gitlab.calls().length;
+    const slackCalls = slack.calls().length;
+    await submit([item(key, AWS, { location: 'https://gitlab.example.com/g/p/-/blob/main/.env#L2' })]);
+    await eventually(async () => (await failedReasonOf(queue, key)) !== undefined, 'in the failed set as on-call work');
+    expect(await failedReasonOf(queue, key)).toMatch(/^report_only: no API can revoke this type/);
+    expect(gitlab.calls().length).toBe(gitlabCalls);
+    expect(slack.calls().length).toBe(slackCalls);
+    const fp = fingerprint(key);
+    expect(await client.hget(`trapi:record:${fp}`, 'state')).toBe('needs_manual');
+    const status = await admin('/admin/status');
+    expect(status.body).toMatchObject({ needsManual: 1 });
+    const failed = await admin('/admin/failed?reason=report_only');
+    expect(failed.body.failed).toEqual([expect.objectContaining({ fingerprint: fp, type: AWS, instance: 'report_only' })]);
+    await eventually(() => deliveries.some((d) => d.includes(fp.slice(0, 12)) && d.includes('manual revocation')), 'the on-call notification');
+    expect(deliveries.some((d) => d.includes(key))).toBe(false);
+    const metrics = await request(svc.url).get('/metrics');
+    expect(metrics.text).toContain('outcome="needs_manual"} 1');
+    const resolved = await request(svc.url).post(`/admin/tokens/${fp}/resolve`).set('Authorization', `Bearer ${ADMIN.split(':')[1] ?? ''}`).send({ reason: 'key deactivated in AWS IAM, SEC-42' });
+    expect(resolved.status).toBe(200);
+    expect((await admin('/admin/status')).body).toMatchObject({ needsManual: 0 });
+  });
+});
