@@ -29,7 +29,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options = {
     level,
     base: { service: 'token-revocation-api' },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // A number under a censored name is a count ("tokens": 10), never a secret: kept, so the log line still says it.
+    redact: { paths: REDACTED_PATHS, censor: (value: unknown) => (typeof value === 'number' ? value : '[redacted]') },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return destination ? pino(options, destination) : pino(options);

@@ -108,3 +108,12 @@ describe('an instance without any admin credential', () => {
     await eventually(() => dotcom.stateOf(pat) === 'revoked' && dotcom.stateOf(runner) === 'reset', 'revoked without an admin credential');
   });
 });
+
+describe('start-up warning for an instance without an admin credential', () => {
+  it('names only the strategies that will really run there: no group without a group, none that needs a credential', () => {
+    const warning = svc.logs.records().find((l) => l['instance'] === 'dotcom' && String(l['msg']).startsWith('no admin credential'));
+    expect(warning).toBeDefined();
+    expect(warning?.['strategies']).toEqual(['self', 'runner_reset']);
+    expect(String(warning?.['msg'])).toBe('no admin credential for this instance: only self, runner_reset will run');
+  });
+});
