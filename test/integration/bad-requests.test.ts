@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 interface Case {
-  readonly body?: string;
+  readonly body?: string | Buffer;
   readonly encoding?: string;
   /** A declared Content-Length larger than the body: refused before reading. */
   readonly length?: number;
@@ -44,6 +44,58 @@ interface Case {
 
 const json = (v: unknown): string => JSON.stringify(v);
 const deep = (n: number): unknown => (n === 0 ? 1 : [deep(n - 1)]);
+/** A body whose token holds `inner` between two halves of TOKEN (so the check that TOKEN is never echoed covers it). */
+const withToken = (inner: string): string => json([{ ...ok, token: `${TOKEN.slice(0, 10)}${inner}${TOKEN.slice(10)}` }]);
+const withLocation = (inner: string, key = 'location'): string => json([{ type: PAT, token: TOKEN, [key]: `https://x/y${inner}z` }]);
+/** A valid JSON body in which `bad` (raw bytes, not valid UTF-8) replaces the marker inside the token. */
+const withBytes = (bad: number[], where: 'token' | 'location' | 'vulnerability' = 'token'): Buffer => {
+  const [before, after] = json([{ ...ok, [where]: `${where === 'token' ? TOKEN : 'x'}\u0001MARK` }]).split('\\u0001MARK');
+  return Buffer.concat([Buffer.from(before ?? ''), Buffer.from(bad), Buffer.from(after ?? '')]);
+};
+
+/** Characters a token must not hold: C0 controls, space, DEL, C1 controls, non-ASCII text, unpaired surrogates. */
+const BAD_TOKEN_CHARACTERS: ReadonlyArray<[string, string]> = [
+  ['NUL', '\u0000'],
+  ['SOH', '\u0001'],
+  ['a tab', '\t'],
+  ['a newline', '\n'],
+  ['a carriage return', '\r'],
+  ['ESC', '\u001b'],
+  ['US', '\u001f'],
+  ['a space', ' '],
+  ['DEL', '\u007f'],
+  ['a C1 control (NEL)', '\u0085'],
+  ['a C1 control (CSI)', '\u009b'],
+  ['a no-break space', '\u00a0'],
+  ['a non-ASCII letter', '\u00e9'],
+  ['a zero-width space', '\u200b'],
+  ['a byte order mark', '\ufeff'],
+  ['an emoji', '\u{1F600}'],
+  ['a lone high surrogate', '\ud800'],
+  ['a lone low surrogate', '\udc00'],
+  ['the replacement character', '\ufffd'],
+];
+/** Characters a location must not hold (it may hold spaces and non-ASCII text). */
+const BAD_LOCATION_CHARACTERS: ReadonlyArray<[string, string]> = [
+  ['NUL', '\u0000'],
+  ['a newline', '\n'],
+  ['a carriage return', '\r'],
+  ['ESC', '\u001b'],
+  ['DEL', '\u007f'],
+  ['a C1 control (NEL)', '\u0085'],
+  ['a lone high surrogate', '\ud83d'],
+  ['a lone low surrogate', '\ude00'],
+];
+/** Byte sequences that are not UTF-8 (each would have become U+FFFD). */
+const BAD_UTF8: ReadonlyArray<[string, number[]]> = [
+  ['a lone 0xFF byte', [0xff]],
+  ['a lone continuation byte', [0x80]],
+  ['an overlong slash', [0xc0, 0xaf]],
+  ['a truncated 3-byte sequence', [0xe2, 0x82]],
+  ['an encoded surrogate (CESU-8)', [0xed, 0xa0, 0x80]],
+  ['a code point over U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+  ['a latin-1 e-acute', [0xe9]],
+];
 
 const cases: ReadonlyArray<[string, Case, number, string]> = [
   ['truncated JSON', { body: '[{"type":' }, 400, 'invalid_json'],
@@ -88,6 +140,14 @@ const cases: ReadonlyArray<[string, Case, number, string]> = [
   ['the right secret under another scheme', { body: json([ok]), auth: `Token ${API_TOKEN}` }, 401, 'unauthorized'],
   ['the right secret with a suffix', { body: json([ok]), auth: `${API_TOKEN}x` }, 401, 'unauthorized'],
   ['a Bearer credential and an invalid body', { body: json({}), auth: `Bearer ${API_TOKEN}` }, 400, 'invalid_request'],
+  ...BAD_TOKEN_CHARACTERS.map(([name, c]): [string, Case, number, string] => [`a token holding ${name}`, { body: withToken(c) }, 400, 'invalid_request']),
+  ['a token of one control character', { body: json([{ ...ok, token: '\u0007' }]) }, 400, 'invalid_request'],
+  ...BAD_LOCATION_CHARACTERS.map(([name, c]): [string, Case, number, string] => [`a location holding ${name}`, { body: withLocation(c) }, 400, 'invalid_request']),
+  ['a url holding a NUL', { body: withLocation('\u0000', 'url') }, 400, 'invalid_request'],
+  ...BAD_UTF8.map(([name, bytes]): [string, Case, number, string] => [`${name} in the token`, { body: withBytes(bytes) }, 400, 'invalid_encoding']),
+  ['a lone 0xFF byte in the location', { body: withBytes([0xff], 'location') }, 400, 'invalid_encoding'],
+  ['invalid UTF-8 in an ignored field', { body: withBytes([0xc3, 0x28], 'vulnerability') }, 400, 'invalid_encoding'],
+  ['a UTF-16LE body with its byte order mark', { body: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json([ok]), 'utf16le')]) }, 400, 'invalid_encoding'],
 ];
 
 /** Intake jobs (one per accepted request) and revocation jobs (one per token): neither may appear. */
@@ -99,8 +159,10 @@ async function enqueuedJobs(): Promise<number> {
 describe('POST /v1/revoke_tokens with bad requests', () => {
   it(`covers at least 30 cases (has ${cases.length})`, () => expect(cases.length).toBeGreaterThanOrEqual(30));
 
-  it.each(cases)('answers %s with %i %s and enqueues nothing', async (_name, c, status, code) => {
+  it.each(cases.map(([name, c, status, code]) => [name, status, code, c] as const))('answers %s with %i %s and enqueues nothing', async (_name, status, code, c) => {
     let req = request(svc.url).post('/v1/revoke_tokens');
+    // Bytes as they are: superagent would JSON-encode a Buffer under a JSON content type.
+    if (Buffer.isBuffer(c.body)) req = req.serialize((bytes: unknown) => bytes as string);
     if (c.auth !== null) req = req.set('Authorization', c.auth ?? API_TOKEN);
     if (c.contentType !== null) req = req.set('Content-Type', c.contentType ?? 'application/json');
     if (c.encoding) req = req.set('Content-Encoding', c.encoding);
@@ -128,8 +190,31 @@ describe('POST /v1/revoke_tokens with bad requests', () => {
     );
   });
 
+  it('names a token or location with a bad character by index and path, without quoting it', async () => {
+    const secret = 'glpat-QuotedNowhere0001';
+    const res = await request(svc.url)
+      .post('/v1/revoke_tokens')
+      .set('Authorization', API_TOKEN)
+      .send([ok, { ...ok, location: 'https://x/\u0000' }, ok, { ...ok, token: `${secret}\u0000Zq9Tail` }, { ...ok, url: 'https://x/\ud800' }]);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', message: expect.any(String), details: expect.any(Array) });
+    expect(res.body.details).toEqual([
+      { index: 1, path: '/1/location', message: expect.stringContaining('control characters') },
+      { index: 3, path: '/3/token', message: expect.stringContaining('printable ASCII') },
+      { index: 4, path: '/4/url', message: expect.stringContaining('unpaired surrogates') },
+    ]);
+    expect(res.text).not.toContain(secret);
+    expect(res.text).not.toContain('Zq9Tail');
+    expect(await enqueuedJobs()).toBe(0);
+  });
+
   it('still enqueues a good batch afterwards (the checks above could see a job)', async () => {
-    const res = await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([ok]);
+    // Every printable ASCII character is a valid token character; a location may hold spaces and non-ASCII text.
+    const printable = String.fromCharCode(...Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => 0x21 + i));
+    const res = await request(svc.url)
+      .post('/v1/revoke_tokens')
+      .set('Authorization', API_TOKEN)
+      .send([ok, { type: PAT, token: printable, location: 'https://x/a file name, é, 日本, \u{1F600}' }]);
     expect(res.status).toBe(204);
     expect(await enqueuedJobs()).toBe(1);
   });
