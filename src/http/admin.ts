@@ -10,6 +10,7 @@ import { adminActor, authenticateAdmin, type AdminCredential } from './admin/aut
 import { BOARD_PATH, bullBoard, type BoardQueue } from './admin/board.js';
 import { jsonBody, requireJson } from './body.js';
 import { methodNotAllowed } from './errors.js';
+import { STRICT_ROUTING } from './routing.js';
 
 export type { AdminCredential } from './admin/auth.js';
 export type { BoardQueue } from './admin/board.js';
@@ -30,7 +31,7 @@ const AUDIT_LIMIT_MAX = 1000;
 /** Everything under /admin: mount with `app.use(adminRouter(...))` before the 404 handler. */
 export function adminRouter(deps: AdminDeps, limits: { readonly maxBodyBytes: number; readonly maxJsonDepth: number }): Router {
   const ops = deps.operations;
-  const router = Router();
+  const router = Router(STRICT_ROUTING);
   const auth = authenticateAdmin(deps.credentials);
   const body = [requireJson, jsonBody(limits)];
   const validReplay = validator<ReplayBody>('admin-replay.schema.json');
