@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { schemaPath } from '../../src/paths.js';
+import { startApiServer, SUPPORTED_TYPE, type ApiServer } from '../support/api-server.js';
+import { head, rawExchange } from '../support/raw-http.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { API_TOKEN, startTestService, type TestService } from '../support/service.js';
 
@@ -169,7 +174,7 @@ describe('POST /v1/revoke_tokens with bad requests', () => {
     if (c.length) req = req.set('Content-Length', String(c.length));
     const res = await req.send(c.body ?? '');
     expect(res.status).toBe(status);
-    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expectRefusal(res.status, res.headers['content-type'], res.text);
     expect(res.body).toEqual(expect.objectContaining({ error: code, message: expect.any(String) }));
     expect(res.text).not.toContain(TOKEN);
     expect(res.text).not.toContain(API_TOKEN);
@@ -206,6 +211,192 @@ describe('POST /v1/revoke_tokens with bad requests', () => {
     expect(res.text).not.toContain(secret);
     expect(res.text).not.toContain('Zq9Tail');
     expect(await enqueuedJobs()).toBe(0);
+  });
+});
+
+/** Every refusal, from Express or from Node's parser: the one error shape of schemas/error-response.schema.json. */
+const errorShape = new Ajv({ strict: true }).compile(JSON.parse(readFileSync(schemaPath('error-response.schema.json'), 'utf8')) as object);
+/** Status of every answer the hostile requests below got, by `status code`: for the report and the 5xx check. */
+const seen = new Map<string, number>();
+
+function expectRefusal(status: number, contentType: string | undefined, text: string): void {
+  const parsed = JSON.parse(text) as { error?: unknown };
+  const key = `${status} ${String(parsed.error)}`;
+  seen.set(key, (seen.get(key) ?? 0) + 1);
+  expect(status).toBeGreaterThanOrEqual(400);
+  expect(status).toBeLessThan(500);
+  expect(contentType).toMatch(/^application\/json/);
+  expect(errorShape(parsed) ? [] : errorShape.errors).toEqual([]);
+  expect(text).not.toContain(TOKEN);
+  expect(text).not.toContain(API_TOKEN);
+}
+
+/** A small seeded PRNG (mulberry32): the same seed, the same requests, so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FUZZ_SEED = Number(process.env['FUZZ_SEED'] ?? 20260731);
+const FUZZ_REQUESTS = 400;
+
+/** A body that must be refused: one mutation, each of which makes any valid batch invalid. */
+function hostileBody(rnd: () => number): Buffer {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const insert = (text: string, piece: string): string => {
+    const at = Math.floor(rnd() * (text.length + 1));
+    return text.slice(0, at) + piece + text.slice(at);
+  };
+  const items = Array.from({ length: 1 + Math.floor(rnd() * 5) }, (_, i) => ({ ...ok, token: `${TOKEN}${i}` }));
+  const victim = Math.floor(rnd() * items.length);
+  const badChar = (): string => pick([...BAD_TOKEN_CHARACTERS.map(([, c]) => c), String.fromCharCode(Math.floor(rnd() * 0x20)), String.fromCharCode(0x7f + Math.floor(rnd() * 0x21))]);
+  switch (Math.floor(rnd() * 4)) {
+    case 0: // a bad character anywhere in one token
+      items[victim] = { ...ok, token: insert(`${TOKEN}${victim}`, badChar()) };
+      return Buffer.from(json(items));
+    case 1: // a control character or unpaired surrogate anywhere in one location
+      items[victim] = { ...ok, token: `${TOKEN}${victim}`, location: insert('https://gitlab.example.com/g/p/-/blob/main/a b é.yml', pick(BAD_LOCATION_CHARACTERS)[1]) };
+      return Buffer.from(json(items));
+    case 2: {
+      // bytes that are not UTF-8, anywhere in the body
+      const text = Buffer.from(json(items));
+      const at = Math.floor(rnd() * (text.length + 1));
+      return Buffer.concat([text.subarray(0, at), Buffer.from(pick(BAD_UTF8)[1]), text.subarray(at)]);
+    }
+    default: {
+      // the body cut short: a strict prefix of a JSON array is never valid JSON
+      const text = Buffer.from(json(items));
+      return text.subarray(0, 1 + Math.floor(rnd() * (text.length - 1)));
+    }
+  }
+}
+
+describe('hostile requests (fuzz): no 5xx, every refusal in the error shape, nothing queued', () => {
+  it(`refuses ${FUZZ_REQUESTS} mutated batches (seed ${FUZZ_SEED}: control characters, bad locations, invalid UTF-8, truncation)`, async () => {
+    const rnd = prng(FUZZ_SEED);
+    for (let i = 0; i < FUZZ_REQUESTS; i++) {
+      const res = await request(svc.url)
+        .post('/v1/revoke_tokens')
+        .set('Authorization', API_TOKEN)
+        .set('Content-Type', 'application/json')
+        .serialize((bytes: unknown) => bytes as string)
+        .send(hostileBody(rnd));
+      expect(res.status).toBe(400);
+      expectRefusal(res.status, res.headers['content-type'], res.text);
+    }
+    expect(await enqueuedJobs()).toBe(0);
+  });
+
+  const variants: ReadonlyArray<[string, string]> = [
+    ['POST', '/v1/revoke_tokens/'],
+    ['POST', '/V1/REVOKE_TOKENS'],
+    ['POST', '/v1/Revoke_Tokens'],
+    ['POST', '/V1/revoke_tokens/'],
+    ['POST', '/v1//revoke_tokens'],
+    ['POST', '/v1/revoke_tokens//'],
+    ['POST', '/v1/revoke%5Ftokens'],
+    ['POST', '/v1/revoke_tokens%2F'],
+    ['POST', '/v1/revoke_tokens.json'],
+    ['GET', '/v1/revocable_token_types/'],
+    ['GET', '/V1/REVOCABLE_TOKEN_TYPES'],
+    ['GET', '/-/liveness/'],
+    ['GET', '/-/Readiness'],
+    ['GET', '/METRICS'],
+    ['GET', '/metrics/'],
+  ];
+  it.each(variants)('answers %s %s with 404 not_found (routing is strict and case-sensitive) and queues nothing', async (method, path) => {
+    const res = await request(svc.url)[method === 'POST' ? 'post' : 'get'](path).set('Authorization', API_TOKEN).send(method === 'POST' ? [ok] : undefined);
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe('not_found');
+    expectRefusal(res.status, res.headers['content-type'], res.text);
+    expect(await enqueuedJobs()).toBe(0);
+  });
+
+  it('still answers the exact paths', async () => {
+    const types = await request(svc.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN);
+    expect(types.status).toBe(200);
+    expect(types.body.types).toContain(PAT);
+    expect((await request(svc.url).get('/-/liveness')).status).toBe(200);
+    const tooFew = await request(svc.url).post('/v1/revoke_tokens?x=1').set('Authorization', API_TOKEN).send({});
+    expect(tooFew.status).toBe(400); // routed: a query string is not part of the path
+  });
+
+  const post = (extra: readonly string[] = []) => head('POST', '/v1/revoke_tokens', [`Authorization: ${API_TOKEN}`, 'Content-Type: application/json', ...extra]);
+  const wire: ReadonlyArray<[string, string, number, string]> = [
+    ['one header over 16 KiB', post([`X-Padding: ${'a'.repeat(17 * 1024)}`]), 431, 'header_too_large'],
+    ['many headers over 16 KiB in all', post(Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'b'.repeat(40)}`)), 431, 'header_too_large'],
+    ['a request line over 16 KiB', head('GET', `/v1/revocable_token_types?q=${'c'.repeat(17 * 1024)}`), 431, 'header_too_large'],
+    ['a token in an oversized header', post([`X-Token: ${TOKEN}`, `X-Padding: ${'d'.repeat(17 * 1024)}`]), 431, 'header_too_large'],
+    ['binary garbage', '\u0000\u0001\u0002\u0003\r\n\r\n', 400, 'bad_request'],
+    ['an HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400, 'bad_request'],
+    ['a lower-case method', head('post', '/v1/revoke_tokens'), 400, 'bad_request'],
+    ['an unknown HTTP version', 'GET /-/liveness HTTP/9.9\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+    ['a space in the target', 'GET /v1/revoke tokens HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+    ['a control character in the target', 'GET /v1/\u0001 HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+    ['a header without a colon', post(['NoColonHere']), 400, 'bad_request'],
+    ['a space in a header name', post([`X Token: ${TOKEN}`]), 400, 'bad_request'],
+    ['a NUL in a header value', post([`X-Token: a\u0000b`]), 400, 'bad_request'],
+    ['a bare LF line ending', 'GET /-/liveness HTTP/1.1\nHost: x\n\n', 400, 'bad_request'],
+    ['Content-Length and Transfer-Encoding together', post(['Content-Length: 2', 'Transfer-Encoding: chunked']) + '[]', 400, 'bad_request'],
+    ['conflicting Content-Lengths', post(['Content-Length: 2', 'Content-Length: 3']) + '[]', 400, 'bad_request'],
+    ['a negative Content-Length', post(['Content-Length: -1']), 400, 'bad_request'],
+    ['a non-numeric Content-Length', post(['Content-Length: 12abc']), 400, 'bad_request'],
+    ['an invalid chunk size', post(['Transfer-Encoding: chunked']) + 'zz\r\n[]\r\n0\r\n\r\n', 400, 'bad_request'],
+  ];
+  it.each(wire.map(([name, bytes, status, code]) => [name, status, code, bytes] as const))('answers %s with %i %s in JSON, closes the connection and queues nothing', async (_name, status, code, bytes) => {
+    const a = await rawExchange(svc.url, [bytes]);
+    expect(a.status).toBe(status);
+    expect(a.headers['connection']).toBe('close');
+    expect(JSON.parse(a.body)).toEqual(expect.objectContaining({ error: code }));
+    expectRefusal(a.status, a.headers['content-type'], a.body);
+    expect(await enqueuedJobs()).toBe(0);
+  });
+});
+
+describe('slow senders (timeouts of 0.5 s for headers and 1 s for the request, on the production app)', () => {
+  let slow: ApiServer;
+  beforeAll(async () => {
+    slow = await startApiServer(redis.url, { headersTimeoutMs: 500, requestTimeoutMs: 1000, timeoutCheckMs: 100 });
+  });
+  afterAll(async () => {
+    await slow?.stop();
+  });
+  const body = json([{ ...ok, type: SUPPORTED_TYPE }]);
+  const postHead = head('POST', '/v1/revoke_tokens', [`Authorization: ${API_TOKEN}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`]);
+
+  it.each<[string, string[], number]>([
+    ['half a request line', ['POST /v1/revo'], 0],
+    ['half a header block', [postHead.slice(0, 60)], 0],
+    ['a complete head and half the body', [postHead, body.slice(0, 25)], 0],
+    ['a head and no body', [postHead], 0],
+    ['a byte every 100 ms (slowloris)', [...postHead.slice(0, 40)], 100],
+  ])('answers %s with 408 request_timeout in JSON within the limit and queues nothing', async (_name, parts, pauseMs) => {
+    const started = Date.now();
+    const a = await rawExchange(slow.url, parts, { pauseMs, timeoutMs: 5000 });
+    const ms = Date.now() - started;
+    expect(a.status).toBe(408);
+    expect(a.headers['connection']).toBe('close');
+    expectRefusal(a.status, a.headers['content-type'], a.body);
+    expect(ms).toBeLessThan(2500);
+    expect(await enqueuedJobs()).toBe(0);
+  });
+});
+
+describe('afterwards', () => {
+  it('saw no 5xx in any of the hostile requests above', () => {
+    console.info(`hostile requests by answer: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
+    expect([...seen.keys()].filter((k) => k.startsWith('5'))).toEqual([]);
+    expect([...seen.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(FUZZ_REQUESTS);
+  });
+
+  it('logged no token and no error', () => {
+    expect(svc.logs.lines.join('\n')).not.toContain(TOKEN);
+    expect(svc.logs.records().filter((r) => Number(r['level']) >= 50)).toEqual([]);
   });
 
   it('still enqueues a good batch afterwards (the checks above could see a job)', async () => {
