@@ -10,6 +10,7 @@ import { adminActor, authenticateAdmin, type AdminCredential } from './admin/aut
 import { BOARD_PATH, bullBoard, type BoardQueue } from './admin/board.js';
 import { jsonBody, requireJson } from './body.js';
 import { methodNotAllowed } from './errors.js';
+import { labelRoute } from './request-log.js';
 import { STRICT_ROUTING } from './routing.js';
 
 export type { AdminCredential } from './admin/auth.js';
@@ -37,6 +38,8 @@ export function adminRouter(deps: AdminDeps, limits: { readonly maxBodyBytes: nu
   const validReplay = validator<ReplayBody>('admin-replay.schema.json');
   const validResolve = validator<{ reason: string }>('admin-resolve.schema.json');
 
+  // Before the credential check, so that the board's 401s are counted under its label too.
+  router.use(BOARD_PATH, labelRoute(BOARD_PATH));
   router.use('/admin', auth);
 
   router

@@ -38,3 +38,35 @@ describe('admin routing is strict and case-sensitive', () => {
     expect((await get('/admin/queues')).status).toBe(200);
   });
 });
+
+/** The request counter's samples, as `route method status` -> count. */
+async function requestCounts(): Promise<Map<string, number>> {
+  const res = await request(svc.url).get('/metrics');
+  expect(res.status).toBe(200);
+  const counts = new Map<string, number>();
+  for (const line of res.text.split('\n')) {
+    const m = /^trapi_http_requests_total\{(.*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    counts.set(`${labels['route']} ${labels['method']} ${labels['status']}`, Number(m[2]));
+  }
+  return counts;
+}
+
+describe('Bull Board in the request metric', () => {
+  it('counts every board request under route="/admin/queues", never its raw path or "unmatched"', async () => {
+    const before = await requestCounts();
+    const page = await get('/admin/queues');
+    const script = /src="(static\/js\/[^"]+\.js)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    const paths = ['/admin/queues', '/admin/queues/', `/admin/queues/${script}`, '/admin/queues/api/queues?activeQueue=revocations&status=latest&page=1', '/admin/queues/queue/revocations', `/admin/queues/static/no-such-${randomBytes(4).toString('hex')}.js`];
+    for (const path of paths) await get(path);
+    await request(svc.url).get('/admin/queues'); // no credential: 401
+    const after = await requestCounts();
+    const grown = [...after].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k]) => k);
+    expect(grown.filter((k) => !k.startsWith('/metrics '))).toEqual(expect.arrayContaining(['/admin/queues GET 200', '/admin/queues GET 401']));
+    expect(grown.filter((k) => !k.startsWith('/metrics ') && !k.startsWith('/admin/queues '))).toEqual([]);
+    expect((after.get('/admin/queues GET 200') ?? 0) - (before.get('/admin/queues GET 200') ?? 0)).toBeGreaterThanOrEqual(paths.length - 1);
+    for (const key of after.keys()) expect(key).not.toMatch(/^\/admin\/queues\/|static|api\/queues/);
+  });
+});
