@@ -70,3 +70,43 @@ describe('Bull Board in the request metric', () => {
     for (const key of after.keys()) expect(key).not.toMatch(/^\/admin\/queues\/|static|api\/queues/);
   });
 });
+
+/** Absolute or protocol-relative URLs: anything that names a host. */
+const FOREIGN_URL = /(?:[a-z][a-z0-9+.-]*:)?\/\/[^\s"'<>)]+/gi;
+
+describe('Bull Board page: no other host', () => {
+  it('serves the page without a reference to another host, under a Content-Security-Policy of its own origin only', async () => {
+    const page = await get('/admin/queues');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('<div id="root">');
+    expect(page.text.match(FOREIGN_URL) ?? []).toEqual([]);
+    const refs = [...page.text.matchAll(/\b(?:href|src)\s*=\s*"([^"]*)"/g)].map((m) => m[1] ?? '');
+    expect(refs.length).toBeGreaterThan(3);
+    for (const ref of refs) expect(ref).toMatch(/^(?:\/admin\/queues\/|static\/)/);
+
+    const csp = String(page.headers['content-security-policy'] ?? '');
+    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    expect(directives.get('default-src')).toEqual(["'self'"]);
+    expect(directives.get('script-src')).toEqual(["'self'"]);
+    expect(directives.get('connect-src')).toEqual(["'self'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    for (const [name, values] of directives) for (const v of values ?? []) expect([name, v]).toEqual([name, expect.stringMatching(/^(?:'self'|'none'|'unsafe-inline'|data:)$/)]);
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('serves its stylesheet without a reference to another host, and its assets and API under the same policy', async () => {
+    const page = await get('/admin/queues');
+    const css = /href="(static\/css\/[^"]+\.css)"/.exec(page.text)?.[1];
+    expect(css).toBeDefined();
+    const sheet = await get(`/admin/queues/${css}`);
+    expect(sheet.status).toBe(200);
+    expect(sheet.text.match(FOREIGN_URL) ?? []).toEqual([]);
+    expect(sheet.text).not.toMatch(/@import/);
+    for (const res of [sheet, await get('/admin/queues/api/queues?activeQueue=intake&status=latest&page=1')]) {
+      expect(res.status).toBe(200);
+      expect(res.headers['content-security-policy']).toMatch(/^default-src 'self';/);
+      expect(res.headers['content-security-policy']).toBe(page.headers['content-security-policy']);
+    }
+  });
+});
