@@ -10,6 +10,8 @@ import { adminActor, authenticateAdmin, type AdminCredential } from './admin/aut
 import { BOARD_PATH, bullBoard, type BoardQueue } from './admin/board.js';
 import { jsonBody, requireJson } from './body.js';
 import { methodNotAllowed } from './errors.js';
+import { labelRoute } from './request-log.js';
+import { STRICT_ROUTING } from './routing.js';
 
 export type { AdminCredential } from './admin/auth.js';
 export type { BoardQueue } from './admin/board.js';
@@ -30,12 +32,14 @@ const AUDIT_LIMIT_MAX = 1000;
 /** Everything under /admin: mount with `app.use(adminRouter(...))` before the 404 handler. */
 export function adminRouter(deps: AdminDeps, limits: { readonly maxBodyBytes: number; readonly maxJsonDepth: number }): Router {
   const ops = deps.operations;
-  const router = Router();
+  const router = Router(STRICT_ROUTING);
   const auth = authenticateAdmin(deps.credentials);
   const body = [requireJson, jsonBody(limits)];
   const validReplay = validator<ReplayBody>('admin-replay.schema.json');
   const validResolve = validator<{ reason: string }>('admin-resolve.schema.json');
 
+  // Before the credential check, so that the board's 401s are counted under its label too.
+  router.use(BOARD_PATH, labelRoute(BOARD_PATH));
   router.use('/admin', auth);
 
   router

@@ -1,5 +1,5 @@
 // createApp(deps): the Express application of the Token Revocation API. It never listens; entry points do.
-import express, { type Express, type RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { Store } from 'express-rate-limit';
 import type { Enqueuer, Readiness, TokenTypes } from '../domain/ports.js';
 import { triage } from '../domain/revocation.js';
@@ -12,6 +12,7 @@ import { jsonBody, requireJson } from './body.js';
 import { errorHandler, methodNotAllowed, notFound } from './errors.js';
 import { budget } from './rate-limit.js';
 import { countRequests, requestLog } from './request-log.js';
+import { strictApp } from './routing.js';
 import { revokeRequestValidator, type RequestLimits } from './validate.js';
 
 export interface AppDeps {
@@ -36,8 +37,7 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
+  const app = strictApp();
   app.set('trust proxy', deps.trustProxy);
   app.use(requestLog(deps.logger));
   if (deps.metrics) app.use(countRequests(deps.metrics));
@@ -66,8 +66,7 @@ export function createApp(deps: AppDeps): Express {
 
 /** ROLE=worker serves only the health endpoints, for the orchestrator's probes. */
 export function createHealthApp(readiness: () => Promise<Readiness>, logger: Logger, metrics?: Metrics): Express {
-  const app = express();
-  app.disable('x-powered-by');
+  const app = strictApp();
   if (metrics) app.use(countRequests(metrics));
   return withHealth(app, readiness, logger, metrics);
 }

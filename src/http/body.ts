@@ -74,10 +74,24 @@ export function jsonBody(limits: { maxBodyBytes: number; maxJsonDepth: number })
   };
 }
 
+/**
+ * Strict: invalid UTF-8 is refused, not replaced with U+FFFD (Buffer#toString would), which would revoke another
+ * token than the one sent. A BOM is kept, so that JSON.parse refuses it as before.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decode(buf: Buffer): string {
+  try {
+    return utf8.decode(buf);
+  } catch {
+    throw bodyError('encoding.invalid');
+  }
+}
+
 function parse(buf: Buffer, maxDepth: number): unknown {
   if (buf.length === 0) return undefined;
   checkDepth(buf, maxDepth);
-  const text = buf.toString('utf8');
+  const text = decode(buf);
   const first = /\S/.exec(text)?.[0];
   if (first !== '[' && first !== '{') throw bodyError('entity.parse.failed');
   try {

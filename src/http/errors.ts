@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 /** body-parser's error types, with answers that never include its message (V8 quotes the body in parse errors). */
 const BODY_ERRORS: Readonly<Record<string, [number, string, string]>> = {
   'entity.parse.failed': [400, 'invalid_json', 'The request body is not valid JSON'],
+  'encoding.invalid': [400, 'invalid_encoding', 'The request body is not valid UTF-8'],
   'entity.too.large': [413, 'payload_too_large', 'The request body is larger than the configured limit'],
   'entity.too.deep': [400, 'invalid_request', 'The request body nests arrays or objects deeper than the configured limit'],
   'encoding.unsupported': [415, 'unsupported_media_type', 'Unsupported Content-Encoding'],

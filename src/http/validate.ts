@@ -40,9 +40,28 @@ export function revokeRequestValidator(limits: RequestLimits): (body: unknown) =
 const describe = (n: number): string =>
   `The request body must be a JSON array of {type, token, location} objects; ${n} problem(s) found, nothing was accepted`;
 
+/**
+ * What a broken `pattern` means, by the property it guards: Ajv's own message would show the regular expression,
+ * which tells a caller little. Neither quotes the value.
+ */
+const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
+  token: 'must be printable ASCII without spaces (U+0021 to U+007E): no control character, whitespace or non-ASCII character',
+  location: 'must not contain control characters (U+0000 to U+001F, U+007F to U+009F) or unpaired surrogates',
+  url: 'must not contain control characters (U+0000 to U+001F, U+007F to U+009F) or unpaired surrogates',
+};
+
 /** Ajv messages name the rule broken, never the value: no token can leak through them. */
 function detail(e: ErrorObject): ErrorDetail {
   const [, first] = e.instancePath.split('/');
   const index = first === undefined || first === '' ? undefined : Number(first);
-  return { ...(index === undefined ? {} : { index }), path: e.instancePath || '/', message: e.message ?? 'is invalid' };
+  return { ...(index === undefined ? {} : { index }), path: e.instancePath || '/', message: message(e) };
+}
+
+function message(e: ErrorObject): string {
+  if (e.keyword === 'pattern') {
+    const property = e.instancePath.slice(e.instancePath.lastIndexOf('/') + 1);
+    const known = PATTERN_MESSAGES[property];
+    if (known !== undefined) return known;
+  }
+  return e.message ?? 'is invalid';
 }

@@ -2,7 +2,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { Express } from 'express';
+import { Router, type Express, type RequestHandler } from 'express';
 
 /** A queue Bull Board can show (a BullMQ Queue), typed through the adapter so the HTTP edge imports no queue library. */
 export type BoardQueue = ConstructorParameters<typeof BullMQAdapter>[0];
@@ -34,8 +34,48 @@ export function redact(value: unknown, visible: ReadonlySet<string> = VISIBLE_DA
   return out;
 }
 
-/** The board's Express app, to mount at BOARD_PATH behind the admin credentials. */
-export function bullBoard(queues: readonly BoardQueue[]): Express {
+/**
+ * An admin page makes no request to another host (the board's page links Google Fonts; the fonts fall back to the
+ * system's). Inline styles are allowed: the page's loading placeholder and React's style attributes use them. No
+ * inline or foreign script: the page's only inline script is a JSON data block, which CSP does not govern.
+ */
+export const BOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** `<link>` elements (stylesheets, preconnects) to an absolute or protocol-relative URL: another host. */
+const FOREIGN_LINK = /<link\b[^>]*\bhref\s*=\s*["']?(?:[a-z][a-z0-9+.-]*:)?\/\/[^>]*>\s*/gi;
+
+export const withoutForeignLinks = (html: string): string => html.replace(FOREIGN_LINK, '');
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({ 'Content-Security-Policy': BOARD_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
+  next();
+};
+
+/** The board renders its page with res.render: the rendered HTML goes out without links to other hosts. */
+const ownHostOnly: RequestHandler = (_req, res, next) => {
+  const render = res.render.bind(res);
+  const filtered = (view: string, options?: object): void =>
+    render(view, options ?? {}, (err: Error | null, html?: string) => {
+      if (err) next(err);
+      else res.send(withoutForeignLinks(html ?? ''));
+    });
+  res.render = filtered as typeof res.render;
+  next();
+};
+
+/** The board, to mount at BOARD_PATH behind the admin credentials. */
+export function bullBoard(queues: readonly BoardQueue[]): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   const adapters = queues.map((q) => {
@@ -49,5 +89,5 @@ export function bullBoard(queues: readonly BoardQueue[]): Express {
   createBullBoard({ queues: adapters, serverAdapter: serverAdapter as unknown as ServerAdapter, options: { uiConfig: { boardTitle: 'Token Revocation API' } } });
   const app = serverAdapter.getRouter() as Express;
   app.disable('x-powered-by');
-  return app;
+  return Router().use(securityHeaders, ownHostOnly, app);
 }
