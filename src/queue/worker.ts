@@ -86,7 +86,8 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
       return done(job, deps, log, { status: 'submitted', via: outcome.via, instance: outcome.instance, confirmed: false, note: 'submitted, unconfirmed: nothing can prove it dead' }, {});
     case 'pending': {
       const wait = Math.max(50, outcome.retryAfterMs);
-      log.info({ reason: outcome.reason, summary: outcome.summary, waitMs: wait, held: outcome.held === true }, outcome.held ? 'held for the vendor\'s budget; asked again later without using an attempt' : 'pending at the provider; asked again later without using an attempt');
+      // Debug: a batch of 10,000 tokens waits several times each; the provider logs one line per batch and per budget wait.
+      log.debug({ reason: outcome.reason, summary: outcome.summary, waitMs: wait, held: outcome.held === true }, outcome.held ? 'held for the vendor\'s budget; asked again later without using an attempt' : 'pending at the provider; asked again later without using an attempt');
       await deps.journal.waiting(job.data.fp, outcome.held ? 'held' : 'pending', outcome.reason, outcome.summary);
       return postpone(job, lockToken, wait);
     }
