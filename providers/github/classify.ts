@@ -31,7 +31,8 @@ export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 export function classify(answer: Answer | Error, secrets: readonly string[] = [], now = Date.now()): Classified {
   if (answer instanceof Error) return classifyError(answer);
   const { status } = answer;
-  const summary = scrub(`${status} ${message(answer.body)}`.trim(), secrets);
+  // Scrubbed before it is truncated: a token cut in half would no longer be recognised.
+  const summary = scrub(`${status} ${message(answer.body)}`.trim(), secrets).slice(0, 200);
   if (status >= 200 && status < 300) return { verdict: 'ok', reason: `http_${status}`, summary };
   const limited = rateLimit(answer, now);
   if (limited) return { verdict: 'rate_limited', summary, ...limited };
@@ -87,7 +88,7 @@ function message(body: string): string {
   try {
     const json = JSON.parse(body) as unknown;
     const m = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['message'] : undefined;
-    return typeof m === 'string' ? m.replace(/\s+/g, ' ').slice(0, 160) : '';
+    return typeof m === 'string' ? m.replace(/\s+/g, ' ').slice(0, 10_000) : '';
   } catch {
     return '';
   }
