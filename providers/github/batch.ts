@@ -11,7 +11,7 @@ import type { Submissions } from './submissions.js';
 export const MAX_BATCH = 1000;
 export const BUDGET_KEY = 'github:revoke';
 export const TOKEN_BREAKER = 'github:token';
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 /** After a 422 ("validation failed, or the endpoint has been spammed") nobody calls for this long: GitHub may be shedding load. */
 export const SPAMMED_PAUSE_MS = 5 * 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -160,20 +160,18 @@ export class RevokeBatch {
   }
 
   async #refused(v: Classified, log: object): Promise<void> {
-    const now = Date.now();
     if (v.verdict === 'rate_limited') {
-      const until = now + (v.retryAfterMs ?? 60_000);
-      await this.o.budget.block(BUDGET_KEY, until);
-      this.o.logger.warn({ ...log, retryAfterMs: until - now }, 'github: POST /credentials/revoke rate limited; every replica waits until the reset');
-      return this.#holdFor('budget', until - now);
+      const ms = v.retryAfterMs ?? 60_000;
+      this.o.logger.warn({ ...log, retryAfterMs: ms }, 'github: POST /credentials/revoke rate limited; every replica waits until the reset');
+      return this.#block(ms);
     }
     if (v.verdict === 'validation_failed') {
-      await this.o.budget.block(BUDGET_KEY, now + SPAMMED_PAUSE_MS);
+      await this.#block(SPAMMED_PAUSE_MS);
       this.o.logger.error(
         { ...log, pausedMs: SPAMMED_PAUSE_MS },
         'github: POST /credentials/revoke answered 422 (validation failed, or the endpoint has been spammed). The tokens are kept and sent again after the pause. Every token is checked for its format before sending, so a repeat points at GitHub throttling this endpoint (another client on our egress IP?) or at a format GitHub no longer accepts: check githubstatus.com and the formats in providers/github/kinds.ts.',
       );
-      return this.#holdFor('budget', SPAMMED_PAUSE_MS);
+      return;
     }
     if (v.verdict === 'unauthorized' || v.verdict === 'forbidden') return this.#credentialRefused(v, log);
     this.o.logger.warn(log, 'github: POST /credentials/revoke failed; tokens kept, retrying after a backoff');
@@ -191,6 +189,14 @@ export class RevokeBatch {
         : 'github: POST /credentials/revoke answered 401: this host (GitHub Enterprise Server?) requires authentication. Set GITHUB_TOKEN; tokens kept, retrying after a backoff.';
     this.o.logger.error(log, message);
     this.#backoff(v.summary);
+  }
+
+  /** Held here at once, and for every replica through the budget (should Redis fail, this process still waits). */
+  async #block(ms: number): Promise<void> {
+    this.#holdFor('budget', ms);
+    await this.o.budget.block(BUDGET_KEY, this.#holdUntil).catch((err: Error) => {
+      this.o.logger.warn({ provider: 'github', err: err.message.slice(0, 200) }, 'github: could not share the revoke pause with other replicas; this one waits anyway');
+    });
   }
 
   #backoff(summary: string): void {

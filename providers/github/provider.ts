@@ -2,7 +2,7 @@
 import type { Got } from 'got';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { Provider, ProviderServices, RevokeRequest } from '../contract.js';
-import { RevokeBatch, TOKEN_BREAKER } from './batch.js';
+import { BUDGET_KEY, HOUR_MS, RevokeBatch, TOKEN_BREAKER } from './batch.js';
 import { call, createGitHubClient, isDotcom } from './client.js';
 import { classify } from './classify.js';
 import { revokeInstallationToken, type InstallationOptions } from './installation.js';
@@ -53,13 +53,18 @@ class GitHubProvider implements Provider {
     return outcome;
   }
 
+  /**
+   * Asks the very endpoint with an empty list: GitHub checks the credential before the body, so 401/403 means still
+   * refused and 422 (the empty list) means accepted, and nothing is revoked. GET /user would not do: a valid token
+   * that may not call /credentials/revoke passes it. It takes one call of the budget, idle while the breaker is open.
+   */
   async probe(breaker: string): Promise<boolean | undefined> {
     if (breaker !== TOKEN_BREAKER) return undefined;
     if (this.#bearer === undefined) return true; // no credential any more: nothing is held behind it
-    const bearer = this.#bearer;
-    const v = classify(await call(this.#client, 'GET', 'user', bearer).catch((err: Error) => err), [bearer]);
+    if (!(await this.services.budget.take(BUDGET_KEY, this.s.requestsPerHour, HOUR_MS)).ok) return undefined;
+    const v = classify(await call(this.#client, 'POST', 'credentials/revoke', this.#bearer, { credentials: [] }).catch((err: Error) => err), [this.#bearer]);
     if (v.verdict === 'unauthorized' || v.verdict === 'forbidden') return false;
-    return v.verdict === 'ok' ? true : undefined;
+    return v.verdict === 'validation_failed' || v.verdict === 'ok' ? true : undefined;
   }
 
   close(): Promise<void> {
