@@ -53,18 +53,17 @@ export function matchRoute(method: string, path: string): Route | undefined {
   return undefined;
 }
 
-export function revoke(ctx: SimContext, headers: IncomingHttpHeaders, body: unknown, now = Date.now()): Reply & { count: number; credentials: readonly string[] } {
+export function revoke(ctx: SimContext, headers: IncomingHttpHeaders, body: unknown, now = Date.now()): Reply {
   const credentials = credentialList(body);
-  const counted = { count: credentials?.length ?? 0, credentials: credentials ?? [] };
   const auth = authenticate(ctx, headers);
-  if (auth) return { ...auth, ...counted };
+  if (auth) return auth;
   const { allowed, headers: rl } = ctx.limit.hit(now);
-  if (!allowed) return { ...message(ctx.rateLimitStatus, 'API rate limit exceeded for 127.0.0.1.'), headers: rl, ...counted };
+  if (!allowed) return { ...message(ctx.rateLimitStatus, 'API rate limit exceeded for 127.0.0.1.'), headers: rl };
   if (!credentials || credentials.length === 0 || credentials.length > 1000 || !credentials.every(isRevocableByList)) {
-    return { ...message(422, 'Validation Failed', { errors: [{ resource: 'Credential', field: 'credentials', code: 'invalid' }], status: '422' }), headers: rl, ...counted };
+    return { ...message(422, 'Validation Failed', { errors: [{ resource: 'Credential', field: 'credentials', code: 'invalid' }], status: '422' }), headers: rl };
   }
   for (const token of credentials) ctx.store.revoke(token, ctx.revokeDelayMs, now);
-  return { status: 202, body: {}, headers: rl, ...counted };
+  return { status: 202, body: {}, headers: rl };
 }
 
 /** dotcom: the endpoint must be called without a credential. GHES: it needs the admin's. Undefined when fine. */
@@ -75,7 +74,7 @@ function authenticate(ctx: SimContext, headers: IncomingHttpHeaders): Reply | un
   return bearer === ctx.adminToken ? undefined : BAD_CREDENTIALS;
 }
 
-function credentialList(body: unknown): string[] | undefined {
+export function credentialList(body: unknown): string[] | undefined {
   const list = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['credentials'] : undefined;
   return Array.isArray(list) && list.every((c) => typeof c === 'string') ? (list as string[]) : undefined;
 }

@@ -169,25 +169,29 @@ class Simulator implements GitHubSimulator {
       req.socket.destroy();
       return;
     }
-    const reply = raw === undefined ? { status: 413, body: { message: 'Payload too large' } } : fault ? { ...routes.faultReply(fault), count: 0 } : this.#answer(route, req, raw);
-    log(reply.status, 'count' in reply ? reply.count : undefined, 'credentials' in reply ? reply.credentials : undefined);
+    const reply = raw === undefined ? { status: 413, body: { message: 'Payload too large' } } : fault ? routes.faultReply(fault) : this.#answer(route, req, raw);
+    const sent = route === 'revoke' && raw !== undefined ? routes.credentialList(parseJson(raw)) : undefined;
+    log(reply.status, sent?.length, sent);
     send(res, reply);
   }
 
-  #answer(route: Route | undefined, req: IncomingMessage, raw: string): Reply & { count?: number; credentials?: readonly string[] } {
+  #answer(route: Route | undefined, req: IncomingMessage, raw: string): Reply {
     if (route === 'revoke') {
-      let body: unknown;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        return { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' } };
-      }
-      return routes.revoke(this.#ctx, req.headers, body);
+      const body = parseJson(raw);
+      return body === undefined ? { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' } } : routes.revoke(this.#ctx, req.headers, body);
     }
     if (route === 'user') return routes.user(this.#ctx, req.headers);
     if (route === 'installation_token') return routes.deleteInstallationToken(this.#ctx, req.headers);
     if (route === 'installation_repositories') return routes.installationRepositories(this.#ctx, req.headers);
     return NOT_FOUND;
+  }
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
