@@ -1,5 +1,6 @@
 // The explicit list of providers (as Unleash lists its addons): PROVIDERS chooses which are built, in this order.
 import type { CredentialSource, Provider, ProviderServices } from './contract.js';
+import { createGitHubProvider, type GitHubSettings } from './github/index.js';
 import { createGitLabProvider, type GitLabSettings } from './gitlab/index.js';
 import { createReportOnlyProvider } from './report-only/index.js';
 import { createSlackProvider, type SlackSettings } from './slack/index.js';
@@ -11,6 +12,7 @@ export interface ProviderInputs {
   readonly gitlab: GitLabSettings;
   /** The GitLab credentials in use now (self-rotation replaces them while the service runs). */
   readonly gitlabCredentials: CredentialSource;
+  readonly github: GitHubSettings;
   readonly slack: SlackSettings;
   /** Types no API can revoke, reported to on-call (REPORT_ONLY_TYPES). */
   readonly reportOnlyTypes: readonly string[];
@@ -21,6 +23,7 @@ export interface ProviderInputs {
 /** One entry per vendor: adding a vendor adds a line here and a folder beside this file. */
 const PROVIDERS = {
   gitlab: (i: ProviderInputs) => createGitLabProvider(i.gitlab, i.services('gitlab'), i.gitlabCredentials),
+  github: (i: ProviderInputs) => createGitHubProvider(i.github, i.services('github')),
   slack: (i: ProviderInputs) => createSlackProvider(i.slack, i.services('slack')),
 } as const satisfies Record<string, (inputs: ProviderInputs) => Provider>;
 

@@ -17,20 +17,21 @@ export interface ProviderWiring {
   /** The GitLab credentials in use now (the live store in the service, the configured ones in the CLI). */
   readonly gitlabCredentials: CredentialSource;
   /** Sandbox mode: the vendors' simulators, used instead of any configured URL (nothing may reach the internet). */
-  readonly simulators?: { readonly slack: string } | undefined;
+  readonly simulators?: { readonly github: string; readonly slack: string } | undefined;
 }
 
 /** Every enabled provider over `instances` (the configured ones, or the sandbox's). Sends nothing by itself. */
 export function openProviders(config: Config, instances: readonly InstanceConfig[], wiring: ProviderWiring): ProviderRegistry {
   const { redis, breakers, logger } = wiring;
   // A lease outlives the longest call, so a crashed holder frees its slot by itself.
-  const limiter = new RedisOutboundLimiter(redis, Math.max(config.gitlabTimeoutMs, config.slack.timeoutMs) + 5000);
+  const limiter = new RedisOutboundLimiter(redis, Math.max(config.gitlabTimeoutMs, config.github.timeoutMs, config.slack.timeoutMs) + 5000);
   const budget = new RedisCallBudget(redis);
   const userAgent = `token-revocation-api/${packageVersion()}`;
   const services = (provider: string): ProviderServices => ({ limiter, budget, breakers, state: new RedisProviderState(redis, provider), logger: logger.child({ provider }), userAgent });
   const providers = buildProviders(config.providers, {
     gitlab: { instances, timeoutMs: config.gitlabTimeoutMs, unavailableRecheckMs: config.unavailableRecheckMs },
     gitlabCredentials: wiring.gitlabCredentials,
+    github: { ...config.github, token: config.secrets.githubToken, ...(wiring.simulators ? { apiUrl: wiring.simulators.github, token: undefined } : {}) },
     slack: { ...config.slack, ...(wiring.simulators ? { apiUrl: wiring.simulators.slack } : {}) },
     reportOnlyTypes: config.reportOnlyTypes,
     services,

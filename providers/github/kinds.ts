@@ -27,6 +27,8 @@ export const PREFIXES: Readonly<Record<string, PrefixRule>> = {
   ghu_: classic('ghu_', 'batch_confirmable'),
   ghs_: classic('ghs_', 'installation'),
   ghr_: classic('ghr_', 'batch_unconfirmable'),
+  // The older installation-token format GitLab's GithubAppInstallationToken rule finds: `v1.` + 40 hex.
+  'v1.': { prefix: 'v1.', pattern: /^v1\.[0-9a-f]{40}$/, handling: 'installation' },
 };
 
 interface GitHubKind extends TokenKindSpec {
@@ -35,37 +37,49 @@ interface GitHubKind extends TokenKindSpec {
 }
 
 /**
- * GitLab builds `type` as `gitleaks_rule_id_` + the rule id, spaces as `_`, lower-cased. Further spellings found in
- * GitLab's sources belong in these lists.
+ * GitLab builds `type` as `<identifier type>_` + the rule id, spaces as `_`, lower-cased
+ * (ee/app/workers/scan_security_report_secrets_worker.rb), with either identifier type: `gitleaks_rule_id` or the newer
+ * scanner's `gitlab_secret_scanner_rule_id` (ee/lib/security/secret_detection/rule_identifiers.rb). Rule ids from
+ * GitLab's doc/user/application_security/secret_detection/detected_secrets.md (`Github Personal Access Token`,
+ * `GithubFineGrainedPersonalAccessToken`, `Github OAuth Access Token`, `Github App Token`, `GithubAppInstallationToken`,
+ * `Github Refresh Token`; older docs spell them `GitHub ...`, which lower-cases the same).
  */
+const typesOf = (...ruleIds: string[]): string[] => ['gitleaks_rule_id', 'gitlab_secret_scanner_rule_id'].flatMap((id) => ruleIds.map((r) => `${id}_${r.replace(/ /g, '_')}`.toLowerCase()));
+
 export const KINDS: readonly GitHubKind[] = [
   {
     kind: 'personal_access_token',
-    types: ['gitleaks_rule_id_github_personal_access_token'],
+    types: typesOf('Github Personal Access Token'),
     shape: '`ghp_` + 36 alphanumerics',
     prefixes: ['ghp_'],
   },
   {
     kind: 'fine_grained_personal_access_token',
-    types: ['gitleaks_rule_id_githubfinegrainedpersonalaccesstoken'],
+    types: typesOf('GithubFineGrainedPersonalAccessToken'),
     shape: '`github_pat_` + 82 of `[A-Za-z0-9_]`',
     prefixes: ['github_pat_'],
   },
   {
     kind: 'oauth_access_token',
-    types: ['gitleaks_rule_id_github_oauth_access_token'],
+    types: typesOf('Github OAuth Access Token'),
     shape: '`gho_` + 36 alphanumerics',
     prefixes: ['gho_'],
   },
   {
     kind: 'app_token',
-    types: ['gitleaks_rule_id_github_app_token'],
+    types: typesOf('Github App Token'),
     shape: '`ghu_` (user-to-server) or `ghs_` (installation) + 36 alphanumerics',
     prefixes: ['ghu_', 'ghs_'],
   },
   {
+    kind: 'app_installation_token',
+    types: typesOf('GithubAppInstallationToken'),
+    shape: '`ghs_` + 36 alphanumerics, or the older `v1.` + 40 hex',
+    prefixes: ['ghs_', 'v1.'],
+  },
+  {
     kind: 'refresh_token',
-    types: ['gitleaks_rule_id_github_refresh_token'],
+    types: typesOf('Github Refresh Token'),
     shape: '`ghr_` + 36 alphanumerics',
     prefixes: ['ghr_'],
   },
@@ -82,4 +96,4 @@ export function ruleFor(kind: string, token: string): PrefixRule | undefined {
 }
 
 /** Anything shaped like a GitHub token, for scrubbing summaries should GitHub ever echo one. */
-export const ANY_TOKEN = /gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82}/g;
+export const ANY_TOKEN = /gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82}|v1\.[0-9a-f]{40}/g;

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Route } from './faults.js';
 import { type HourlyLimit, rateLimitHeaders } from './ratelimit.js';
 import type { TokenStore } from './store.js';
-import { isRevocableByList } from './tokens.js';
+import { isInstallation, isRevocableByList } from './tokens.js';
 
 export type Mode = 'dotcom' | 'ghes';
 
@@ -86,7 +86,7 @@ export function user(ctx: SimContext, headers: IncomingHttpHeaders): Reply {
   const rec = ctx.store.live(bearer);
   // A refresh token is not an access token: it never authenticates, alive or not.
   if (!rec || rec.prefix === 'ghr_') return BAD_CREDENTIALS;
-  if (rec.prefix === 'ghs_') return message(403, 'Resource not accessible by integration');
+  if (isInstallation(rec.prefix)) return message(403, 'Resource not accessible by integration');
   return { status: 200, body: { login: rec.login, id: 1000 + Number(rec.login.slice(4)), type: 'User' } };
 }
 
@@ -94,7 +94,7 @@ export function deleteInstallationToken(ctx: SimContext, headers: IncomingHttpHe
   const bearer = bearerOf(headers);
   const rec = bearer === undefined ? undefined : ctx.store.live(bearer, now);
   if (!bearer || !rec || rec.prefix === 'ghr_') return bearer ? BAD_CREDENTIALS : message(401, 'Requires authentication');
-  if (rec.prefix !== 'ghs_') return message(403, 'Resource not accessible by personal access token');
+  if (!isInstallation(rec.prefix)) return message(403, 'Resource not accessible by personal access token');
   ctx.store.revoke(bearer, ctx.installationDelayMs, now);
   return { status: 204 };
 }
@@ -103,7 +103,7 @@ export function installationRepositories(ctx: SimContext, headers: IncomingHttpH
   const bearer = bearerOf(headers);
   const rec = bearer === undefined ? undefined : ctx.store.live(bearer);
   if (!rec || rec.prefix === 'ghr_') return bearer ? BAD_CREDENTIALS : message(401, 'Requires authentication');
-  if (rec.prefix !== 'ghs_') return message(403, 'Resource not accessible by personal access token');
+  if (!isInstallation(rec.prefix)) return message(403, 'Resource not accessible by personal access token');
   return { status: 200, body: { total_count: 1, repository_selection: 'selected', repositories: [{ id: 1, full_name: 'octo-org/octo-repo' }] } };
 }
 

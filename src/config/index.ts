@@ -27,6 +27,8 @@ export interface Secrets {
   readonly metricsToken: string | undefined;
   /** NOTIFY_WEBHOOK_URL: can carry a secret (Slack's do). Unset: no notifications. */
   readonly notifyWebhookUrl: string | undefined;
+  /** GITHUB_TOKEN: GitHub Enterprise Server only. */
+  readonly githubToken: string | undefined;
 }
 
 export interface Config {
@@ -66,6 +68,18 @@ export interface Config {
   readonly credentials: { readonly rotateBeforeMs: number; readonly periodMs: number | undefined; readonly lifetimeDays: number; readonly checkMs: number };
   /** The providers that revoke, in the order they are asked (PROVIDERS). */
   readonly providers: readonly ProviderName[];
+  /** The GitHub provider's settings (GITHUB_*); its token is in `secrets`. */
+  readonly github: {
+    readonly apiUrl: string;
+    readonly requestsPerHour: number;
+    readonly batchWaitMs: number;
+    readonly confirmAfterMs: number;
+    readonly resubmitAfterMs: number;
+    readonly maxSubmissions: number;
+    readonly perSecond: number;
+    readonly concurrency: number;
+    readonly timeoutMs: number;
+  };
   /** The Slack provider's settings (SLACK_*). */
   readonly slack: { readonly apiUrl: string; readonly perSecond: number; readonly concurrency: number; readonly timeoutMs: number };
   /** Types accepted for on-call only, never sent anywhere (REPORT_ONLY_TYPES). */
@@ -159,6 +173,9 @@ function crossCheck(raw: Raw, sandbox: boolean, problems: string[]): void {
 }
 
 function checkProviders(raw: Raw, problems: string[]): void {
+  if (raw['GITHUB_TOKEN'] !== undefined && /^https?:\/\/api\.github\.com(\/|$)/i.test(String(raw['GITHUB_API_URL']))) {
+    problems.push('GITHUB_TOKEN is set, but GITHUB_API_URL is api.github.com, where POST /credentials/revoke must be unauthenticated (GitHub refuses an authenticated one with 403): unset GITHUB_TOKEN, or point GITHUB_API_URL at your GitHub Enterprise Server (https://HOST/api/v3)');
+  }
   const unknown = String(raw['PROVIDERS']).split(',').map((p) => p.trim()).filter((p) => !(PROVIDER_NAMES as readonly string[]).includes(p));
   if (unknown.length > 0) problems.push(`PROVIDERS: unknown provider(s) ${unknown.join(', ')}; choose among ${PROVIDER_NAMES.join(', ')}`);
 }
@@ -219,6 +236,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     redisUrl: s('REDIS_URL'),
     metricsToken: s('METRICS_TOKEN'),
     notifyWebhookUrl: s('NOTIFY_WEBHOOK_URL'),
+    githubToken: s('GITHUB_TOKEN'),
   });
   const config: Config = {
     port: n('PORT'),
@@ -261,6 +279,17 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     }),
     providers: Object.freeze([...new Set(String(raw['PROVIDERS']).split(',').map((p) => p.trim()))] as ProviderName[]),
     reportOnlyTypes: Object.freeze(splitTokens(s('REPORT_ONLY_TYPES') ?? '')),
+    github: Object.freeze({
+      apiUrl: String(raw['GITHUB_API_URL']).replace(/\/+$/, ''),
+      requestsPerHour: n('GITHUB_REVOKE_REQUESTS_PER_HOUR'),
+      batchWaitMs: n('GITHUB_BATCH_WAIT_MS'),
+      confirmAfterMs: n('GITHUB_CONFIRM_AFTER_SECONDS') * 1000,
+      resubmitAfterMs: n('GITHUB_RESUBMIT_AFTER_MINUTES') * 60_000,
+      maxSubmissions: n('GITHUB_MAX_SUBMISSIONS'),
+      perSecond: n('GITHUB_RATE_LIMIT_PER_SECOND'),
+      concurrency: n('GITHUB_CONCURRENCY'),
+      timeoutMs: n('GITHUB_TIMEOUT_MS'),
+    }),
     slack: Object.freeze({ apiUrl: String(raw['SLACK_API_URL']).replace(/\/+$/, ''), perSecond: n('SLACK_RATE_LIMIT_PER_SECOND'), concurrency: n('SLACK_CONCURRENCY'), timeoutMs: n('SLACK_TIMEOUT_MS') }),
     notify: Object.freeze({ on: Object.freeze([...new Set(String(raw['NOTIFY_ON']).split(','))] as NotifyEvent[]), timeoutMs: n('NOTIFY_TIMEOUT_MS') }),
     secrets,

@@ -27,8 +27,8 @@ return { 0, 0 }
 
 /** A block only ever grows: two replicas told different resets keep the later one. */
 const BLOCK = `
-local until = tonumber(ARGV[1])
-if until > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[1]) end
+local untilMs = tonumber(ARGV[1])
+if untilMs > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[1]) end
 return 0
 `;
 

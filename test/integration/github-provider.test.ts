@@ -20,6 +20,7 @@ const KIND_OF: Record<TokenPrefix, [string, string]> = {
   ghu_: ['app_token', 'gitleaks_rule_id_github_app_token'],
   ghs_: ['app_token', 'gitleaks_rule_id_github_app_token'],
   ghr_: ['refresh_token', 'gitleaks_rule_id_github_refresh_token'],
+  'v1.': ['app_installation_token', 'gitleaks_rule_id_githubappinstallationtoken'],
 };
 
 function requestFor(token: string, prefix: TokenPrefix): RevokeRequest {
@@ -225,12 +226,13 @@ describe('GitHub provider (Redis-backed services, simulator)', () => {
   it('When installation tokens leak, then each deletes itself with DELETE /installation/token and is confirmed dead; one already dead is already_gone', async () => {
     sim = await startGitHubSimulator({ installationDelayMs: 150 });
     const p = provider(sim);
-    const live = tokens(sim, 'ghs_', 20);
+    // Both formats: `ghs_` (reported as an app token) and the older `v1.` + 40 hex (GithubAppInstallationToken).
+    const live = [...tokens(sim, 'ghs_', 20), ...tokens(sim, 'v1.', 5)];
     const dead = tokens(sim, 'ghs_', 1, { alive: false });
     const driven = await drive(p, [...live, ...dead]);
-    expect(tally(driven)).toEqual({ 'revoked:installation_token:confirmed=true': 20, 'already_gone:installation_token:confirmed=true': 1 });
+    expect(tally(driven)).toEqual({ 'revoked:installation_token:confirmed=true': 25, 'already_gone:installation_token:confirmed=true': 1 });
     expect(revokeCalls()).toEqual([]);
-    expect(sim.calls({ route: 'installation_token' }).map((c) => c.status).sort()).toEqual([...Array<number>(20).fill(204), 401]);
+    expect(sim.calls({ route: 'installation_token' }).map((c) => c.status).sort()).toEqual([...Array<number>(25).fill(204), 401]);
     // The token died 150 ms after its DELETE: the first check saw it alive, a later one refused; it was deleted once.
     const first = driven[0];
     expect(first?.outcomes.map((o) => ('reason' in o ? o.reason : o.status))).toEqual(['awaiting_confirmation', 'revoked']);

@@ -31,8 +31,8 @@ export function testEnv(redisUrl: string, gitlabUrl: string, adminToken: string,
     UNAVAILABLE_RECHECK_MINUTES: '0.005',
     GITLAB_RATE_LIMIT_PER_SECOND: '1000',
     GITLAB_CONCURRENCY: '50',
-    PROVIDERS: 'gitlab,slack',
-    // A closed loopback port: a test that sends another vendor's token without its own simulator reaches nothing.
+    // Closed loopback ports: a test that sends another vendor's token without its own simulator reaches nothing.
+    GITHUB_API_URL: 'http://127.0.0.1:9',
     SLACK_API_URL: 'http://127.0.0.1:9/api',
     ...env,
   };

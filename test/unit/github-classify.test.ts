@@ -97,12 +97,14 @@ describe('ruleFor (formats per kind)', () => {
   });
 
   it('When the kinds are listed, then each names its GitLab type strings and its shape', () => {
+    const both = (id: string) => [`gitleaks_rule_id_${id}`, `gitlab_secret_scanner_rule_id_${id}`];
     expect(GITHUB_KINDS.map((k) => [k.kind, k.types])).toEqual([
-      ['personal_access_token', ['gitleaks_rule_id_github_personal_access_token']],
-      ['fine_grained_personal_access_token', ['gitleaks_rule_id_githubfinegrainedpersonalaccesstoken']],
-      ['oauth_access_token', ['gitleaks_rule_id_github_oauth_access_token']],
-      ['app_token', ['gitleaks_rule_id_github_app_token']],
-      ['refresh_token', ['gitleaks_rule_id_github_refresh_token']],
+      ['personal_access_token', both('github_personal_access_token')],
+      ['fine_grained_personal_access_token', both('githubfinegrainedpersonalaccesstoken')],
+      ['oauth_access_token', both('github_oauth_access_token')],
+      ['app_token', both('github_app_token')],
+      ['app_installation_token', both('githubappinstallationtoken')],
+      ['refresh_token', both('github_refresh_token')],
     ]);
     expect(GITHUB_KINDS.every((k) => k.shape.length > 0 && !('prefixes' in k))).toBe(true);
   });
