@@ -17,6 +17,9 @@ function readConfig(): Config {
   }
 }
 
+/** Past SHUTDOWN_TIMEOUT_SECONDS, how long the forced closes may take before the process exits regardless. */
+const SHUTDOWN_SLACK_MS = 5000;
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
@@ -41,6 +44,12 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'stopping: no new requests or jobs; finishing in-flight work');
+    // Whatever Redis does (a dead one may never answer a close), the process is gone shortly after the grace period.
+    const deadlineMs = config.shutdownTimeoutMs + SHUTDOWN_SLACK_MS;
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown did not finish in time; exiting without waiting for the rest');
+      process.exit(1);
+    }, deadlineMs);
     service.stop().then(
       () => process.exit(0),
       () => process.exit(1),

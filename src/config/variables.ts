@@ -113,7 +113,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'RETRY_MAX_DELAY_MS', description: 'Longest delay between two attempts.', schema: int(100, 86_400_000), default: 15 * 60 * 1000 },
   { name: 'OUTCOME_RETENTION_DAYS', description: 'How long the outcome of a token is remembered after its job is gone (resends within it cause no new call).', schema: { type: 'number', exclusiveMinimum: 0, maximum: 3650 }, default: 30 },
   { name: 'RECORD_RETENTION_DAYS', description: 'How long each token\'s record (history, what GitLab identified, errors) and the audit trail are kept.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 3650 }, default: 90 },
-  { name: 'SHUTDOWN_TIMEOUT_SECONDS', description: 'On `SIGTERM`, how long in-flight requests and jobs may take to finish.', schema: int(1, 600), default: 25 },
+  { name: 'SHUTDOWN_TIMEOUT_SECONDS', description: 'On `SIGTERM`, how long in-flight requests and jobs may take to finish; the process exits at most 5 s later, whatever Redis does.', schema: int(1, 600), default: 25 },
   { name: 'LOG_LEVEL', description: 'pino log level.', schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info' },
   {
     name: 'METRICS_TOKEN',
