@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { configuredCredentials } from '../../providers/contract.js';
-import { loadConfig, type Config, type InstanceConfig } from '../config/index.js';
+import { loadConfig, sandboxFromEnv, type Config, type InstanceConfig } from '../config/index.js';
 import { instance } from '../config/instances.js';
 import type { Operations, TokenTypes } from '../domain/ports.js';
 import { AppError, ConfigError } from '../errors.js';
@@ -19,8 +19,9 @@ import { embeddedRedisUrl } from '../runtime/embedded-redis.js';
  * service would then never print its generated credential. Placeholders keep loadConfig from generating anything.
  */
 export function withoutSandboxSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // Only where the service would run sandbox mode: elsewhere a missing secret must be reported, not papered over.
+  if (sandboxFromEnv(env) !== 'sandbox') return env;
   const set = (name: string) => (env[name] ?? '') !== '' || (env[`${name}_FILE`] ?? '') !== '';
-  if (set('GITLAB_URL') || set('GITLAB_INSTANCES_FILE')) return env;
   return {
     ...env,
     ...(set('REVOCATION_API_TOKENS') ? {} : { REVOCATION_API_TOKENS: `cli-unused-${randomBytes(12).toString('hex')}` }),

@@ -56,8 +56,18 @@ export const VARIABLES: readonly Variable[] = [
   },
   {
     name: 'GITLAB_URL',
-    description: 'Base URL of the host GitLab instance, e.g. `https://gitlab.example.com`. Unset (and no `GITLAB_INSTANCES_FILE`): sandbox mode against the built-in GitLab simulator.',
+    description: 'Base URL of the host GitLab instance, e.g. `https://gitlab.example.com`. Unset (and no `GITLAB_INSTANCES_FILE`): sandbox mode against the built-in GitLab simulator, unless `NODE_ENV=production` (see `SANDBOX`).',
     schema: { type: 'string', pattern: '^https?://[^\\s/]+' },
+  },
+  {
+    name: 'SANDBOX',
+    description: '`true`: sandbox mode even with `NODE_ENV=production` (to try the image on purpose); `false`: never sandbox mode. Unset: sandbox mode when no GitLab instance is configured and `NODE_ENV` is not `production`. With `NODE_ENV=production` and no `GITLAB_URL` or `GITLAB_INSTANCES_FILE` the service refuses to start unless this is `true`; `true` beside a configured GitLab is an error.',
+    schema: { type: 'boolean' },
+  },
+  {
+    name: 'NODE_ENV',
+    description: '`production` (the Docker image sets it) forbids sandbox mode unless `SANDBOX=true`, so that a forgotten `GITLAB_URL` stops the service instead of starting the simulator.',
+    schema: str,
   },
   {
     name: 'GITLAB_ADMIN_TOKEN',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, VARIABLES } from '../../src/config/index.js';
 import { configTable } from '../../src/config/variables.js';
 import { ConfigError } from '../../src/errors.js';
+import { readConfig, withoutSandboxSecrets } from '../../src/cli/resources.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const production = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_ADMIN_TOKEN: 'glpat-admin-token-0123456789', REVOCATION_API_TOKENS: 'a-long-shared-secret-1,a-long-shared-secret-2', TOKEN_ENCRYPTION_KEY: KEY };
@@ -84,6 +85,39 @@ describe('loadConfig', () => {
     const dir = tmp();
     loadConfig({ DATA_DIR: dir, REVOCATION_API_TOKENS: 'configured-secret-123' });
     expect(readFileSync(join(dir, 'sandbox-secrets.json'), 'utf8')).not.toContain('configured-secret-123');
+  });
+
+  describe('sandbox mode', () => {
+    const secrets = { REVOCATION_API_TOKENS: 'a-long-shared-secret-1', TOKEN_ENCRYPTION_KEY: KEY };
+
+    it('runs with no configuration at all outside production (npm install && npm start)', () => {
+      expect(loadConfig({ DATA_DIR: tmp() }).sandbox).toBe(true);
+      expect(loadConfig({ DATA_DIR: tmp(), NODE_ENV: 'development' }).sandbox).toBe(true);
+    });
+
+    it('refuses to start with NODE_ENV=production and no GitLab, naming GITLAB_URL, GITLAB_INSTANCES_FILE and SANDBOX', () => {
+      const problems = problemsOf({ ...secrets, NODE_ENV: 'production', DATA_DIR: tmp() });
+      expect(problems).toHaveLength(1);
+      for (const name of ['GITLAB_URL', 'GITLAB_INSTANCES_FILE', 'SANDBOX']) expect(problems[0]).toContain(name);
+    });
+
+    it('runs in production only with SANDBOX=true, and never with SANDBOX=false', () => {
+      expect(loadConfig({ ...secrets, NODE_ENV: 'production', SANDBOX: 'true', DATA_DIR: tmp() }).sandbox).toBe(true);
+      expect(problemsOf({ DATA_DIR: tmp(), SANDBOX: 'false' }).join('\n')).toMatch(/SANDBOX is false and no GitLab instance is configured/);
+    });
+
+    it('refuses SANDBOX=true beside a configured GitLab (which one wins would be a guess)', () => {
+      expect(problemsOf({ ...production, SANDBOX: 'true' })).toEqual([expect.stringMatching(/^SANDBOX=true and a GitLab instance .* are both set/)]);
+      expect(loadConfig({ ...production, NODE_ENV: 'production', SANDBOX: 'false' }).sandbox).toBe(false);
+    });
+
+    it('follows the one rule in the CLI: placeholders for the sandbox secrets only where the service would run sandbox mode', () => {
+      expect(withoutSandboxSecrets({ DATA_DIR: '/x' })).toMatchObject({ REVOCATION_API_TOKENS: expect.any(String), TOKEN_ENCRYPTION_KEY: expect.any(String) });
+      for (const env of [{ NODE_ENV: 'production' }, { SANDBOX: 'false' }, { GITLAB_URL: 'https://gitlab.example.com' }]) expect(withoutSandboxSecrets(env)).toBe(env);
+      expect(withoutSandboxSecrets({ NODE_ENV: 'production', SANDBOX: 'true' })).toHaveProperty('TOKEN_ENCRYPTION_KEY');
+      // So that the CLI in a production image with GITLAB_URL forgotten says why, as the service does.
+      expect(() => readConfig(withoutSandboxSecrets({ NODE_ENV: 'production', DATA_DIR: tmp() }))).toThrow(/GITLAB_INSTANCES_FILE/);
+    });
   });
 
   it('reads credential rotation per credential, off by default, and rejects settings that would lock out or loop', () => {
