@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { VARIABLES } from './variables.js';
+import { expectedFromSchema, urlProblem } from './messages.js';
 import { loadSandboxSecrets } from './sandbox-secrets.js';
 import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
@@ -163,12 +164,24 @@ const validateRaw = ajv.compile({
 });
 
 function validate(raw: Raw, problems: string[]): void {
-  if (validateRaw(raw)) return;
-  for (const e of validateRaw.errors ?? []) {
-    const name = e.instancePath.slice(1);
-    const secret = VARIABLES.find((v) => v.name === name)?.secret;
-    // A secret's value never appears in the message, only what is wrong with it.
-    problems.push(`${name} ${e.message ?? 'is invalid'}${secret ? '' : ` (got ${JSON.stringify(raw[name])})`}`);
+  const wrong = new Set<string>();
+  if (!validateRaw(raw)) {
+    for (const e of validateRaw.errors ?? []) {
+      const name = e.instancePath.slice(1);
+      if (wrong.has(name)) continue; // one line per variable, however many keywords it breaks
+      wrong.add(name);
+      const v = VARIABLES.find((x) => x.name === name);
+      const expected = v ? (v.expected ?? expectedFromSchema(v.schema)) : undefined;
+      // A secret's value never appears in the message, only what is expected of it.
+      const got = v?.secret ? '' : ` (got ${JSON.stringify(raw[name])})`;
+      problems.push(expected ? `${name}: expected ${expected}${got}` : `${name} ${e.message ?? 'is invalid'}${got}`);
+    }
+  }
+  for (const v of VARIABLES) {
+    const value = raw[v.name];
+    if (v.url === undefined || value === undefined || wrong.has(v.name)) continue;
+    const problem = urlProblem(v.name, String(value), v.url);
+    if (problem) problems.push(problem);
   }
 }
 

@@ -11,8 +11,13 @@ export interface Variable {
   readonly file?: boolean;
   /** Never printed, logged or echoed. */
   readonly secret?: boolean;
+  /** What a valid value looks like, in words, for error messages (else derived from the schema: ranges, enums). */
+  readonly expected?: string;
+  /** A URL: parsed with new URL() at start-up, as its user will, and its protocol one of these. */
+  readonly url?: readonly string[];
 }
 
+const ROTATION_EXPECTED = 'off, personal, project:<id> or group:<id>';
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
 const str = { type: 'string', minLength: 1 };
 
@@ -31,6 +36,8 @@ export const VARIABLES: readonly Variable[] = [
     schema: { type: 'string', pattern: '^rediss?://' },
     file: true,
     secret: true,
+    expected: 'a redis:// or rediss:// URL, e.g. redis://:password@redis.internal:6379',
+    url: ['redis:', 'rediss:'],
   },
   { name: 'DATA_DIR', description: 'Where the embedded Redis and sandbox secrets are kept.', schema: str, default: './data' },
   {
@@ -53,11 +60,14 @@ export const VARIABLES: readonly Variable[] = [
     schema: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=(,\\s*[A-Za-z0-9+/]{43}=)*$' },
     file: true,
     secret: true,
+    expected: 'base64 of 32 bytes (openssl rand -base64 32), comma-separated for rotation, newest first',
   },
   {
     name: 'GITLAB_URL',
     description: 'Base URL of the host GitLab instance, e.g. `https://gitlab.example.com`. Unset (and no `GITLAB_INSTANCES_FILE`): sandbox mode against the built-in GitLab simulator, unless `NODE_ENV=production` (see `SANDBOX`).',
     schema: { type: 'string', pattern: '^https?://[^\\s/]+' },
+    expected: 'an http:// or https:// URL of the instance, e.g. https://gitlab.example.com',
+    url: ['http:', 'https:'],
   },
   {
     name: 'SANDBOX',
@@ -80,13 +90,14 @@ export const VARIABLES: readonly Variable[] = [
     name: 'GITLAB_ADMIN_TOKEN_ROTATION',
     description: 'Self-rotation of `GITLAB_ADMIN_TOKEN` before it expires: `off`, or the endpoint its kind of token uses, `personal`, `project:<id>` or `group:<id>` (scope `api` or `self_rotate`). See "Credentials" below.',
     schema: { type: 'string', pattern: ROTATION_SETTING },
+    expected: ROTATION_EXPECTED,
     default: 'off',
   },
   { name: 'GITLAB_CA_FILE', description: 'PEM bundle of a private CA that signed `GITLAB_URL`\'s certificate.', schema: str },
   { name: 'GITLAB_TOKEN_PREFIX', description: 'Instance-wide token prefix of `GITLAB_URL` (e.g. `mycompany-`), if the admin set one.', schema: str },
   { name: 'GITLAB_GROUP_ID', description: 'Top-level group whose owner credential `GITLAB_GROUP_TOKEN` can revoke tokens with access to it (strategy `group`).', schema: int(1, 2 ** 31) },
   { name: 'GITLAB_GROUP_TOKEN', description: 'A token of an Owner of `GITLAB_GROUP_ID`, scope `api`.', schema: { type: 'string', minLength: 20 }, file: true, secret: true },
-  { name: 'GITLAB_GROUP_TOKEN_ROTATION', description: 'Self-rotation of `GITLAB_GROUP_TOKEN`, as `GITLAB_ADMIN_TOKEN_ROTATION` (a group access token uses `group:<id>`).', schema: { type: 'string', pattern: ROTATION_SETTING }, default: 'off' },
+  { name: 'GITLAB_GROUP_TOKEN_ROTATION', description: 'Self-rotation of `GITLAB_GROUP_TOKEN`, as `GITLAB_ADMIN_TOKEN_ROTATION` (a group access token uses `group:<id>`).', schema: { type: 'string', pattern: ROTATION_SETTING }, expected: ROTATION_EXPECTED, default: 'off' },
   {
     name: 'GITLAB_INSTANCES_FILE',
     description: 'JSON or YAML file listing several GitLab instances (`schemas/instances.schema.json`); replaces the single-instance `GITLAB_*` variables.',
@@ -102,6 +113,7 @@ export const VARIABLES: readonly Variable[] = [
     name: 'STRATEGY_ORDER',
     description: 'Order in which strategies are tried (each kind uses those that apply to it): `admin`, `self`, `runner_reset`, `runner_delete`, `group`.',
     schema: { type: 'string', pattern: '^(admin|self|runner_reset|runner_delete|group)(,(admin|self|runner_reset|runner_delete|group))*$' },
+    expected: 'a comma-separated list of admin, self, runner_reset, runner_delete, group',
     default: 'admin,self,runner_reset,group',
   },
   { name: 'RUNNER_DELETE_ENABLED', description: 'Allow `runner_delete` (deletes the runner of a leaked runner token) when the other strategies cannot act.', schema: { type: 'boolean' }, default: false },
@@ -138,11 +150,14 @@ export const VARIABLES: readonly Variable[] = [
     schema: { type: 'string', pattern: '^https?://[^\\s/]+' },
     file: true,
     secret: true,
+    expected: 'an http:// or https:// URL',
+    url: ['http:', 'https:'],
   },
   {
     name: 'NOTIFY_ON',
     description: 'Comma-separated events that notify `NOTIFY_WEBHOOK_URL`: `revoked` (also reset and deleted), `failed` (terminal failure), `already_gone`, `not_found`.',
     schema: { type: 'string', pattern: '^(revoked|failed|already_gone|not_found)(,(revoked|failed|already_gone|not_found))*$' },
+    expected: 'a comma-separated list of revoked, failed, already_gone, not_found',
     default: 'revoked,failed',
   },
   { name: 'NOTIFY_TIMEOUT_MS', description: 'Total timeout of one webhook call; a failed call is retried with exponential backoff (10 attempts).', schema: int(100, 120000), default: 10000 },
