@@ -175,6 +175,12 @@ describe('trapi on failed tokens', () => {
   });
 
   it('replay --all, once the cause is fixed: prints what it queued, the tokens get revoked, show has the full history', async () => {
+    const failed = await json(['show', fp(patA)]);
+    expect(failed).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.any(String) });
+    expect(failed.lastSummary).not.toMatch(new RegExp(`^${failed.lastError}:`)); // the class is said once, not twice
+    const failedHuman = (await cli(['show', fp(patA)])).stdout;
+    expect(failedHuman).toMatch(new RegExp(`^last error\\s+${failed.lastError}: `, 'm'));
+    expect(failedHuman).not.toContain(`${failed.lastError}: ${failed.lastError}`);
     sim.faults.clear();
     const dry = await json(['replay', '--all', '--dry-run']);
     expect([...dry.wouldQueue].sort()).toEqual([fp(patA), fp(deploy)].sort());
@@ -189,6 +195,10 @@ describe('trapi on failed tokens', () => {
     await eventually(async () => (await recordField(patA, 'state')) === 'revoked', 'record revoked');
 
     const view = await json(['show', fp(patA).slice(0, 10)]);
+    // The failure is history, not the token's current last error; and both attempts are counted, not just this run's.
+    expect(view).not.toHaveProperty('lastError');
+    expect(view).not.toHaveProperty('lastSummary');
+    expect(view.attempts).toBe(2);
     const events = (view.events as Array<{ event: string; actor: string }>).map((e) => `${e.event}/${e.actor}`);
     expect(events[0]).toBe('revoked/service');
     expect(events).toContain('replayed/cli:bob');
@@ -198,6 +208,8 @@ describe('trapi on failed tokens', () => {
     expect(human.stdout).toMatch(/^state\s+revoked/m);
     expect(human.stdout).toMatch(/replayed\s+cli:bob\s+was: /);
     expect(human.stdout).toContain(fp(patA));
+    expect(human.stdout).not.toMatch(/^last error/m);
+    expect(human.stdout).toMatch(/^attempts\s+2$/m);
 
     expect(await json(['replay', '--all'])).toEqual({ count: 0, queued: [] });
     expect((await json(['audit', '--fingerprint', fp(deploy)])).entries).toContainEqual(expect.objectContaining({ action: 'replay', actor: 'cli:bob', fingerprint: fp(deploy) }));
