@@ -215,10 +215,10 @@ describe('trapi on failed tokens', () => {
     expect((await json(['audit', '--fingerprint', fp(deploy)])).entries).toContainEqual(expect.objectContaining({ action: 'replay', actor: 'cli:bob', fingerprint: fp(deploy) }));
   });
 
-  it('lookup reads the token from standard input and prints its fingerprint and record', async () => {
+  it('lookup reads the token from standard input and prints its record, in the shape show prints, and exits 1 without one', async () => {
     const found = await json(['lookup'], { input: `${patA}\n` });
-    expect(found.fingerprint).toBe(fp(patA));
-    expect(found.record).toMatchObject({ fingerprint: fp(patA), state: 'revoked' });
+    expect(found).toMatchObject({ fingerprint: fp(patA), state: 'revoked' });
+    expect(found).toEqual(await json(['show', fp(patA)])); // one shape: the record at the top level, fingerprint in it
     const human = await cli(['lookup'], { input: patA });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(fp(patA));
@@ -226,7 +226,12 @@ describe('trapi on failed tokens', () => {
 
     const unknown = `glpat-${'x'.repeat(20)}`;
     tokens.push(unknown);
-    expect(await json(['lookup'], { input: unknown })).toEqual({ fingerprint: fingerprint(unknown), record: null });
+    for (const args of [['lookup'], ['lookup', '--json']]) {
+      const none = await cli(args, { input: unknown });
+      expect(none).toMatchObject({ code: 1, stdout: '' }); // as show of an unknown prefix: nothing found is a failure
+      expect(none.stderr).toMatch(new RegExp(`^trapi: no record of the token with fingerprint ${fingerprint(unknown)}`));
+      expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    }
     const empty = await cli(['lookup'], { input: '' });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/no token on standard input/);
