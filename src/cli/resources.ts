@@ -93,7 +93,9 @@ export function operationsOf(res: Resources): Promise<Operations> {
     } catch (err) {
       throw new AppError('redis_unreachable', `cannot reach Redis at ${where(url)} (${(err as Error).message}); is the service (and its Redis) running? check REDIS_URL / DATA_DIR`);
     }
-    const opened = openOperations(redis, res.config, lazyTokenTypes(res), res.logger);
+    // The instances the service itself runs with (sandbox mode adds the simulator), so that status reports the same
+    // credentials as /admin/status.
+    const opened = openOperations(redis, res.config, lazyTokenTypes(res), res.logger, undefined, instancesOf(res.config));
     res.closeOps = opened.close;
     return opened.operations;
   })();
@@ -108,7 +110,7 @@ export async function registryOf(res: Resources): Promise<ProviderRegistry> {
     const { gitlabProvider } = await import('../service.js');
     // Building the provider sends nothing to Redis: a never-connected client is enough when there is no URL.
     const redis = redisOf(res, config.secrets.redisUrl ?? embeddedRedisUrl(config.dataDir) ?? 'redis://127.0.0.1:6379');
-    const instances = config.sandbox ? [sandboxPlaceholder(config)] : config.instances;
+    const instances = instancesOf(config);
     // Its "no admin credential" warning is for the service's log, not for each CLI call.
     const quiet = res.logger.child({}, { level: 'error' });
     res.registry = new ProviderRegistry([gitlabProvider(config, instances, redis, new RedisBreakers(redis, quiet), quiet, configuredCredentials(instances))]);
@@ -124,6 +126,9 @@ function lazyTokenTypes(res: Resources): TokenTypes {
   };
   return { types: () => registry().types(), supports: (type) => registry().supports(type) };
 }
+
+/** The instances as the service sees them: the configured ones, or in sandbox mode the simulator it adds. */
+const instancesOf = (config: Config): readonly InstanceConfig[] => (config.sandbox ? [sandboxPlaceholder(config)] : config.instances);
 
 /** Sandbox mode adds the built-in simulator (with an admin credential) at start-up; mirror it without starting one. */
 function sandboxPlaceholder(config: Config): InstanceConfig {

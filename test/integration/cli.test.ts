@@ -8,6 +8,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { startService, type Service } from '../../src/service.js';
+import { captureLogs } from '../support/logs.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { KEY_PREFIX } from '../../src/queue/jobs.js';
 import { freePort } from '../../src/runtime/free-port.js';
@@ -316,6 +319,34 @@ describe('trapi errors and exit codes', () => {
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('--all');
     expect((await cli([])).code).toBe(2);
+  });
+});
+
+describe('trapi status in sandbox mode', () => {
+  let sandboxRedis: TestRedis;
+  let sandbox: Service | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'trapi-cli-sandbox-'));
+  const ADMIN = 'ops:cli-test-admin-credential-0001';
+
+  beforeAll(async () => {
+    sandboxRedis = await startTestRedis(); // its own Redis: the sandbox's workers must not take the other tests' jobs
+    const config = loadConfig({ REDIS_URL: sandboxRedis.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_API_TOKENS: ADMIN, LOG_LEVEL: 'warn' });
+    sandbox = await startService(config, captureLogs('warn').logger);
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    await sandboxRedis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reports the same credentials as /admin/status (the simulator the service adds, not an empty list)', async () => {
+    const adminStatus = async () => (await request(sandbox?.url ?? '').get('/admin/status').set('Authorization', `Bearer ${ADMIN.split(':')[1]}`).expect(200)).body as { credentials: Record<string, { checkedAt: string | null }> };
+    await eventually(async () => (await adminStatus()).credentials['sandbox:admin']?.checkedAt != null, 'the sandbox credential checked once');
+    const served = (await adminStatus()).credentials;
+    const run = await cli(['status', '--json'], { env: { PATH: env['PATH'], REDIS_URL: sandboxRedis.url, DATA_DIR: dataDir } });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(Object.keys(served)).toEqual(['sandbox:admin']);
+    expect((JSON.parse(run.stdout) as { credentials: unknown }).credentials).toEqual(served);
   });
 });
 
