@@ -19,6 +19,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/schemas schemas
+# trapi on PATH (docker compose exec worker trapi status): always our own CLI, never a download from the registry.
+RUN chmod +x dist/src/cli.js && ln -s /app/dist/src/cli.js /usr/local/bin/trapi
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/-/liveness').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -57,7 +57,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   try {
     return await build(config, logger, stoppers);
   } catch (err) {
-    await stopAll(stoppers, logger);
+    await stopAll(stoppers, logger, stepBoundMs(config));
     throw err;
   }
 }
@@ -71,7 +71,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
 
   const producerRedis = producerConnection(redisUrl);
   producerRedis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (producer) connection error'));
-  stoppers.push(async () => producerRedis.quit().catch(() => producerRedis.disconnect()));
+  stoppers.push(() => closeConnection(producerRedis));
   await connect(producerRedis).catch((err: Error) => logger.error({ err: err.message }, 'Redis is not reachable; answering 503 until it is'));
   await warnUnlessNoEviction(producerRedis, logger);
 
@@ -121,7 +121,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   }
   stoppers.push(() => http.close(config.shutdownTimeoutMs));
   logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, instances: instances.map((i) => i.name), types: registry.types().length }, 'token revocation service started');
-  return { url: http.url, reloadSecrets: (next) => reloadSecrets(live, credentials.live, next, logger), stop: () => stopAll(stoppers, logger) };
+  return { url: http.url, reloadSecrets: (next) => reloadSecrets(live, credentials.live, next, logger), stop: () => stopAll(stoppers, logger, stepBoundMs(config)) };
 }
 
 function reloadSecrets(live: Live, gitlab: LiveCredentials, next: Config, logger: Logger): void {
@@ -197,9 +197,9 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
   });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker error'));
   stoppers.push(async () => {
-    await Promise.all([closeWorker(intake, config.shutdownTimeoutMs, logger), closeWorker(worker, config.shutdownTimeoutMs, logger)]);
-    await notifications?.close();
-    await revocations.close();
+    // Side by side, so that the grace period is spent once, not once per worker.
+    await Promise.all([closeWorker(intake, config.shutdownTimeoutMs, logger), closeWorker(worker, config.shutdownTimeoutMs, logger), notifications?.close()]);
+    await settlesWithin(revocations.close(), FORCE_CLOSE_MS);
     connection.disconnect();
   });
   return worker;
@@ -218,21 +218,37 @@ function startNotifications(config: Config, logger: Logger, connection: Redis, j
   return {
     close: async () => {
       await closeWorker(worker, config.shutdownTimeoutMs, logger);
-      await queue.close();
+      await settlesWithin(queue.close(), FORCE_CLOSE_MS);
     },
   };
 }
 
 /** SIGTERM: stop taking jobs, let in-flight ones finish; past the grace period they are left for the stalled-job check. */
 async function closeWorker(worker: Worker, graceMs: number, logger: Logger): Promise<void> {
+  if (await settlesWithin(worker.close(), graceMs)) return;
+  logger.warn({ graceMs }, 'in-flight jobs did not finish in time; they will be picked up again by another worker');
+  // close(true) now would only return the close() under way (BullMQ keeps the first), which against an unreachable
+  // Redis never ends: cut the worker's connections instead, and do not wait on that either.
+  if (!(await settlesWithin(worker.disconnect(), FORCE_CLOSE_MS))) logger.warn('the worker did not disconnect in time; leaving it');
+}
+
+/** How long a forced close (a disconnect) may take before shutdown goes on without it. */
+const FORCE_CLOSE_MS = 1000;
+
+/** QUIT needs an answer from Redis: only ask a connection that is ready; cut any other at once. */
+async function closeConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'ready' && (await settlesWithin(redis.quit(), FORCE_CLOSE_MS))) return;
+  redis.disconnect();
+}
+
+/** True when `work` settles (either way) within `ms`; otherwise false, and `work` is left to itself. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
-  const result = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = work.then(() => true as const, () => true as const);
+  const result = await Promise.race([settled, timedOut]);
   clearTimeout(timer);
-  if (result === 'timeout') {
-    logger.warn({ graceMs }, 'in-flight jobs did not finish in time; they will be picked up again by another worker');
-    await worker.close(true);
-  }
+  return result;
 }
 
 /** Not ready: Redis down or the worker stopped. Degraded but ready: a credential refused (tokens are still accepted and held). */
@@ -258,8 +274,13 @@ async function sandbox(config: Config, logger: Logger, stoppers: Stopper[]): Pro
   return { simulators: sb.simulators, instance: instance({ name: 'sandbox', url: sb.url, adminToken: sb.adminToken, group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: Math.max(d.perSecond, 100), concurrency: d.concurrency }, strategies: d.strategies, rotation: { admin: undefined, group: undefined } }) };
 }
 
-async function stopAll(stoppers: Stopper[], logger: Logger): Promise<void> {
+/** The longest one shutdown step may take: the grace period (HTTP or worker) plus a forced close. */
+const stepBoundMs = (config: Config): number => config.shutdownTimeoutMs + 2 * FORCE_CLOSE_MS;
+
+/** Runs every stopper, each bounded: a step that hangs (a dead Redis never answers) must not keep the others from running. */
+async function stopAll(stoppers: Stopper[], logger: Logger, boundMs: number): Promise<void> {
   for (const stop of stoppers.splice(0).reverse()) {
-    await stop().catch((err: Error) => logger.warn({ err: err.message }, 'error while stopping'));
+    const step = stop().catch((err: Error) => logger.warn({ err: err.message }, 'error while stopping'));
+    if (!(await settlesWithin(step, boundMs))) logger.warn({ boundMs }, 'a shutdown step did not finish in time; going on without it');
   }
 }

@@ -33,7 +33,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   show: {
     usage: 'trapi show <fingerprint-or-prefix> [--json]',
     summary: "a token's record: state, where it was found, what GitLab identified, full history",
-    details: 'A unique prefix of at least 8 hex characters is enough.',
+    details: 'A unique prefix of at least 8 hex characters is enough. --json prints the record (with its fingerprint) as lookup does; no record: exit 1.',
     options: {},
     positionals: [1, 1],
     run: async (ctx) => {
@@ -67,7 +67,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   lookup: {
     usage: 'printf %s "$TOKEN" | trapi lookup [--json]',
     summary: 'fingerprint and record of a token read from standard input (never from an argument)',
-    details: 'The token is read until end of input (one trailing newline is dropped); it is never printed or logged.',
+    details: 'The token is read until end of input (one trailing newline is dropped); it is never printed or logged.\n--json prints the record (with its fingerprint) as show does; no record: its fingerprint on stderr, exit 1.',
     options: {},
     positionals: [0, 0],
     run: lookup,
@@ -182,9 +182,9 @@ async function lookup(ctx: Context): Promise<number> {
   if (token.trim() === '') throw new UsageError('no token on standard input; e.g. `printf %s "$TOKEN" | trapi lookup`');
   if (/[\r\n]/.test(token)) throw new UsageError('standard input holds more than one line; give one token per lookup');
   const { fingerprint, record } = await (await ctx.ops()).lookup(token);
-  return emit(ctx, { fingerprint, record: record ?? null }, () =>
-    record ? viewLines(record) : [`fingerprint  ${fingerprint}`, 'no record: the service has not received this token (or its record has expired)'],
-  );
+  // One shape and one rule with `show`: the record at the top level, and "nothing found" is a failure (exit 1).
+  if (!record) throw new AppError('not_found', `no record of the token with fingerprint ${fingerprint}: the service has not received it (or its record has expired)`, 404);
+  return emit(ctx, record, () => viewLines(record));
 }
 
 async function audit(ctx: Context): Promise<number> {

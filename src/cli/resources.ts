@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { configuredCredentials } from '../../providers/contract.js';
-import { loadConfig, type Config, type InstanceConfig } from '../config/index.js';
+import { loadConfig, sandboxFromEnv, type Config, type InstanceConfig } from '../config/index.js';
 import { instance } from '../config/instances.js';
 import type { Operations, TokenTypes } from '../domain/ports.js';
 import { AppError, ConfigError } from '../errors.js';
@@ -20,8 +20,9 @@ import { embeddedRedisUrl } from '../runtime/embedded-redis.js';
  * service would then never print its generated credential. Placeholders keep loadConfig from generating anything.
  */
 export function withoutSandboxSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // Only where the service would run sandbox mode: elsewhere a missing secret must be reported, not papered over.
+  if (sandboxFromEnv(env) !== 'sandbox') return env;
   const set = (name: string) => (env[name] ?? '') !== '' || (env[`${name}_FILE`] ?? '') !== '';
-  if (set('GITLAB_URL') || set('GITLAB_INSTANCES_FILE')) return env;
   return {
     ...env,
     ...(set('REVOCATION_API_TOKENS') ? {} : { REVOCATION_API_TOKENS: `cli-unused-${randomBytes(12).toString('hex')}` }),
@@ -93,7 +94,9 @@ export function operationsOf(res: Resources): Promise<Operations> {
     } catch (err) {
       throw new AppError('redis_unreachable', `cannot reach Redis at ${where(url)} (${(err as Error).message}); is the service (and its Redis) running? check REDIS_URL / DATA_DIR`);
     }
-    const opened = openOperations(redis, res.config, lazyTokenTypes(res), res.logger);
+    // The instances the service itself runs with (sandbox mode adds the simulator), so that status reports the same
+    // credentials as /admin/status.
+    const opened = openOperations(redis, res.config, lazyTokenTypes(res), res.logger, undefined, instancesOf(res.config));
     res.closeOps = opened.close;
     return opened.operations;
   })();
@@ -106,7 +109,7 @@ export function registryOf(res: Resources): Promise<ProviderRegistry> {
     const { config } = res;
     // Building the providers sends nothing to Redis: a never-connected client is enough when there is no URL.
     const redis = redisOf(res, config.secrets.redisUrl ?? embeddedRedisUrl(config.dataDir) ?? 'redis://127.0.0.1:6379');
-    const instances = config.sandbox ? [sandboxPlaceholder(config)] : config.instances;
+    const instances = instancesOf(config);
     // Its "no admin credential" warning is for the service's log, not for each CLI call.
     const quiet = res.logger.child({}, { level: 'error' });
     res.registry = openProviders(config, instances, { redis, breakers: new RedisBreakers(redis, quiet), logger: quiet, gitlabCredentials: configuredCredentials(instances) });
@@ -122,6 +125,9 @@ function lazyTokenTypes(res: Resources): TokenTypes {
   };
   return { types: () => registry().types(), supports: (type) => registry().supports(type) };
 }
+
+/** The instances as the service sees them: the configured ones, or in sandbox mode the simulator it adds. */
+const instancesOf = (config: Config): readonly InstanceConfig[] => (config.sandbox ? [sandboxPlaceholder(config)] : config.instances);
 
 /** Sandbox mode adds the built-in simulator (with an admin credential) at start-up; mirror it without starting one. */
 function sandboxPlaceholder(config: Config): InstanceConfig {

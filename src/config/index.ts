@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { VARIABLES } from './variables.js';
+import { expectedFromSchema, urlProblem } from './messages.js';
 import { loadSandboxSecrets } from './sandbox-secrets.js';
 import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
@@ -36,7 +37,7 @@ export interface Config {
   readonly host: string;
   readonly role: Role;
   readonly dataDir: string;
-  /** No GitLab configured: revoke against the built-in simulator. */
+  /** No GitLab configured, and allowed (`sandboxRule`): revoke against the built-in simulator. */
   readonly sandbox: boolean;
   /** The sandbox's inbound token, set only on the start that generated it, to be printed once. */
   readonly newSandboxApiToken: string | undefined;
@@ -105,12 +106,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length > 0) throw new ConfigError(problems);
   const defaults = instanceDefaults(raw);
   const instances = loadInstances((name) => (raw[name] === undefined ? undefined : String(raw[name])), defaults, problems);
-  crossCheck(raw, instances.length === 0, problems);
+  const sandbox = decideSandbox(raw, problems);
+  crossCheck(raw, sandbox, problems);
   checkProviders(raw, problems);
   checkRotation(raw, instances, problems);
   parseAdminTokens(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(raw, instances, defaults);
+  return build(raw, instances, defaults, sandbox);
+}
+
+/** What the sandbox rule decides; `refused_*` and `ambiguous` stop the process. */
+export type SandboxDecision = 'gitlab' | 'sandbox' | 'refused_production' | 'refused_off' | 'ambiguous';
+
+/**
+ * The one sandbox rule (the service and the CLI both follow it): the built-in simulator runs only when no GitLab
+ * instance is configured AND (SANDBOX=true, or NODE_ENV is not production). A production image with a forgotten
+ * GITLAB_URL must stop, not "revoke" leaked tokens against a simulator.
+ */
+export function sandboxRule(gitlabConfigured: boolean, sandbox: boolean | undefined, nodeEnv: string | undefined): SandboxDecision {
+  if (gitlabConfigured) return sandbox === true ? 'ambiguous' : 'gitlab';
+  if (sandbox === true) return 'sandbox';
+  if (sandbox === false) return 'refused_off';
+  return nodeEnv === 'production' ? 'refused_production' : 'sandbox';
+}
+
+/** The rule over a raw environment, before validation (the CLI asks it before loadConfig; an invalid SANDBOX counts as unset). */
+export function sandboxFromEnv(env: NodeJS.ProcessEnv): SandboxDecision {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  const flag = (env['SANDBOX'] ?? '').trim();
+  return sandboxRule(set('GITLAB_URL') || set('GITLAB_INSTANCES_FILE'), flag === 'true' ? true : flag === 'false' ? false : undefined, env['NODE_ENV']?.trim());
+}
+
+const NO_GITLAB = 'no GitLab instance is configured: set GITLAB_URL (one instance) or GITLAB_INSTANCES_FILE (several)';
+
+function decideSandbox(raw: Raw, problems: string[]): boolean {
+  const configured = raw['GITLAB_URL'] !== undefined || raw['GITLAB_INSTANCES_FILE'] !== undefined;
+  const flag = raw['SANDBOX'] === undefined ? undefined : raw['SANDBOX'] === true;
+  const decision = sandboxRule(configured, flag, raw['NODE_ENV'] === undefined ? undefined : String(raw['NODE_ENV']));
+  if (decision === 'refused_production') problems.push(`NODE_ENV is production and ${NO_GITLAB}. The built-in GitLab simulator (sandbox mode) runs in production only with SANDBOX=true`);
+  if (decision === 'refused_off') problems.push(`SANDBOX is false and ${NO_GITLAB}`);
+  if (decision === 'ambiguous') problems.push('SANDBOX=true and a GitLab instance (GITLAB_URL or GITLAB_INSTANCES_FILE) are both set; unset SANDBOX to revoke on that GitLab, or unset GITLAB_URL / GITLAB_INSTANCES_FILE to use the simulator');
+  return decision === 'sandbox';
 }
 
 function instanceDefaults(raw: Raw): Config['instanceDefaults'] {
@@ -150,19 +186,31 @@ const validateRaw = ajv.compile({
 });
 
 function validate(raw: Raw, problems: string[]): void {
-  if (validateRaw(raw)) return;
-  for (const e of validateRaw.errors ?? []) {
-    const name = e.instancePath.slice(1);
-    const secret = VARIABLES.find((v) => v.name === name)?.secret;
-    // A secret's value never appears in the message, only what is wrong with it.
-    problems.push(`${name} ${e.message ?? 'is invalid'}${secret ? '' : ` (got ${JSON.stringify(raw[name])})`}`);
+  const wrong = new Set<string>();
+  if (!validateRaw(raw)) {
+    for (const e of validateRaw.errors ?? []) {
+      const name = e.instancePath.slice(1);
+      if (wrong.has(name)) continue; // one line per variable, however many keywords it breaks
+      wrong.add(name);
+      const v = VARIABLES.find((x) => x.name === name);
+      const expected = v ? (v.expected ?? expectedFromSchema(v.schema)) : undefined;
+      // A secret's value never appears in the message, only what is expected of it.
+      const got = v?.secret ? '' : ` (got ${JSON.stringify(raw[name])})`;
+      problems.push(expected ? `${name}: expected ${expected}${got}` : `${name} ${e.message ?? 'is invalid'}${got}`);
+    }
+  }
+  for (const v of VARIABLES) {
+    const value = raw[v.name];
+    if (v.url === undefined || value === undefined || wrong.has(v.name)) continue;
+    const problem = urlProblem(v.name, String(value), v.url);
+    if (problem) problems.push(problem);
   }
 }
 
 function crossCheck(raw: Raw, sandbox: boolean, problems: string[]): void {
   if (sandbox) return; // sandbox mode generates what is missing
   for (const name of ['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY']) {
-    if (raw[name] === undefined) problems.push(`${name} is required when a GitLab instance is configured (or set ${name}_FILE)`);
+    if (raw[name] === undefined) problems.push(`${name} is required outside sandbox mode (or set ${name}_FILE)`);
   }
   if (raw['REVOCATION_API_TOKENS'] !== undefined && splitTokens(String(raw['REVOCATION_API_TOKENS'])).some((t) => t.length < 16)) {
     problems.push('REVOCATION_API_TOKENS: every token must be at least 16 characters');
@@ -222,11 +270,10 @@ function parseAdminTokens(raw: Raw, problems: string[]): AdminToken[] {
   return out;
 }
 
-function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults']): Config {
+function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults'], sandbox: boolean): Config {
   const s = (name: string): string | undefined => (raw[name] === undefined ? undefined : String(raw[name]));
   const n = (name: string): number => Number(raw[name]);
   const dataDir = resolve(String(raw['DATA_DIR']));
-  const sandbox = instances.length === 0;
   const generated = sandbox ? loadSandboxSecrets(dataDir, { apiToken: s('REVOCATION_API_TOKENS'), encryptionKey: s('TOKEN_ENCRYPTION_KEY') }) : undefined;
   const secrets: Secrets = Object.freeze({
     apiTokens: Object.freeze(splitTokens(s('REVOCATION_API_TOKENS') ?? generated?.apiToken ?? '')),

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseRotationTarget, type RotationTarget } from '../domain/credentials.js';
 import type { StrategyName } from '../../providers/gitlab/kinds.js';
 import { schemaPath } from '../paths.js';
+import { describeFileError, urlProblem } from './messages.js';
 
 export interface InstanceConfig {
   readonly name: string;
@@ -69,7 +70,8 @@ export function loadInstances(env: Env, defaults: InstanceDefaults, problems: st
   ];
 }
 
-const validateFile = new Ajv({ allErrors: true, strict: true }).compile<{ instances: FileInstance[] }>(
+// verbose: the errors carry their schema, so that an unknown key's message can list the known ones.
+const validateFile = new Ajv({ allErrors: true, strict: true, verbose: true }).compile<{ instances: FileInstance[] }>(
   JSON.parse(readFileSync(schemaPath('instances.schema.json'), 'utf8')) as object,
 );
 
@@ -84,7 +86,13 @@ function fromFile(path: string, defaults: InstanceDefaults, problems: string[]):
     return [];
   }
   if (!validateFile(parsed)) {
-    for (const e of validateFile.errors ?? []) problems.push(`GITLAB_INSTANCES_FILE ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    for (const e of validateFile.errors ?? []) problems.push(`GITLAB_INSTANCES_FILE ${describeFileError(e)}`);
+    return [];
+  }
+  // The pattern lets through URLs that new URL() refuses (a port that is not a number): say so, rather than throw later.
+  const badUrls = parsed.instances.flatMap((f, i) => urlProblem(`GITLAB_INSTANCES_FILE /instances/${i}/url`, f.url, ['http:', 'https:']) ?? []);
+  if (badUrls.length > 0) {
+    problems.push(...badUrls);
     return [];
   }
   const list = parsed.instances.map((f, i) => fromEntry(f, i, defaults, problems));

@@ -11,8 +11,13 @@ export interface Variable {
   readonly file?: boolean;
   /** Never printed, logged or echoed. */
   readonly secret?: boolean;
+  /** What a valid value looks like, in words, for error messages (else derived from the schema: ranges, enums). */
+  readonly expected?: string;
+  /** A URL: parsed with new URL() at start-up, as its user will, and its protocol one of these. */
+  readonly url?: readonly string[];
 }
 
+const ROTATION_EXPECTED = 'off, personal, project:<id> or group:<id>';
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
 const str = { type: 'string', minLength: 1 };
 
@@ -31,6 +36,8 @@ export const VARIABLES: readonly Variable[] = [
     schema: { type: 'string', pattern: '^rediss?://' },
     file: true,
     secret: true,
+    expected: 'a redis:// or rediss:// URL, e.g. redis://:password@redis.internal:6379',
+    url: ['redis:', 'rediss:'],
   },
   { name: 'DATA_DIR', description: 'Where the embedded Redis and sandbox secrets are kept.', schema: str, default: './data' },
   {
@@ -53,11 +60,24 @@ export const VARIABLES: readonly Variable[] = [
     schema: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=(,\\s*[A-Za-z0-9+/]{43}=)*$' },
     file: true,
     secret: true,
+    expected: 'base64 of 32 bytes (openssl rand -base64 32), comma-separated for rotation, newest first',
   },
   {
     name: 'GITLAB_URL',
-    description: 'Base URL of the host GitLab instance, e.g. `https://gitlab.example.com`. Unset (and no `GITLAB_INSTANCES_FILE`): sandbox mode against the built-in GitLab simulator.',
+    description: 'Base URL of the host GitLab instance, e.g. `https://gitlab.example.com`. Unset (and no `GITLAB_INSTANCES_FILE`): sandbox mode against the built-in GitLab simulator, unless `NODE_ENV=production` (see `SANDBOX`).',
     schema: { type: 'string', pattern: '^https?://[^\\s/]+' },
+    expected: 'an http:// or https:// URL of the instance, e.g. https://gitlab.example.com',
+    url: ['http:', 'https:'],
+  },
+  {
+    name: 'SANDBOX',
+    description: '`true`: sandbox mode even with `NODE_ENV=production` (to try the image on purpose); `false`: never sandbox mode. Unset: sandbox mode when no GitLab instance is configured and `NODE_ENV` is not `production`. With `NODE_ENV=production` and no `GITLAB_URL` or `GITLAB_INSTANCES_FILE` the service refuses to start unless this is `true`; `true` beside a configured GitLab is an error.',
+    schema: { type: 'boolean' },
+  },
+  {
+    name: 'NODE_ENV',
+    description: '`production` (the Docker image sets it) forbids sandbox mode unless `SANDBOX=true`, so that a forgotten `GITLAB_URL` stops the service instead of starting the simulator.',
+    schema: str,
   },
   {
     name: 'GITLAB_ADMIN_TOKEN',
@@ -70,13 +90,14 @@ export const VARIABLES: readonly Variable[] = [
     name: 'GITLAB_ADMIN_TOKEN_ROTATION',
     description: 'Self-rotation of `GITLAB_ADMIN_TOKEN` before it expires: `off`, or the endpoint its kind of token uses, `personal`, `project:<id>` or `group:<id>` (scope `api` or `self_rotate`). See "Credentials" below.',
     schema: { type: 'string', pattern: ROTATION_SETTING },
+    expected: ROTATION_EXPECTED,
     default: 'off',
   },
   { name: 'GITLAB_CA_FILE', description: 'PEM bundle of a private CA that signed `GITLAB_URL`\'s certificate.', schema: str },
   { name: 'GITLAB_TOKEN_PREFIX', description: 'Instance-wide token prefix of `GITLAB_URL` (e.g. `mycompany-`), if the admin set one.', schema: str },
   { name: 'GITLAB_GROUP_ID', description: 'Top-level group whose owner credential `GITLAB_GROUP_TOKEN` can revoke tokens with access to it (strategy `group`).', schema: int(1, 2 ** 31) },
   { name: 'GITLAB_GROUP_TOKEN', description: 'A token of an Owner of `GITLAB_GROUP_ID`, scope `api`.', schema: { type: 'string', minLength: 20 }, file: true, secret: true },
-  { name: 'GITLAB_GROUP_TOKEN_ROTATION', description: 'Self-rotation of `GITLAB_GROUP_TOKEN`, as `GITLAB_ADMIN_TOKEN_ROTATION` (a group access token uses `group:<id>`).', schema: { type: 'string', pattern: ROTATION_SETTING }, default: 'off' },
+  { name: 'GITLAB_GROUP_TOKEN_ROTATION', description: 'Self-rotation of `GITLAB_GROUP_TOKEN`, as `GITLAB_ADMIN_TOKEN_ROTATION` (a group access token uses `group:<id>`).', schema: { type: 'string', pattern: ROTATION_SETTING }, expected: ROTATION_EXPECTED, default: 'off' },
   {
     name: 'GITLAB_INSTANCES_FILE',
     description: 'JSON or YAML file listing several GitLab instances (`schemas/instances.schema.json`); replaces the single-instance `GITLAB_*` variables.',
@@ -92,6 +113,7 @@ export const VARIABLES: readonly Variable[] = [
     name: 'STRATEGY_ORDER',
     description: 'Order in which strategies are tried (each kind uses those that apply to it): `admin`, `self`, `runner_reset`, `runner_delete`, `group`.',
     schema: { type: 'string', pattern: '^(admin|self|runner_reset|runner_delete|group)(,(admin|self|runner_reset|runner_delete|group))*$' },
+    expected: 'a comma-separated list of admin, self, runner_reset, runner_delete, group',
     default: 'admin,self,runner_reset,group',
   },
   { name: 'RUNNER_DELETE_ENABLED', description: 'Allow `runner_delete` (deletes the runner of a leaked runner token) when the other strategies cannot act.', schema: { type: 'boolean' }, default: false },
@@ -113,7 +135,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'RETRY_MAX_DELAY_MS', description: 'Longest delay between two attempts.', schema: int(100, 86_400_000), default: 15 * 60 * 1000 },
   { name: 'OUTCOME_RETENTION_DAYS', description: 'How long the outcome of a token is remembered after its job is gone (resends within it cause no new call).', schema: { type: 'number', exclusiveMinimum: 0, maximum: 3650 }, default: 30 },
   { name: 'RECORD_RETENTION_DAYS', description: 'How long each token\'s record (history, what GitLab identified, errors) and the audit trail are kept.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 3650 }, default: 90 },
-  { name: 'SHUTDOWN_TIMEOUT_SECONDS', description: 'On `SIGTERM`, how long in-flight requests and jobs may take to finish.', schema: int(1, 600), default: 25 },
+  { name: 'SHUTDOWN_TIMEOUT_SECONDS', description: 'On `SIGTERM`, how long in-flight requests and jobs may take to finish; the process exits at most 5 s later, whatever Redis does.', schema: int(1, 600), default: 25 },
   { name: 'LOG_LEVEL', description: 'pino log level.', schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info' },
   {
     name: 'METRICS_TOKEN',
@@ -128,11 +150,14 @@ export const VARIABLES: readonly Variable[] = [
     schema: { type: 'string', pattern: '^https?://[^\\s/]+' },
     file: true,
     secret: true,
+    expected: 'an http:// or https:// URL',
+    url: ['http:', 'https:'],
   },
   {
     name: 'NOTIFY_ON',
     description: 'Comma-separated events that notify `NOTIFY_WEBHOOK_URL`: `revoked` (also reset and deleted), `failed` (terminal failure), `needs_manual` (a report-only type on-call must revoke by hand), `submitted` (accepted by the vendor, unconfirmed), `already_gone`, `not_found`.',
     schema: { type: 'string', pattern: '^(revoked|failed|already_gone|not_found|needs_manual|submitted)(,(revoked|failed|already_gone|not_found|needs_manual|submitted))*$' },
+    expected: 'a comma-separated list of revoked, failed, needs_manual, submitted, already_gone, not_found',
     default: 'revoked,failed,needs_manual,submitted',
   },
   { name: 'NOTIFY_TIMEOUT_MS', description: 'Total timeout of one webhook call; a failed call is retried with exponential backoff (10 attempts).', schema: int(100, 120000), default: 10000 },
@@ -140,9 +165,10 @@ export const VARIABLES: readonly Variable[] = [
     name: 'PROVIDERS',
     description: 'Comma-separated providers that revoke tokens, in the order they are asked: `gitlab`, `github`, `slack`. `GET /v1/revocable_token_types` lists the union of their types.',
     schema: { type: 'string', pattern: '^[a-z_]+(\\s*,\\s*[a-z_]+)*$' },
+    expected: 'a comma-separated list of gitlab, github, slack',
     default: 'gitlab,github,slack',
   },
-  { name: 'GITHUB_API_URL', description: 'GitHub REST API base URL (provider `github`): `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server 3.19+.', schema: { type: 'string', pattern: '^https?://[^\\s/]+' }, default: 'https://api.github.com' },
+  { name: 'GITHUB_API_URL', description: 'GitHub REST API base URL (provider `github`): `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server 3.19+.', schema: { type: 'string', pattern: '^https?://[^\\s/]+' }, url: ['http:', 'https:'], expected: 'an http:// or https:// URL', default: 'https://api.github.com' },
   {
     name: 'GITHUB_TOKEN',
     description: 'GitHub Enterprise Server only: a token sent with `POST /credentials/revoke` there. Must stay unset for `api.github.com`, where the call has to be unauthenticated (an authenticated one is refused with `403`).',
@@ -158,7 +184,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'GITHUB_RATE_LIMIT_PER_SECOND', description: 'Outbound per-token GitHub calls (confirmations, installation-token deletes) per second, shared by all worker processes.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 100000 }, default: 10 },
   { name: 'GITHUB_CONCURRENCY', description: 'Outbound GitHub calls in flight, shared by all worker processes.', schema: int(1, 1000), default: 8 },
   { name: 'GITHUB_TIMEOUT_MS', description: 'Total timeout of one call to GitHub.', schema: int(100, 120000), default: 10000 },
-  { name: 'SLACK_API_URL', description: 'Slack Web API base URL (provider `slack`): `auth.revoke` is called there with each leaked token itself.', schema: { type: 'string', pattern: '^https?://[^\\s/]+' }, default: 'https://slack.com/api' },
+  { name: 'SLACK_API_URL', description: 'Slack Web API base URL (provider `slack`): `auth.revoke` is called there with each leaked token itself.', schema: { type: 'string', pattern: '^https?://[^\\s/]+' }, url: ['http:', 'https:'], expected: 'an http:// or https:// URL', default: 'https://slack.com/api' },
   { name: 'SLACK_RATE_LIMIT_PER_SECOND', description: 'Outbound `auth.revoke` calls per second, shared by all worker processes (Slack also answers `429` with `Retry-After`, which is honoured).', schema: { type: 'number', exclusiveMinimum: 0, maximum: 10000 }, default: 5 },
   { name: 'SLACK_CONCURRENCY', description: 'Outbound Slack calls in flight, shared by all worker processes.', schema: int(1, 1000), default: 4 },
   { name: 'SLACK_TIMEOUT_MS', description: 'Total timeout of one call to Slack.', schema: int(100, 120000), default: 10000 },
@@ -166,6 +192,7 @@ export const VARIABLES: readonly Variable[] = [
     name: 'REPORT_ONLY_TYPES',
     description: 'Comma-separated type strings no API can revoke (cloud keys, Stripe keys, Slack webhooks, ...) that on-call must hear of: listed by `GET /v1/revocable_token_types`, accepted, never sent anywhere; each becomes a `needs_manual` record (notified, shown by `trapi status` and `trapi failed list`, settled with `trapi resolve`). Unset: none.',
     schema: { type: 'string', pattern: '^[a-z0-9_().-]+(,\\s*[a-z0-9_().-]+)*$' },
+    expected: 'comma-separated type strings as GitLab sends them (lower-case letters, digits, `_`, `(`, `)`, `.`, `-`), e.g. gitleaks_rule_id_aws',
   },
 ];
 

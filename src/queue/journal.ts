@@ -41,8 +41,9 @@ export class Journal {
     this.#listeners.push(listener);
   }
 
+  /** `attempt` counts within the job's current run; the record's `attempts` also counts the runs before a replay. */
   attempted(fp: string, attempt: number): Promise<void> {
-    return this.records.change(fp, { state: 'attempted', event: 'attempted', detail: `attempt ${attempt}`, fields: { attempts: attempt } });
+    return this.records.change(fp, { state: 'attempted', event: 'attempted', detail: `attempt ${attempt}`, attempt });
   }
 
   async waiting(fp: string, event: 'held' | 'pending' | 'rate_limited' | 'retrying', reason: string, summary: string): Promise<void> {
@@ -55,21 +56,31 @@ export class Journal {
   async settled(result: Settled, attempts: number): Promise<void> {
     // Both stay in the failed set for on-call: a failure to replay, or a type nobody can revoke to settle by hand.
     const failed = result.status === 'failed' || result.status === 'needs_manual';
+    const [lastError, lastSummary] = failed ? splitReason(result.reason ?? '') : [undefined, undefined];
     await this.records.change(result.fingerprint, {
       state: result.status as 'failed',
       event: result.status as 'failed',
       ...(failed || result.instance ? { detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}${result.note ? ` (${result.note})` : ''}` } : {}),
+      attempt: attempts,
       fields: {
-        attempts,
         instance: result.instance,
         strategy: result.strategy,
         identified: result.identified ? JSON.stringify(result.identified) : undefined,
         confirmed: result.confirmed === undefined ? undefined : String(result.confirmed),
-        ...(failed ? { lastError: result.reason?.split(':')[0], lastSummary: result.reason } : {}),
+        ...(failed ? { lastError, lastSummary } : {}),
       },
     });
     await this.unsettled.settled(result.fingerprint);
     await this.audit.append({ actor: 'service', action: `token_${result.status}`, fingerprint: result.fingerprint, detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` });
     for (const l of this.#listeners) await Promise.resolve(l.settled(result)).catch(() => undefined); // a listener never fails a revocation
   }
+}
+
+/**
+ * A failure reason is `class: summary` (the worker builds it so for the failed set). The record keeps the two apart,
+ * as `waiting` does: storing the whole reason as the summary printed the class twice (`http_400: http_400: ...`).
+ */
+function splitReason(reason: string): [string, string] {
+  const at = reason.indexOf(': ');
+  return at < 0 ? [reason, ''] : [reason.slice(0, at), reason.slice(at + 2)];
 }

@@ -91,7 +91,8 @@ export class QueueOperations implements Operations {
       await job.updateData({ ...job.data, acceptedAt: Date.now() });
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       await this.d.unsettled.replayed(fp, Date.now());
-      await this.d.records.change(fp, { state: 'accepted', event: 'replayed', actor, detail: `was: ${was}` });
+      // The failure is history now (the event keeps it): the current view must not show it as the token's last error.
+      await this.d.records.change(fp, { state: 'accepted', event: 'replayed', actor, detail: `was: ${was}`, clear: ['lastError', 'lastSummary'], rebaseAttempts: true });
       await this.d.audit.append({ actor, action: 'replay', fingerprint: fp, detail: was });
       queued.push(fp);
     }

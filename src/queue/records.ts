@@ -14,7 +14,17 @@ export interface Change {
   readonly actor?: string;
   readonly detail?: string | undefined;
   readonly fields?: Readonly<Record<string, string | number | undefined>>;
+  /** Fields dropped from the record's current view (their story stays in the events). */
+  readonly clear?: readonly string[];
+  /** The job's attempt number: stored as `attempts` after adding the attempts of the token's earlier runs (replays). */
+  readonly attempt?: number;
+  /** A replay starts the job's count again from 1: what was attempted so far becomes the base of `attempts`. */
+  readonly rebaseAttempts?: boolean;
 }
+
+/** attempts = priorAttempts + the job's attempt number, in the same MULTI as the rest of the change. */
+const SET_ATTEMPTS = "redis.call('HSET', KEYS[1], 'attempts', tonumber(redis.call('HGET', KEYS[1], 'priorAttempts') or '0') + tonumber(ARGV[1])) return 1";
+const REBASE_ATTEMPTS = "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call('HGET', KEYS[1], 'attempts') or '0') return 1";
 
 export class RecordStore {
   constructor(
@@ -53,6 +63,9 @@ export class RecordStore {
     const fields: Record<string, string> = { updatedAt: event.at, ...(change.state ? { state: change.state } : {}) };
     for (const [k, v] of Object.entries(change.fields ?? {})) if (v !== undefined) fields[k] = String(v);
     const multi = this.redis.multi().hset(key(fp), fields).lpush(eventsKey(fp), JSON.stringify(event)).ltrim(eventsKey(fp), 0, RECORD_LIMITS.events - 1);
+    if (change.clear && change.clear.length > 0) multi.hdel(key(fp), ...change.clear);
+    if (change.rebaseAttempts) multi.eval(REBASE_ATTEMPTS, 1, key(fp));
+    if (change.attempt !== undefined) multi.eval(SET_ATTEMPTS, 1, key(fp), change.attempt);
     this.#expire(multi, fp);
     await multi.exec();
   }

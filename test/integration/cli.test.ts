@@ -8,6 +8,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { startService, type Service } from '../../src/service.js';
+import { captureLogs } from '../support/logs.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { KEY_PREFIX } from '../../src/queue/jobs.js';
 import { freePort } from '../../src/runtime/free-port.js';
@@ -175,6 +178,12 @@ describe('trapi on failed tokens', () => {
   });
 
   it('replay --all, once the cause is fixed: prints what it queued, the tokens get revoked, show has the full history', async () => {
+    const failed = await json(['show', fp(patA)]);
+    expect(failed).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.any(String) });
+    expect(failed.lastSummary).not.toMatch(new RegExp(`^${failed.lastError}:`)); // the class is said once, not twice
+    const failedHuman = (await cli(['show', fp(patA)])).stdout;
+    expect(failedHuman).toMatch(new RegExp(`^last error\\s+${failed.lastError}: `, 'm'));
+    expect(failedHuman).not.toContain(`${failed.lastError}: ${failed.lastError}`);
     sim.faults.clear();
     const dry = await json(['replay', '--all', '--dry-run']);
     expect([...dry.wouldQueue].sort()).toEqual([fp(patA), fp(deploy)].sort());
@@ -189,6 +198,10 @@ describe('trapi on failed tokens', () => {
     await eventually(async () => (await recordField(patA, 'state')) === 'revoked', 'record revoked');
 
     const view = await json(['show', fp(patA).slice(0, 10)]);
+    // The failure is history, not the token's current last error; and both attempts are counted, not just this run's.
+    expect(view).not.toHaveProperty('lastError');
+    expect(view).not.toHaveProperty('lastSummary');
+    expect(view.attempts).toBe(2);
     const events = (view.events as Array<{ event: string; actor: string }>).map((e) => `${e.event}/${e.actor}`);
     expect(events[0]).toBe('revoked/service');
     expect(events).toContain('replayed/cli:bob');
@@ -198,15 +211,17 @@ describe('trapi on failed tokens', () => {
     expect(human.stdout).toMatch(/^state\s+revoked/m);
     expect(human.stdout).toMatch(/replayed\s+cli:bob\s+was: /);
     expect(human.stdout).toContain(fp(patA));
+    expect(human.stdout).not.toMatch(/^last error/m);
+    expect(human.stdout).toMatch(/^attempts\s+2$/m);
 
     expect(await json(['replay', '--all'])).toEqual({ count: 0, queued: [] });
     expect((await json(['audit', '--fingerprint', fp(deploy)])).entries).toContainEqual(expect.objectContaining({ action: 'replay', actor: 'cli:bob', fingerprint: fp(deploy) }));
   });
 
-  it('lookup reads the token from standard input and prints its fingerprint and record', async () => {
+  it('lookup reads the token from standard input and prints its record, in the shape show prints, and exits 1 without one', async () => {
     const found = await json(['lookup'], { input: `${patA}\n` });
-    expect(found.fingerprint).toBe(fp(patA));
-    expect(found.record).toMatchObject({ fingerprint: fp(patA), state: 'revoked' });
+    expect(found).toMatchObject({ fingerprint: fp(patA), state: 'revoked' });
+    expect(found).toEqual(await json(['show', fp(patA)])); // one shape: the record at the top level, fingerprint in it
     const human = await cli(['lookup'], { input: patA });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(fp(patA));
@@ -214,7 +229,12 @@ describe('trapi on failed tokens', () => {
 
     const unknown = `glpat-${'x'.repeat(20)}`;
     tokens.push(unknown);
-    expect(await json(['lookup'], { input: unknown })).toEqual({ fingerprint: fingerprint(unknown), record: null });
+    for (const args of [['lookup'], ['lookup', '--json']]) {
+      const none = await cli(args, { input: unknown });
+      expect(none).toMatchObject({ code: 1, stdout: '' }); // as show of an unknown prefix: nothing found is a failure
+      expect(none.stderr).toMatch(new RegExp(`^trapi: no record of the token with fingerprint ${fingerprint(unknown)}`));
+      expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    }
     const empty = await cli(['lookup'], { input: '' });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/no token on standard input/);
@@ -299,6 +319,34 @@ describe('trapi errors and exit codes', () => {
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('--all');
     expect((await cli([])).code).toBe(2);
+  });
+});
+
+describe('trapi status in sandbox mode', () => {
+  let sandboxRedis: TestRedis;
+  let sandbox: Service | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'trapi-cli-sandbox-'));
+  const ADMIN = 'ops:cli-test-admin-credential-0001';
+
+  beforeAll(async () => {
+    sandboxRedis = await startTestRedis(); // its own Redis: the sandbox's workers must not take the other tests' jobs
+    const config = loadConfig({ REDIS_URL: sandboxRedis.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_API_TOKENS: ADMIN, LOG_LEVEL: 'warn' });
+    sandbox = await startService(config, captureLogs('warn').logger);
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    await sandboxRedis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reports the same credentials as /admin/status (the simulator the service adds, not an empty list)', async () => {
+    const adminStatus = async () => (await request(sandbox?.url ?? '').get('/admin/status').set('Authorization', `Bearer ${ADMIN.split(':')[1]}`).expect(200)).body as { credentials: Record<string, { checkedAt: string | null }> };
+    await eventually(async () => (await adminStatus()).credentials['sandbox:admin']?.checkedAt != null, 'the sandbox credential checked once');
+    const served = (await adminStatus()).credentials;
+    const run = await cli(['status', '--json'], { env: { PATH: env['PATH'], REDIS_URL: sandboxRedis.url, DATA_DIR: dataDir } });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(Object.keys(served)).toEqual(['sandbox:admin']);
+    expect((JSON.parse(run.stdout) as { credentials: unknown }).credentials).toEqual(served);
   });
 });
 

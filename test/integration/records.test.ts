@@ -67,7 +67,8 @@ describe('token records', () => {
     await post([item(token, 'gitleaks_rule_id_gitlab_deploy_token')]);
     const failed = await recordOf(token, 'failed');
     expect(failed.lastError).toBe('http_400');
-    expect(failed.lastSummary).toMatch(/^http_400: 400 \{"error":"Cannot revoke"\}/);
+    // The class is lastError; the summary says it once, not `http_400: http_400: ...`.
+    expect(failed.lastSummary).toMatch(/^400 \{"error":"Cannot revoke"\}/);
     expect(failed.events[0]).toMatchObject({ event: 'failed', actor: 'service' });
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, VARIABLES } from '../../src/config/index.js';
 import { configTable } from '../../src/config/variables.js';
 import { ConfigError } from '../../src/errors.js';
+import { readConfig, withoutSandboxSecrets } from '../../src/cli/resources.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const production = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_ADMIN_TOKEN: 'glpat-admin-token-0123456789', REVOCATION_API_TOKENS: 'a-long-shared-secret-1,a-long-shared-secret-2', TOKEN_ENCRYPTION_KEY: KEY };
@@ -49,6 +50,43 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.toContain('not-base64-but-secret');
   });
 
+  describe('error messages', () => {
+    it('say in words what is expected, list the allowed values, and never quote a pattern', () => {
+      const problems = problemsOf({ ...production, PORT: 'eighty', ROLE: 'both', TOKEN_ENCRYPTION_KEY: 'short-but-secret', RUNNER_DELETE_ENABLED: 'yes', RETRY_HORIZON_HOURS: '0', STRATEGY_ORDER: 'admin,magic' });
+      expect(problems).toEqual([
+        'PORT: expected a whole number from 0 to 65535 (got "eighty")',
+        'ROLE: expected one of: all, api, worker (got "both")',
+        'TOKEN_ENCRYPTION_KEY: expected base64 of 32 bytes (openssl rand -base64 32), comma-separated for rotation, newest first',
+        'STRATEGY_ORDER: expected a comma-separated list of admin, self, runner_reset, runner_delete, group (got "admin,magic")',
+        'RUNNER_DELETE_ENABLED: expected true or false (got "yes")',
+        'RETRY_HORIZON_HOURS: expected a number greater than 0 and at most 720 (got 0)',
+      ]);
+      expect(problems.join('\n')).not.toMatch(/must match pattern|must be equal to one of the allowed values|\^|\$/);
+      expect(problems.join('\n')).not.toContain('short-but-secret');
+    });
+
+    it('parse REDIS_URL as it will be used: a password with / must be percent-encoded, and the message says so without quoting it', () => {
+      const problems = problemsOf({ ...production, REDIS_URL: 'redis://:pa/ss-secret@redis.internal:6379' });
+      expect(problems).toEqual([expect.stringMatching(/^REDIS_URL is not a valid URL.*percent-encoded: \/ as %2F/)]);
+      expect(problems.join('\n')).not.toContain('ss-secret');
+      expect(problemsOf({ ...production, REDIS_URL: 'redis://:pa#ss@redis.internal:6379' })).toEqual([expect.stringMatching(/^REDIS_URL is not a valid URL/)]);
+      expect(loadConfig({ ...production, REDIS_URL: 'redis://:pa%2Fss@redis.internal:6379' }).secrets.redisUrl).toBe('redis://:pa%2Fss@redis.internal:6379');
+      expect(problemsOf({ ...production, GITLAB_URL: 'https://gitlab.example.com:https' })).toEqual([expect.stringMatching(/^GITLAB_URL is not a valid URL \(is the port a number\?\)/)]);
+    });
+
+    it('in the instances file, name the unknown key, list the allowed values and say what a URL must look like', () => {
+      const path = join(tmp(), 'instances.json');
+      writeFileSync(path, JSON.stringify({ instances: [{ url: 'gitlab.example.com', adminTokn: 'glpat-secret-value-000000', strategies: ['magic'] }] }));
+      const problems = problemsOf({ ...production, GITLAB_URL: undefined, GITLAB_INSTANCES_FILE: path });
+      expect(problems).toContainEqual(expect.stringMatching(/^GITLAB_INSTANCES_FILE \/instances\/0 must NOT have additional properties: unknown key "adminTokn" \(known keys: name, url, adminToken,/));
+      expect(problems).toContain('GITLAB_INSTANCES_FILE /instances/0/strategies/0 must be equal to one of the allowed values: admin, self, runner_reset, runner_delete, group');
+      expect(problems).toContain('GITLAB_INSTANCES_FILE /instances/0/url must match pattern: expected an http:// or https:// URL of the instance, e.g. https://gitlab.example.com');
+      expect(problems.join('\n')).not.toContain('glpat-secret-value');
+      writeFileSync(path, JSON.stringify({ instances: [{ url: 'https://gitlab.example.com:abc' }] }));
+      expect(problemsOf({ ...production, GITLAB_URL: undefined, GITLAB_INSTANCES_FILE: path })).toEqual([expect.stringMatching(/^GITLAB_INSTANCES_FILE \/instances\/0\/url is not a valid URL/)]);
+    });
+  });
+
   it.each(['REVOCATION_API_TOKENS', 'TOKEN_ENCRYPTION_KEY'])('requires %s outside sandbox mode', (name) => {
     const env: NodeJS.ProcessEnv = { ...production };
     delete env[name];
@@ -86,12 +124,45 @@ describe('loadConfig', () => {
     expect(readFileSync(join(dir, 'sandbox-secrets.json'), 'utf8')).not.toContain('configured-secret-123');
   });
 
+  describe('sandbox mode', () => {
+    const secrets = { REVOCATION_API_TOKENS: 'a-long-shared-secret-1', TOKEN_ENCRYPTION_KEY: KEY };
+
+    it('runs with no configuration at all outside production (npm install && npm start)', () => {
+      expect(loadConfig({ DATA_DIR: tmp() }).sandbox).toBe(true);
+      expect(loadConfig({ DATA_DIR: tmp(), NODE_ENV: 'development' }).sandbox).toBe(true);
+    });
+
+    it('refuses to start with NODE_ENV=production and no GitLab, naming GITLAB_URL, GITLAB_INSTANCES_FILE and SANDBOX', () => {
+      const problems = problemsOf({ ...secrets, NODE_ENV: 'production', DATA_DIR: tmp() });
+      expect(problems).toHaveLength(1);
+      for (const name of ['GITLAB_URL', 'GITLAB_INSTANCES_FILE', 'SANDBOX']) expect(problems[0]).toContain(name);
+    });
+
+    it('runs in production only with SANDBOX=true, and never with SANDBOX=false', () => {
+      expect(loadConfig({ ...secrets, NODE_ENV: 'production', SANDBOX: 'true', DATA_DIR: tmp() }).sandbox).toBe(true);
+      expect(problemsOf({ DATA_DIR: tmp(), SANDBOX: 'false' }).join('\n')).toMatch(/SANDBOX is false and no GitLab instance is configured/);
+    });
+
+    it('refuses SANDBOX=true beside a configured GitLab (which one wins would be a guess)', () => {
+      expect(problemsOf({ ...production, SANDBOX: 'true' })).toEqual([expect.stringMatching(/^SANDBOX=true and a GitLab instance .* are both set/)]);
+      expect(loadConfig({ ...production, NODE_ENV: 'production', SANDBOX: 'false' }).sandbox).toBe(false);
+    });
+
+    it('follows the one rule in the CLI: placeholders for the sandbox secrets only where the service would run sandbox mode', () => {
+      expect(withoutSandboxSecrets({ DATA_DIR: '/x' })).toMatchObject({ REVOCATION_API_TOKENS: expect.any(String), TOKEN_ENCRYPTION_KEY: expect.any(String) });
+      for (const env of [{ NODE_ENV: 'production' }, { SANDBOX: 'false' }, { GITLAB_URL: 'https://gitlab.example.com' }]) expect(withoutSandboxSecrets(env)).toBe(env);
+      expect(withoutSandboxSecrets({ NODE_ENV: 'production', SANDBOX: 'true' })).toHaveProperty('TOKEN_ENCRYPTION_KEY');
+      // So that the CLI in a production image with GITLAB_URL forgotten says why, as the service does.
+      expect(() => readConfig(withoutSandboxSecrets({ NODE_ENV: 'production', DATA_DIR: tmp() }))).toThrow(/GITLAB_INSTANCES_FILE/);
+    });
+  });
+
   it('reads credential rotation per credential, off by default, and rejects settings that would lock out or loop', () => {
     expect(loadConfig(production).instances[0]?.rotation).toEqual({ admin: undefined, group: undefined });
     const c = loadConfig({ ...production, GITLAB_ADMIN_TOKEN_ROTATION: 'project:42', GITLAB_GROUP_ID: '7', GITLAB_GROUP_TOKEN: 'glpat-group-token-0123456789', GITLAB_GROUP_TOKEN_ROTATION: 'group:7', CREDENTIAL_ROTATION_PERIOD_DAYS: '14' });
     expect(c.instances[0]?.rotation).toEqual({ admin: { endpoint: 'project', id: 42 }, group: { endpoint: 'group', id: 7 } });
     expect(c.credentials).toEqual({ rotateBeforeMs: 7 * 86_400_000, periodMs: 14 * 86_400_000, lifetimeDays: 30, checkMs: 3_600_000 });
-    expect(problemsOf({ ...production, GITLAB_ADMIN_TOKEN_ROTATION: 'sometimes' })[0]).toMatch(/^GITLAB_ADMIN_TOKEN_ROTATION must match pattern/);
+    expect(problemsOf({ ...production, GITLAB_ADMIN_TOKEN_ROTATION: 'sometimes' })).toEqual(['GITLAB_ADMIN_TOKEN_ROTATION: expected off, personal, project:<id> or group:<id> (got "sometimes")']);
     expect(problemsOf({ ...production, GITLAB_ADMIN_TOKEN: undefined, GITLAB_ADMIN_TOKEN_ROTATION: 'personal' })).toEqual(['instance gitlab.example.com: admin token rotation is on, but no admin token is configured']);
     expect(problemsOf({ ...production, GITLAB_GROUP_TOKEN_ROTATION: 'group:7' })).toEqual(['instance gitlab.example.com: group token rotation is on, but no group token is configured']);
     expect(problemsOf({ ...production, CREDENTIAL_LIFETIME_DAYS: '7' })).toEqual(['CREDENTIAL_LIFETIME_DAYS must exceed CREDENTIAL_ROTATE_BEFORE_DAYS, or every rotated credential would be due again at once']);
