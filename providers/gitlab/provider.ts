@@ -28,13 +28,15 @@ export class GitLabProvider implements Provider {
     const { token } = request;
     const kind = rulesOf(request.kind).kind;
     const steps: Step[] = [];
+    const where = new Map<Step, string>();
     for (const instance of this.#order(token)) {
       const found = await this.#onInstance(instance, token, kind);
       const gone = found.find(isGone);
       if (gone) return { ...gone, instance: instance.name };
+      for (const step of found) where.set(step, instance.name);
       steps.push(...found);
     }
-    return conclude(steps);
+    return named(conclude(steps), steps, where);
   }
 
   /** Whether a credential works again; used by the breaker monitor. `undefined`: cannot tell right now. */
@@ -120,6 +122,15 @@ export class GitLabProvider implements Provider {
     }
     return undefined;
   }
+}
+
+/** A failure or a wait names the instance whose step decided it (with one instance, that one): on-call filters by it. */
+function named(outcome: Outcome, steps: readonly Step[], where: ReadonlyMap<Step, string>): Outcome {
+  if (outcome.status !== 'transient' && outcome.status !== 'permanent') return outcome;
+  const instances = new Set(where.values());
+  const decided = steps.find((s) => s.status === outcome.status && 'reason' in s && s.reason === outcome.reason);
+  const instance = instances.size === 1 ? [...instances][0] : decided && where.get(decided);
+  return instance === undefined ? outcome : { ...outcome, instance };
 }
 
 /**

@@ -17,7 +17,6 @@ const KINDS: ReadonlyArray<[TokenKind, string]> = [
   ['cluster_agent_token', 'gitleaks_rule_id_gitlab_kubernetes_agent_token'],
   ['incoming_email_token', 'gitleaks_rule_id_gitlab_incoming_email_token'],
   ['pipeline_trigger_token', 'gitleaks_rule_id_gitlab_pipeline_trigger_token'],
-  ['feature_flags_client_token', 'gitleaks_rule_id_gitlab_feature_flags_client_token'],
 ];
 
 let redis: TestRedis;

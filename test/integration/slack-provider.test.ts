@@ -61,10 +61,12 @@ describe('Slack provider', () => {
     throw new Error('still rate limited after 20 waits');
   }
 
-  it('When its kinds are listed, then it is named slack and offers gitleaks_rule_id_slack_token only', async () => {
+  it('When its kinds are listed, then it is named slack and offers the Slack token rules under both identifier types, never webhooks', async () => {
     const { provider } = await setUp();
     expect(provider.name).toBe('slack');
-    expect(provider.kinds.flatMap((k) => k.types)).toEqual(['gitleaks_rule_id_slack_token']);
+    const ids = ['slack_token', 'slackappconfigurationtoken', 'slackappconfigurationrefreshtoken'];
+    expect(provider.kinds.flatMap((k) => k.types)).toEqual(['gitleaks_rule_id', 'gitlab_secret_scanner_rule_id'].flatMap((id) => ids.map((r) => `${id}_${r}`)));
+    expect(provider.kinds.flatMap((k) => k.types).filter((t) => t.includes('webhook') || t.includes('applevel'))).toEqual([]);
     expect(provider.probe).toBeUndefined(); // no credential of ours, so no breaker to re-check
   });
 
