@@ -15,6 +15,11 @@ export const HOUR_MS = 3_600_000;
 /** After a 422 ("validation failed, or the endpoint has been spammed") nobody calls for this long: GitHub may be shedding load. */
 export const SPAMMED_PAUSE_MS = 5 * 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * A batch is sent once no token joined for `batchWaitMs` (a burst is over), or once it holds 1,000, and at the latest
+ * this many quiet periods after its first token joined (a steady trickle does not hold a batch back for ever).
+ */
+const MAX_WAIT_PERIODS = 10;
 
 export interface BatchOptions {
   readonly client: Got;
@@ -41,6 +46,7 @@ type Hold = 'budget' | 'backoff' | 'credential';
 
 export class RevokeBatch {
   #waiting = new Map<string, Entry>();
+  #lastJoinedAt = 0;
   readonly #inFlight = new Map<string, Entry>();
   #hold: Hold | undefined;
   #holdUntil = 0;
@@ -62,7 +68,8 @@ export class RevokeBatch {
   /** Adds a token (once: a job asking again finds it here) and says what its job should be told. */
   join(fingerprint: string, token: string, basis: number): Outcome {
     if (!this.has(fingerprint) && !this.#closed) {
-      this.#waiting.set(fingerprint, { token, basis, joinedAt: Date.now() });
+      this.#lastJoinedAt = Date.now();
+      this.#waiting.set(fingerprint, { token, basis, joinedAt: this.#lastJoinedAt });
       if (this.#waiting.size === 1 || this.#waiting.size >= MAX_BATCH) this.#schedule();
     }
     return this.status();
@@ -90,14 +97,19 @@ export class RevokeBatch {
 
   #dueAt(): number {
     const first = this.#waiting.values().next().value;
-    const gathered = first === undefined || this.#waiting.size >= MAX_BATCH ? Date.now() : first.joinedAt + this.o.batchWaitMs;
+    const wait = this.o.batchWaitMs;
+    const gathered = first === undefined || this.#waiting.size >= MAX_BATCH ? Date.now() : Math.min(this.#lastJoinedAt + wait, first.joinedAt + MAX_WAIT_PERIODS * wait);
     return Math.max(gathered, this.#holdUntil);
   }
 
   #schedule(): void {
     clearTimeout(this.#timer);
     if (this.#closed || this.#sending || this.#waiting.size === 0) return;
-    this.#timer = setTimeout(() => void this.#flush(), Math.max(0, this.#dueAt() - Date.now()));
+    this.#timer = setTimeout(() => {
+      // Tokens that joined since the timer was set push the quiet period on: look again then.
+      if (this.#dueAt() > Date.now() + 5) this.#schedule();
+      else void this.#flush();
+    }, Math.max(0, this.#dueAt() - Date.now()));
     this.#timer.unref();
   }
 

@@ -7,7 +7,7 @@ export interface GitHubSettings {
   readonly token: string | undefined;
   /** GITHUB_REVOKE_REQUESTS_PER_HOUR: shared by every replica (GitHub allows 60). */
   readonly requestsPerHour: number;
-  /** How long a batch keeps gathering tokens after its first one joined. */
+  /** A batch is sent once no token joined for this long, once it holds 1,000, or at the latest 10× this after its first. */
   readonly batchWaitMs: number;
   /** After a 202, how long to wait before checking whether the token is dead (GitHub revokes asynchronously). */
   readonly confirmAfterMs: number;
@@ -25,7 +25,7 @@ export interface GitHubSettings {
 export const GITHUB_DEFAULTS = {
   apiUrl: 'https://api.github.com',
   requestsPerHour: 60,
-  batchWaitMs: 2000,
+  batchWaitMs: 1000,
   confirmAfterMs: 30_000,
   resubmitAfterMs: 600_000,
   maxSubmissions: 3,

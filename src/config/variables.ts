@@ -177,7 +177,7 @@ export const VARIABLES: readonly Variable[] = [
     secret: true,
   },
   { name: 'GITHUB_REVOKE_REQUESTS_PER_HOUR', description: 'Most `POST /credentials/revoke` calls (each up to 1,000 tokens) in any hour, shared by all replicas; GitHub allows 60. Tokens beyond it are held (never failed) until the budget frees.', schema: int(1, 100000), default: 60 },
-  { name: 'GITHUB_BATCH_WAIT_MS', description: 'How long a batch of GitHub tokens keeps gathering after its first token joined (or until it holds 1,000) before it is sent.', schema: int(0, 600000), default: 2000 },
+  { name: 'GITHUB_BATCH_WAIT_MS', description: 'A batch of GitHub tokens is sent once no token joined it for this long (a burst is over), once it holds 1,000, and at the latest ten times this long after its first token joined.', schema: int(0, 600000), default: 1000 },
   { name: 'GITHUB_CONFIRM_AFTER_SECONDS', description: 'After GitHub accepted a batch (`202`, no per-token result), how long before each token is checked with itself (`GET /user` answers `401` once it is dead).', schema: { type: 'number', minimum: 0, maximum: 86400 }, default: 30 },
   { name: 'GITHUB_RESUBMIT_AFTER_MINUTES', description: 'A GitHub token still alive this long after its submission is submitted again (within the budget).', schema: { type: 'number', exclusiveMinimum: 0, maximum: 10080 }, default: 10 },
   { name: 'GITHUB_MAX_SUBMISSIONS', description: 'After this many submissions a GitHub token still alive fails (`still_active_after_revoke`) for on-call.', schema: int(1, 100), default: 3 },

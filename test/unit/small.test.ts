@@ -5,6 +5,8 @@ import { presentedCredential } from '../../src/http/auth.js';
 import { backoffDelay } from '../../src/queue/jobs.js';
 import { KIND_RULES, typeString, typesOf } from '../../providers/gitlab/kinds.js';
 import { ProviderRegistry } from '../../providers/registry.js';
+import { GITHUB_KINDS } from '../../providers/github/index.js';
+import { SLACK_KINDS } from '../../providers/slack/index.js';
 import { createReportOnlyProvider } from '../../providers/report-only/index.js';
 
 describe('checkDepth', () => {
@@ -100,10 +102,11 @@ describe('token type strings', () => {
     expect(KIND_RULES.flatMap(typesOf).filter((t) => t.includes('feature_flag'))).toEqual([]);
   });
 
-  it('documents every offered type string in the README', async () => {
+  it('documents every type string of every provider in the README', async () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const t of KIND_RULES.flatMap(typesOf)) expect(readme).toContain(`\`${t}\``);
+    const types = [...KIND_RULES.flatMap(typesOf), ...GITHUB_KINDS.flatMap((k) => k.types), ...SLACK_KINDS.flatMap((k) => k.types)];
+    expect(types.filter((t) => !readme.includes(`\`${t}\``))).toEqual([]);
   });
 
   it('lists the union of the providers\' types, sorted and unique; an earlier provider wins a shared type', () => {
