@@ -1,10 +1,11 @@
-// Several providers behind one API: GitLab, Slack and report-only types in one service, against real Redis and the
+// Several providers behind one API: GitLab, GitHub, Slack and report-only types in one service, against real Redis and the
 // vendors' simulators. Each token goes to its own provider; what no API can revoke becomes on-call work.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
+import { startGitHubSimulator, type GitHubSimulator } from '../../simulator/github/index.js';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { startSlackSimulator, type SlackSimulator } from '../../simulator/slack/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
@@ -22,6 +23,7 @@ let client: Redis;
 let queue: Queue;
 let gitlab: GitLabSimulator;
 let slack: SlackSimulator;
+let github: GitHubSimulator;
 let hook: Server;
 const deliveries: string[] = [];
 let svc: TestService;
@@ -32,6 +34,7 @@ beforeAll(async () => {
   queue = inspectQueue(redis.url);
   gitlab = await startGitLabSimulator();
   slack = await startSlackSimulator({ perMinute: 1000 });
+  github = await startGitHubSimulator();
   hook = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
@@ -42,7 +45,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   svc = await startTestService(redis.url, gitlab.url, gitlab.adminToken, {
-    PROVIDERS: 'gitlab,slack',
+    PROVIDERS: 'gitlab,github,slack',
+    GITHUB_API_URL: github.apiUrl,
+    GITHUB_BATCH_WAIT_MS: '100',
+    GITHUB_CONFIRM_AFTER_SECONDS: '0.2',
     SLACK_API_URL: slack.url,
     SLACK_RATE_LIMIT_PER_SECOND: '200',
     REPORT_ONLY_TYPES: `${AWS}, ${WEBHOOK}`,
@@ -54,6 +60,7 @@ afterAll(async () => {
   await svc?.stop();
   await queue?.close();
   await slack?.close();
+  await github?.close();
   await gitlab?.stop();
   await new Promise((r) => hook?.close(r));
   await redis?.stop();
@@ -74,19 +81,24 @@ describe('several providers', () => {
     expect(types).toEqual([...types].sort());
   });
 
-  it('when one request mixes GitLab and Slack tokens, then each is revoked at its own provider', async () => {
+  it('when one request mixes GitLab, GitHub and Slack tokens, then each is revoked at its own provider', async () => {
     const pat = gitlab.createToken('personal_access_token');
+    const ghp = github.createToken('ghp_');
     const bot = slack.createToken('bot');
     const user = slack.createToken('user');
-    await submit([item(pat, 'gitleaks_rule_id_gitlab_personal_access_token_routable'), item(bot, SLACK), item(user, 'gitlab_secret_scanner_rule_id_slack_token')]);
-    await eventually(async () => (await Promise.all([pat, bot, user].map((t) => outcomeOf(client, t)))).every((o) => o !== undefined), 'all three settled');
+    await submit([item(pat, 'gitleaks_rule_id_gitlab_personal_access_token_routable'), item(ghp, 'gitleaks_rule_id_github_personal_access_token'), item(bot, SLACK), item(user, 'gitlab_secret_scanner_rule_id_slack_token')]);
+    await eventually(async () => (await Promise.all([pat, ghp, bot, user].map((t) => outcomeOf(client, t)))).every((o) => o !== undefined), 'all four settled');
     expect(gitlab.stateOf(pat)).toBe('revoked');
+    expect(github.isAlive(ghp)).toBe(false);
     expect([slack.isAlive(bot), slack.isAlive(user)]).toEqual([false, false]);
     expect(await outcomeOf(client, bot)).toMatchObject({ status: 'revoked', via: 'auth_revoke', instance: 'slack', confirmed: true });
+    expect(await outcomeOf(client, ghp)).toMatchObject({ status: 'revoked', via: 'credentials_revoke', instance: 'github', confirmed: true });
     expect(await outcomeOf(client, pat)).toMatchObject({ status: 'revoked', via: 'admin' });
-    // One call per Slack token, and GitLab never saw a Slack token.
+    // One call per Slack token; no vendor saw another vendor's token.
     expect(slack.revokeCalls().filter((c) => c.token === bot || c.token === user)).toHaveLength(2);
-    expect(gitlab.calls().filter((c) => c.token === bot || c.token === user)).toEqual([]);
+    expect(gitlab.calls().filter((c) => c.token === bot || c.token === user || c.token === ghp)).toEqual([]);
+    expect(slack.calls().filter((c) => c.token === ghp || c.token === pat)).toEqual([]);
+    expect(github.revokeCalls().flatMap((c) => c.credentials)).toEqual([ghp]);
   });
 
   it('when Slack tokens are already dead, then each is already_gone after one call', async () => {
@@ -111,11 +123,13 @@ describe('several providers', () => {
     const key = `AKIA${'Z'.repeat(16)}`;
     const gitlabCalls = gitlab.calls().length;
     const slackCalls = slack.calls().length;
+    const githubCalls = github.calls().length;
     await submit([item(key, AWS, { location: 'https://gitlab.example.com/g/p/-/blob/main/.env#L2' })]);
     await eventually(async () => (await failedReasonOf(queue, key)) !== undefined, 'in the failed set as on-call work');
     expect(await failedReasonOf(queue, key)).toMatch(/^report_only: no API can revoke this type/);
     expect(gitlab.calls().length).toBe(gitlabCalls);
     expect(slack.calls().length).toBe(slackCalls);
+    expect(github.calls().length).toBe(githubCalls);
     const fp = fingerprint(key);
     expect(await client.hget(`trapi:record:${fp}`, 'state')).toBe('needs_manual');
     const status = await admin('/admin/status');

@@ -30,6 +30,62 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+describe('secrets of other vendors after a full run', () => {
+  it('GitHub and Slack tokens and the GHES credential appear in no Redis key or value, log line, metric or admin answer', async () => {
+    const { startGitHubSimulator } = await import('../../simulator/github/index.js');
+    const { startSlackSimulator } = await import('../../simulator/slack/index.js');
+    const githubToken = `ghes-admin-${randomBytes(16).toString('hex')}`;
+    const github = await startGitHubSimulator({ mode: 'ghes', adminToken: githubToken });
+    const slack = await startSlackSimulator();
+    const own = await startTestRedis();
+    const ownClient = own.client();
+    const admin = 'oncall:admin-secret-0123456789abcdef';
+    const svc = await startTestService(own.url, sim.url, sim.adminToken, {
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_TOKEN: githubToken,
+      GITHUB_BATCH_WAIT_MS: '100',
+      GITHUB_CONFIRM_AFTER_SECONDS: '0.2',
+      SLACK_API_URL: slack.url,
+      ADMIN_API_TOKENS: admin,
+      REPORT_ONLY_TYPES: 'gitleaks_rule_id_aws',
+    });
+    try {
+      const gh = [github.createToken('ghp_'), github.createToken('github_pat_'), github.createToken('ghr_'), github.createToken('ghs_'), github.createToken('gho_')];
+      const malformed = 'ghp_tooShortToBeARealToken';
+      const sl = [slack.createToken('bot'), slack.createToken('user')];
+      const aws = `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+      const items = [
+        ...gh.map((t) => item(t, t.startsWith('github_pat_') ? 'gitleaks_rule_id_githubfinegrainedpersonalaccesstoken' : t.startsWith('ghr_') ? 'gitleaks_rule_id_github_refresh_token' : t.startsWith('gho_') ? 'gitleaks_rule_id_github_oauth_access_token' : t.startsWith('ghs_') ? 'gitleaks_rule_id_github_app_token' : 'gitleaks_rule_id_github_personal_access_token')),
+        item(malformed, 'gitleaks_rule_id_github_personal_access_token'),
+        ...sl.map((t) => item(t, 'gitleaks_rule_id_slack_token')),
+        item(aws, 'gitleaks_rule_id_aws'),
+      ];
+      expect((await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items)).status).toBe(204);
+      const all = [...gh, malformed, ...sl, aws];
+      await eventually(async () => (await Promise.all(all.map(async (t) => (await ownClient.exists(`trapi:outcome:${fingerprint(t)}`)) === 1 || (await ownClient.hget(`trapi:record:${fingerprint(t)}`, 'state')) !== 'attempted'))).every(Boolean), 'every token settled or failed', 20_000);
+      await eventually(async () => (await ownClient.hget(`trapi:record:${fingerprint(gh[0] ?? '')}`, 'state')) === 'revoked', 'the classic PAT revoked and confirmed', 20_000);
+      const bearer = `Bearer ${admin.split(':')[1] ?? ''}`;
+      const answers = await Promise.all(
+        ['/admin/status', '/admin/failed', ...all.map((t) => `/admin/tokens/${fingerprint(t)}`), '/metrics', '/v1/revocable_token_types'].map((path) => request(svc.url).get(path).set('Authorization', path.startsWith('/v1') ? API_TOKEN : bearer)),
+      );
+      const text = answers.map((a) => a.text).join('\n');
+      const dump = await dumpRedis(ownClient);
+      const logs = svc.logs.lines.join('\n');
+      for (const [name, secret] of Object.entries({ ...Object.fromEntries(all.map((t, i) => [`token ${i}`, t])), githubToken })) {
+        expect({ name, inRedis: dump.includes(Buffer.from(secret)), inLogs: logs.includes(secret), inAnswers: text.includes(secret) }).toEqual({ name, inRedis: false, inLogs: false, inAnswers: false });
+      }
+      // The GHES credential really was sent, and the malformed token never was.
+      expect(github.revokeCalls().every((c) => c.authenticated)).toBe(true);
+      expect(github.calls().filter((c) => c.bearer === malformed)).toEqual([]);
+    } finally {
+      await svc.stop();
+      await github.close();
+      await slack.close();
+      await own.stop();
+    }
+  });
+});
+
 describe('secrets after a full run', () => {
   it('appear in no Redis key or value, no log line and no answer; revoked tokens leave no ciphertext', async () => {
     const api = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'api' });
