@@ -1,10 +1,12 @@
 // Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis; then the
-// drain rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit.
+// drain rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit; then
+// 10,000 GitHub tokens through the service against the GitHub simulator, beside a bare client.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INTAKE_QUEUE, KEY_PREFIX } from '../src/queue/jobs.js';
 import { defaultDrainConcurrency, drainFailed, runDrain, type DrainResult, type DrainSettings } from './drain.js';
 import { drainReport } from './drain-report.js';
+import { gitHubDrainFailed, gitHubDrainReport, runGitHubDrain, type GitHubDrainResult, type GitHubDrainSettings } from './github-drain.js';
 import { runLoad, type LoadResult } from './load.js';
 import { stopAll, stopChild } from './processes.js';
 import { startRedis, type BenchRedis } from './redis.js';
@@ -19,7 +21,7 @@ function intEnv(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['post', 'drain'] as const;
+const SECTIONS = ['post', 'drain', 'github'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sectionsEnv(): Section[] {
@@ -42,6 +44,17 @@ const drainSettings: DrainSettings = {
   gitlabConcurrency: drainConcurrency,
   workerConcurrency: drainConcurrency,
   logLevel: 'warn',
+};
+
+const githubSettings: GitHubDrainSettings = {
+  tokens: intEnv('BENCH_GITHUB_TOKENS', 10_000),
+  tokensPerRequest: intEnv('BENCH_GITHUB_TOKENS_PER_REQUEST', 100),
+  batchWaitMs: intEnv('BENCH_GITHUB_BATCH_WAIT_MS', 1000),
+  // 1 s instead of the default 30 s: the simulator revokes at once, and the figure is the service's own cost.
+  confirmAfterMs: intEnv('BENCH_GITHUB_CONFIRM_AFTER_MS', 1000),
+  perSecond: intEnv('BENCH_GITHUB_RATE', 2000),
+  concurrency: intEnv('BENCH_GITHUB_CONCURRENCY', 50),
+  workerConcurrency: intEnv('BENCH_GITHUB_WORKER_CONCURRENCY', 50),
 };
 
 const settings = {
@@ -152,10 +165,22 @@ async function main(): Promise<number> {
     }
   }
 
-  const failed = rows.filter(rowFailed).length + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0);
+  let github: GitHubDrainResult | { error: string } | null = null;
+  if (settings.sections.includes('github')) {
+    process.stdout.write(`\nGitHub drain: ${githubSettings.tokens} tokens\n`);
+    try {
+      github = await runGitHubDrain(redis, githubSettings);
+      process.stdout.write(`\n${gitHubDrainReport(github)}\n`);
+    } catch (err) {
+      github = { error: err instanceof Error ? err.message : String(err) };
+      process.stdout.write(`\n!! GitHub drain failed: ${github.error}\n`);
+    }
+  }
+
+  const failed = rows.filter(rowFailed).length + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}latest.json`;
-  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null }, rows, ratios: ratioList, drain, failed };
+  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, drain, github, failed };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`\nFigures written to ${file}\n`);
   if (failed > 0) {

@@ -47,13 +47,16 @@ function serviceEnv(role: 'api' | 'worker', redisUrl: string, port: number, logL
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: logLevel,
+    // Closed loopback ports unless a section points them at its simulator: a bench never reaches the internet.
+    GITHUB_API_URL: 'http://127.0.0.1:9',
+    SLACK_API_URL: 'http://127.0.0.1:9/api',
   };
 }
 
-export async function startService(redisUrl: string, rateLimitPerMinute: number, logLevel: string, gitlab: ServiceGitLab = UNUSED_GITLAB): Promise<Target> {
+export async function startService(redisUrl: string, rateLimitPerMinute: number, logLevel: string, gitlab: ServiceGitLab = UNUSED_GITLAB, extraEnv: NodeJS.ProcessEnv = {}): Promise<Target> {
   // We choose the port: with LOG_LEVEL=warn the service does not print its (info-level) "started" line, so we poll readiness instead.
   const port = await freePort();
-  const child = spawnChild('service', process.execPath, [MAIN], { ...serviceEnv('api', redisUrl, port, logLevel, gitlab), RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute) });
+  const child = spawnChild('service', process.execPath, [MAIN], { ...serviceEnv('api', redisUrl, port, logLevel, gitlab), RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute), ...extraEnv });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, `${url}/-/readiness`, 20_000);
   return { name: 'service', url, child };
@@ -72,13 +75,14 @@ export interface WorkerLimits {
  * A ROLE=worker process. Not waited for: it starts taking jobs as soon as it is up, and the caller measures from
  * what GitLab sees. Its health endpoint is on `url`.
  */
-export async function startWorker(redisUrl: string, logLevel: string, gitlab: ServiceGitLab, limits: WorkerLimits): Promise<{ url: string; child: Child }> {
+export async function startWorker(redisUrl: string, logLevel: string, gitlab: ServiceGitLab, limits: WorkerLimits, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: Child }> {
   const port = await freePort();
   const child = spawnChild('worker', process.execPath, [MAIN], {
     ...serviceEnv('worker', redisUrl, port, logLevel, gitlab),
     GITLAB_RATE_LIMIT_PER_SECOND: String(limits.ratePerSecond),
     GITLAB_CONCURRENCY: String(limits.gitlabConcurrency),
     WORKER_CONCURRENCY: String(limits.workerConcurrency),
+    ...extraEnv,
   });
   return { url: `http://127.0.0.1:${port}`, child };
 }
