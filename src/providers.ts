@@ -31,7 +31,8 @@ export function openProviders(config: Config, instances: readonly InstanceConfig
   const providers = buildProviders(config.providers, {
     gitlab: { instances, timeoutMs: config.gitlabTimeoutMs, unavailableRecheckMs: config.unavailableRecheckMs },
     gitlabCredentials: wiring.gitlabCredentials,
-    github: { ...config.github, token: config.secrets.githubToken, ...(wiring.simulators ? { apiUrl: wiring.simulators.github, token: undefined } : {}) },
+    // The GitHub simulator revokes at once: a newcomer's curl should not wait the production confirmation delay.
+    github: { ...config.github, token: config.secrets.githubToken, ...(wiring.simulators ? { apiUrl: wiring.simulators.github, token: undefined, confirmAfterMs: Math.min(config.github.confirmAfterMs, 1000) } : {}) },
     slack: { ...config.slack, ...(wiring.simulators ? { apiUrl: wiring.simulators.slack } : {}) },
     reportOnlyTypes: config.reportOnlyTypes,
     services,

@@ -79,7 +79,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   const credentials = openCredentials(producerRedis, keys, instances, logger);
   const registry = openProviders(config, instances, { redis: producerRedis, breakers, logger, gitlabCredentials: credentials.live, simulators: sb?.simulators });
   stoppers.push(() => registry.close());
-  const metrics = processMetrics(config, producerRedis, breakers, credentials, instances, stoppers);
+  const metrics = processMetrics(config, producerRedis, breakers, credentials, instances, registry, stoppers);
 
   let worker: Worker | undefined;
   if (config.role !== 'api') {
@@ -158,13 +158,16 @@ function processMetrics(
   breakers: CredentialBreakers,
   credentials: { store: CredentialStore; live: LiveCredentials },
   instances: readonly InstanceConfig[],
+  registry: ProviderRegistry,
   stoppers: Stopper[],
 ): Metrics {
   const metrics = new Metrics({ token: config.secrets.metricsToken });
   const queues = [QUEUE_NAME, INTAKE_QUEUE, ...(config.secrets.notifyWebhookUrl === undefined ? [] : [NOTIFY_QUEUE])];
   // Every configured credential, by the name its breaker and its gauges carry.
   const managed = managedCredentials(instances);
-  stoppers.push(watchQueues(metrics, redis, queues, breakers, managed.map(credentialName)));
+  // GitLab's credentials, and every other provider's (e.g. github:token): a closed breaker is a 0, not a gap.
+  const known = [...new Set([...managed.map(credentialName), ...registry.credentials()])];
+  stoppers.push(watchQueues(metrics, redis, queues, breakers, known));
   watchCredentials(metrics, credentials.store, credentials.live, managed.map(credentialName), managed.filter((m) => m.rotated).map(credentialName));
   return metrics;
 }

@@ -40,9 +40,20 @@ describe('when started with no configuration (sandbox mode, embedded Redis)', ()
     expect(proc.logs().some((r) => JSON.stringify(r).includes(credential ?? '?'))).toBe(false); // printed, never logged
 
     const token = 'glpat-SandboxCurlToken0001';
-    const res = await request(url).post('/v1/revoke_tokens').set('Authorization', credential ?? '').send([{ type: 'gitleaks_rule_id_gitlab_personal_access_token', token, location: 'https://example.com/x' }]);
+    // GitHub and Slack tokens are revoked against their built-in simulators too: nothing reaches the internet.
+    const ghp = `ghp_${'Sandbox0'.repeat(4)}abcd`;
+    const xoxb = 'xoxb-1234567890-sandbox-token';
+    const res = await request(url)
+      .post('/v1/revoke_tokens')
+      .set('Authorization', credential ?? '')
+      .send([
+        { type: 'gitleaks_rule_id_gitlab_personal_access_token', token, location: 'https://example.com/x' },
+        { type: 'gitleaks_rule_id_github_personal_access_token', token: ghp, location: 'https://example.com/y' },
+        { type: 'gitleaks_rule_id_slack_token', token: xoxb, location: 'https://example.com/z' },
+      ]);
     expect(res.status).toBe(204);
-    await eventually(() => proc.logs().some((r) => r['msg'] === 'token revoked'), 'revocation logged');
+    await eventually(() => ['gitlab', 'github', 'slack'].every((p) => proc.logs().some((r) => r['msg'] === 'token revoked' && r['provider'] === p)), 'a revocation logged by each provider', 20_000);
+    expect(proc.logs().find((r) => r['msg'] === 'token revoked' && r['provider'] === 'github')).toMatchObject({ confirmed: true });
 
     const handle = JSON.parse(readFileSync(join(dataDir, 'redis', 'redis.json'), 'utf8')) as { pid: number };
     expect(pidAlive(handle.pid)).toBe(true);
