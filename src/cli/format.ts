@@ -79,6 +79,7 @@ export function viewLines(v: TokenView): string[] {
     ...field('instance', v.instance),
     ...field('strategy', v.strategy),
     ...field('identified', id),
+    ...field('confirmed', v.confirmed === undefined ? undefined : v.confirmed ? 'yes: the token itself was seen refused after the call' : 'NO: accepted by the vendor, nothing can prove it dead'),
     ...field('received', `${v.received} time(s), first ${v.firstReceivedAt}, last ${v.lastReceivedAt}`),
     ...field('attempts', v.attempts),
     ...field('last error', v.lastError === undefined ? undefined : `${v.lastError}${v.lastSummary ? `: ${v.lastSummary}` : ''}`),
