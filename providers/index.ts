@@ -6,6 +6,8 @@ import { createReportOnlyProvider } from './report-only/index.js';
 import { createSlackProvider, type SlackSettings } from './slack/index.js';
 
 export type { GitLabSettings } from './gitlab/index.js';
+export type { GitHubSettings } from './github/index.js';
+export type { SlackSettings } from './slack/index.js';
 
 /** Everything the providers are built from: their settings (validated by src/config) and the shared services. */
 export interface ProviderInputs {

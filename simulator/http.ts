@@ -1,5 +1,6 @@
-// Plain node:http plumbing shared by the GitLab routes and the control API: bodies in, replies out.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// Plain node:http plumbing shared by the simulators (GitLab, GitHub, Slack) and the control API: bodies in, replies out.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** What a route handler answers; the server adds latency, logging and writes it. */
 export interface Reply {
@@ -24,6 +25,15 @@ export interface Request {
 export class BadRequestError extends Error {}
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Listens on `host:port` (0: a free port) and resolves with the port: one start-up for every simulator. */
+export async function listenOn(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
 
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,9 @@
 // The simulated GitLab instance: an HTTP server with latency, faults, call logging and a programmatic handle.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type CallFilter, CallLog, type CallRecord, DEFAULT_CALL_LOG_LIMIT } from './calllog.js';
 import { handleControl } from './control.js';
 import { faultReply, Faults } from './faults.js';
-import { BadRequestError, parseParams, readBody, type Reply, type Request, send } from './http.js';
+import { BadRequestError, listenOn, parseParams, readBody, type Reply, type Request, send } from './http.js';
 import { ADMIN_API_MODES, type AdminApiMode, NOT_FOUND, type SimContext } from './routes/context.js';
 import { matchRoute } from './routes/index.js';
 import { type RevocationEntry, type SeedInput, type TokenRecord, type TokenState, TokenStore } from './state.js';
@@ -231,11 +230,7 @@ export async function startGitLabSimulator(opts: GitLabSimulatorOptions = {}): P
   validate(opts);
   const sim = new Simulator(opts);
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    sim.server.once('error', reject);
-    sim.server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const { port } = sim.server.address() as AddressInfo;
+  const port = await listenOn(sim.server, host, opts.port ?? 0);
   sim.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return sim;
 }

@@ -1,12 +1,12 @@
 // The simulated GitHub (api.github.com, or a GHES host under /api/v3): a real HTTP server with faults, a call log and a handle.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Faults, type Route } from './faults.js';
 import { HourlyLimit } from './ratelimit.js';
 import * as routes from './routes.js';
 import { type Mode, NOT_FOUND, type Reply, type RevokeCall, type SimContext } from './routes.js';
 import { TokenStore } from './store.js';
 import { makeToken, type TokenPrefix } from './tokens.js';
+import { listenOn, readBody } from '../http.js';
 
 export interface GitHubSimulatorOptions {
   /** Default 127.0.0.1. */
@@ -76,7 +76,6 @@ export interface GitHubSimulator {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 class Simulator implements GitHubSimulator {
   url = '';
@@ -195,19 +194,6 @@ function parseJson(raw: string): unknown {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new Error('body too large')) : resolve(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', reject);
-  });
-}
-
 function send(res: ServerResponse, reply: Reply): void {
   if (res.writableEnded || res.destroyed) return;
   const payload = reply.body === undefined || reply.status === 204 ? '' : JSON.stringify(reply.body);
@@ -228,11 +214,6 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
   validate(opts);
   const sim = new Simulator(opts);
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    sim.server.once('error', reject);
-    sim.server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const { port } = sim.server.address() as AddressInfo;
-  sim.url = `http://${host}:${port}`;
+  sim.url = `http://${host}:${await listenOn(sim.server, host, opts.port ?? 0)}`;
   return sim;
 }

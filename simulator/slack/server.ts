@@ -1,9 +1,9 @@
 // A simulated Slack Web API (auth.revoke only) on node:http: tokens that live and die, tier-3 rate limit, faults, call log.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type SlackCall, type SlackCallFilter, SlackCallLog } from './calls.js';
 import { type SlackFault, SlackFaults } from './faults.js';
 import { isWellFormed, makeSlackToken, type SlackTokenKind } from './tokens.js';
+import { listenOn, readBody } from '../http.js';
 
 export interface SlackSimulatorOptions {
   /** Default 0: a free port on 127.0.0.1. */
@@ -179,15 +179,6 @@ function parse(req: IncomingMessage, url: URL, raw: string): Parsed {
   return { token, tokenFrom, test: test === 'true' || test === '1', fields: [...new Set(form.keys())] };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** Slack answers JSON; a string body stands for an upstream's HTML page. */
 function send(res: ServerResponse, reply: Reply): void {
   if (res.writableEnded || res.destroyed) return;
@@ -212,10 +203,6 @@ function validate(o: SlackSimulatorOptions): void {
 export async function startSlackSimulator(opts: SlackSimulatorOptions = {}): Promise<SlackSimulator> {
   validate(opts);
   const sim = new Simulator(opts);
-  await new Promise<void>((resolve, reject) => {
-    sim.server.once('error', reject);
-    sim.server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  sim.url = `http://127.0.0.1:${(sim.server.address() as AddressInfo).port}/api`;
+  sim.url = `http://127.0.0.1:${await listenOn(sim.server, '127.0.0.1', opts.port ?? 0)}/api`;
   return sim;
 }

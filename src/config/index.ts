@@ -10,7 +10,7 @@ import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
 import type { StrategyName } from '../../providers/gitlab/kinds.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
 import type { NotifyEvent } from '../queue/notifications.js';
-import { PROVIDER_NAMES, type ProviderName } from '../../providers/index.js';
+import { PROVIDER_NAMES, type GitHubSettings, type ProviderName, type SlackSettings } from '../../providers/index.js';
 
 export { VARIABLES } from './variables.js';
 export type { InstanceConfig } from './instances.js';
@@ -70,19 +70,9 @@ export interface Config {
   /** The providers that revoke, in the order they are asked (PROVIDERS). */
   readonly providers: readonly ProviderName[];
   /** The GitHub provider's settings (GITHUB_*); its token is in `secrets`. */
-  readonly github: {
-    readonly apiUrl: string;
-    readonly requestsPerHour: number;
-    readonly batchWaitMs: number;
-    readonly confirmAfterMs: number;
-    readonly resubmitAfterMs: number;
-    readonly maxSubmissions: number;
-    readonly perSecond: number;
-    readonly concurrency: number;
-    readonly timeoutMs: number;
-  };
+  readonly github: Omit<GitHubSettings, 'token'>;
   /** The Slack provider's settings (SLACK_*). */
-  readonly slack: { readonly apiUrl: string; readonly perSecond: number; readonly concurrency: number; readonly timeoutMs: number };
+  readonly slack: SlackSettings;
   /** Types accepted for on-call only, never sent anywhere (REPORT_ONLY_TYPES). */
   readonly reportOnlyTypes: readonly string[];
   /** Webhook notifications: which events, and the timeout of one call (the URL is in `secrets`). */
