@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { CredentialBreakers, CredentialSource, ProviderServices } from '../providers/contract.js';
 import { buildProviders } from '../providers/index.js';
 import { ProviderRegistry } from '../providers/registry.js';
-import type { Config, InstanceConfig } from './config/index.js';
+import { vulnerabilityFeedbackActions, type Config, type InstanceConfig } from './config/index.js';
 import type { Logger } from './logger.js';
 import { packageVersion } from './paths.js';
 import { RedisCallBudget } from './queue/call-budget.js';
@@ -29,7 +29,7 @@ export function openProviders(config: Config, instances: readonly InstanceConfig
   const userAgent = `token-revocation-api/${packageVersion()}`;
   const services = (provider: string): ProviderServices => ({ limiter, budget, breakers, state: new RedisProviderState(redis, provider), logger: logger.child({ provider }), userAgent });
   const providers = buildProviders(config.providers, {
-    gitlab: { instances, timeoutMs: config.gitlabTimeoutMs, unavailableRecheckMs: config.unavailableRecheckMs },
+    gitlab: { instances, timeoutMs: config.gitlabTimeoutMs, unavailableRecheckMs: config.unavailableRecheckMs, feedback: vulnerabilityFeedbackActions(config, instances) },
     gitlabCredentials: wiring.gitlabCredentials,
     // The GitHub simulator revokes at once: a newcomer's curl should not wait the production confirmation delay.
     github: { ...config.github, token: config.secrets.githubToken, ...(wiring.simulators ? { apiUrl: wiring.simulators.github, token: undefined, confirmAfterMs: Math.min(config.github.confirmAfterMs, 1000) } : {}) },

@@ -160,6 +160,12 @@ export const VARIABLES: readonly Variable[] = [
     expected: 'a comma-separated list of revoked, failed, needs_manual, submitted, already_gone, not_found',
     default: 'revoked,failed,needs_manual,submitted',
   },
+  {
+    name: 'GITLAB_VULNERABILITY_FEEDBACK',
+    description: 'What the service writes back to the vulnerability a finding came from, once its token is settled, on the first configured GitLab instance (the one that calls us), with its admin credential: `note` (a note saying what happened to the token), `note,resolve` (also resolves the vulnerability, with the same text as comment, but only for a confirmed revocation), or `off`. Unset: `note` when that instance has an admin credential, else `off`. Through its own durable, retried queue (`feedback`): never in the way of a revocation.',
+    schema: { type: 'string', enum: ['note', 'note,resolve', 'off'] },
+    expected: 'note, note,resolve or off',
+  },
   { name: 'NOTIFY_TIMEOUT_MS', description: 'Total timeout of one webhook call; a failed call is retried with exponential backoff (10 attempts).', schema: int(100, 120000), default: 10000 },
   {
     name: 'PROVIDERS',

@@ -4,8 +4,10 @@ import type { CredentialBreakers } from '../../providers/contract.js';
 import { fingerprint } from '../domain/fingerprint.js';
 import type { EncryptionKey } from '../domain/crypto.js';
 import type { AuditEntry, FailedFilter, FailedToken, Operations, RekeyReport, Status, TokenTypes, TokenView } from '../domain/ports.js';
+import { mergeRefs } from '../domain/vulnerability.js';
 import { AppError } from '../errors.js';
 import type { AuditLog } from './audit.js';
+import type { FeedbackRequests } from './feedback.js';
 import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
@@ -27,6 +29,8 @@ export interface OperationsDeps {
     status(): Promise<Status['credentials']>;
     rekey(): Promise<{ rekeyed: number; current: number; stillUsed: readonly string[] }>;
   };
+  /** Vulnerability feedback, when on: a token resolved by on-call gets its notes too. */
+  readonly feedback?: FeedbackRequests | undefined;
 }
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -110,6 +114,10 @@ export class QueueOperations implements Operations {
     await this.d.outcomes.record(fp, { status: 'resolved', via: `operator:${actor}`, type: job.data.type, at: new Date().toISOString(), attempts: job.attemptsMade, ...(record?.instance ? { instance: record.instance } : {}) });
     await this.d.records.change(fp, { state: 'resolved', event: 'resolved', actor, detail: reason });
     await this.d.audit.append({ actor, action: 'resolve', fingerprint: fp, detail: reason });
+    await this.d.feedback?.request(
+      { fingerprint: fp, type: job.data.type, status: 'resolved', strategy: `operator:${actor}`, instance: record?.instance, reason: `resolved by ${actor}: ${reason}`, at: new Date().toISOString() },
+      mergeRefs(job.data.vulnerabilities, record?.vulnerabilities),
+    );
     return (await this.#view(fp)) as TokenView;
   }
 

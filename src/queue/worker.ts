@@ -146,7 +146,7 @@ async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, 
   const elapsedMs = Date.now() - job.data.acceptedAt;
   const lost = extra['lostAnswer'] === true;
   log.info({ status, via, instance, identified, confirmed, sinceAcceptedMs: elapsedMs, ...extra }, `token ${status}${lost ? ' (the answer to our earlier call was lost; gone when checked again)' : status === 'submitted' ? ' (unconfirmed)' : ''}`);
-  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note }, job.attemptsMade + 1);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note, ...about(job, deps) }, job.attemptsMade + 1);
   return { status, via };
 }
 
@@ -173,6 +173,12 @@ async function fail(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, 
   if (status === 'needs_manual') log.warn({ reason, summary, location: job.data.location }, 'no API can revoke this type: on-call must act (kept in the failed set until resolved)');
   else log.error({ reason, summary, instance }, 'revocation failed permanently; kept in the failed set for replay');
   const message = `${reason}: ${summary}`;
-  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, reason: message, instance, location: job.data.location, elapsedMs: Date.now() - job.data.acceptedAt }, job.attemptsMade + 1);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, reason: message, instance, location: job.data.location, elapsedMs: Date.now() - job.data.acceptedAt, ...about(job, deps) }, job.attemptsMade + 1);
   return new UnrecoverableError(message);
+}
+
+/** Who handles the token and as which kind, and the vulnerabilities its job names: for listeners (feedback). */
+function about(job: Job<RevocationJobData>, deps: WorkerDeps): { provider?: string; kind?: string; vulnerabilities?: RevocationJobData['vulnerabilities'] } {
+  const route = deps.registry.forType(job.data.type);
+  return { ...(route ? { provider: route.provider.name, kind: route.kind.kind } : {}), ...(job.data.vulnerabilities?.length ? { vulnerabilities: job.data.vulnerabilities } : {}) };
 }
