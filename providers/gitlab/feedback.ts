@@ -84,7 +84,24 @@ export class GitLabVulnerabilityFeedback implements VulnerabilityFeedback {
     return this.#mutate('vulnerabilityResolve', RESOLVE, { id: vulnerabilityGid(vulnerability.id), comment });
   }
 
+  /**
+   * Until a mutation is seen to work on this instance, its calls go one at a time: a GitLab without it is found by
+   * one call, not by as many as run at once. Afterwards they run side by side.
+   */
   async #mutate(field: 'createNote' | 'vulnerabilityResolve', query: string, variables: Record<string, unknown>): Promise<FeedbackResult> {
+    if (this.#works.has(field)) return this.#call(field, query, variables);
+    const before = this.#probing.get(field) ?? Promise.resolve();
+    const mine = before.then(() => this.#call(field, query, variables));
+    this.#probing.set(field, mine.then(() => undefined, () => undefined));
+    const result = await mine;
+    if (result.result === 'ok') this.#works.add(field);
+    return result;
+  }
+
+  readonly #works = new Set<string>();
+  readonly #probing = new Map<string, Promise<void>>();
+
+  async #call(field: 'createNote' | 'vulnerabilityResolve', query: string, variables: Record<string, unknown>): Promise<FeedbackResult> {
     const key = `${this.instance}:feedback:${field}`;
     const remembered = this.availability.unavailable(key);
     if (remembered) return { result: 'unavailable', reason: `${remembered.reason} (remembered; skipped)` };
