@@ -50,7 +50,7 @@ const jobId = (fp: string, vulnerability: number, status: string): string => `${
 /** Queues feedback for settled tokens; used by the journal listener, the fan-out (settled tokens sent again) and `resolve`. */
 export class FeedbackRequests {
   constructor(
-    private readonly queue: Queue<FeedbackJobData>,
+    readonly queue: Queue<FeedbackJobData>,
     private readonly redis: Redis,
     private readonly actions: readonly FeedbackAction[],
     private readonly logger: Logger,

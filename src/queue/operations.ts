@@ -49,8 +49,9 @@ export class QueueOperations implements Operations {
       this.d.unsettled.waitingCounts(),
       this.failed({ reason: 'report_only' }).then((t) => t.length),
     ]);
+    const feedback = this.d.feedback ? { feedback: await this.d.feedback.queue.getJobCounts(...STATES) } : {};
     return {
-      jobs: { revocations, intake },
+      jobs: { revocations, intake, ...feedback },
       oldestWaitingSeconds: { revocations: await oldestWaitingSeconds(this.d.revocations, this.d.unsettled), intake: await oldestWaitingSeconds(this.d.intake, this.d.unsettled) },
       breakers,
       workers,
@@ -142,6 +143,18 @@ export class QueueOperations implements Operations {
 
   audit(filter: { fingerprint?: string; since?: number; limit?: number }): Promise<AuditEntry[]> {
     return this.d.audit.read(filter);
+  }
+
+  async retryFeedback(actor: string): Promise<number> {
+    const queue = this.d.feedback?.queue;
+    if (!queue) throw new AppError('feedback_off', 'vulnerability feedback is off here: nothing to retry', 409);
+    let retried = 0;
+    for (const job of await queue.getFailed(0, -1)) {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      retried++;
+    }
+    await this.d.audit.append({ actor, action: 'feedback_retry', detail: `requeued ${retried} feedback job(s)` });
+    return retried;
   }
 
   async rekey(actor: string): Promise<RekeyReport> {
