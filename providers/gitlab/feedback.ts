@@ -31,7 +31,7 @@ const RESOLVE = `mutation TrapiResolveVulnerability($id: VulnerabilityID!, $comm
 }`;
 
 /** Top-level errors that say this GitLab cannot do it at all (schema, licence, permission): remembered. */
-const ABSENT = /doesn't exist on type|doesn't accept argument|isn't a defined input type|does not exist or you don't have permission|does not represent an instance of|not available|invalid global id/i;
+const ABSENT = /doesn't exist on type|doesn't accept argument|isn't a defined input type|does not exist or you don't have permission|does not represent an instance of|not a valid (global )?id|invalid global id/i;
 /** GitLab's throttle of note creation, although it comes as ResourceNotAvailable: retried, never remembered. */
 const THROTTLED = /too many times|rate limit/i;
 

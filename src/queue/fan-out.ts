@@ -69,16 +69,21 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
   );
   // After the jobs exist, so that an entry always has a job to look at (see unsettled.ts).
   await deps.unsettled.accepted(fresh.map((t) => t.fp), job.data.acceptedAt);
-  if (deps.feedback) await settledAgain(tokens.filter((t) => known.has(t.fp) && t.vulnerabilities?.length), deps, deps.feedback);
+  // After the revocations are queued, and never failing the batch: feedback is never in a revocation's way.
+  if (deps.feedback) {
+    await settledAgain(tokens.filter((t) => known.has(t.fp) && t.vulnerabilities?.length), deps, deps.feedback).catch((err: Error) => deps.logger.warn({ batch: shortFingerprint(id), err: err.message }, 'vulnerability feedback for settled tokens could not be queued'));
+  }
   deps.logger.info({ batch: shortFingerprint(id), tokens: tokens.length, queued: fresh.length, known: known.size, fanOutMs: Date.now() - job.data.acceptedAt }, 'batch fanned out');
   return { queued: fresh.length, known: known.size };
 }
 
-
-/** Feedback for settled tokens sent again: the markers make a resend of a noted finding do nothing. */
+/** Feedback for settled tokens sent again: the markers make a resend of a noted finding do nothing. Three round trips. */
 async function settledAgain(tokens: ReadonlyArray<{ fp: string; vulnerabilities?: IntakeItem['vulnerabilities'] }>, deps: FanOutDeps, feedback: FeedbackRequests): Promise<void> {
-  for (const t of tokens) {
-    const outcome = await deps.outcomes.get(t.fp);
-    if (outcome) await feedback.fromOutcome(t.fp, outcome, t.vulnerabilities ?? []);
-  }
+  if (tokens.length === 0) return;
+  const outcomes = await deps.outcomes.getMany(tokens.map((t) => t.fp));
+  const settled = tokens.flatMap((t) => {
+    const outcome = outcomes.get(t.fp);
+    return outcome ? [{ fp: t.fp, outcome, vulnerabilities: t.vulnerabilities ?? [] }] : [];
+  });
+  await feedback.fromOutcomes(settled);
 }

@@ -57,33 +57,38 @@ export class FeedbackRequests {
   ) {}
 
   /** One job per vulnerability not yet told of this result. Never throws: feedback is never in a revocation's way. */
-  async request(subject: FeedbackSubject, vulnerabilities: readonly VulnerabilityRef[]): Promise<void> {
-    if (vulnerabilities.length === 0) return;
-    const resolvable = this.actions.includes('resolve') && isResolvable(subject);
+  request(subject: FeedbackSubject, vulnerabilities: readonly VulnerabilityRef[]): Promise<void> {
+    return this.requestMany([{ subject, vulnerabilities }]);
+  }
+
+  /** The same for many tokens, in one pipeline and one add (a whole-batch resend of settled tokens). */
+  async requestMany(items: ReadonlyArray<{ readonly subject: FeedbackSubject; readonly vulnerabilities: readonly VulnerabilityRef[] }>): Promise<void> {
+    const pairs = items.flatMap(({ subject, vulnerabilities }) => vulnerabilities.map((vulnerability) => ({ subject, vulnerability })));
+    if (pairs.length === 0) return;
     try {
-      const done = await this.redis.pipeline(vulnerabilities.map((v) => ['hgetall', markerKey(subject.fingerprint, v.id, subject.status)])).exec();
-      const body = feedbackText(subject);
-      const jobs = vulnerabilities
-        .filter((_, i) => {
-          const marker = (done?.[i]?.[1] ?? {}) as Record<string, string>;
-          return marker['note'] === undefined || (resolvable && marker['resolve'] === undefined);
-        })
-        .map((vulnerability) => ({
-          name: FEEDBACK_JOB_NAME,
-          data: { v: 1 as const, fp: subject.fingerprint, status: subject.status, vulnerability, body, resolvable },
-          opts: { jobId: jobId(subject.fingerprint, vulnerability.id, subject.status) },
-        }));
+      const done = await this.redis.pipeline(pairs.map((p) => ['hgetall', markerKey(p.subject.fingerprint, p.vulnerability.id, p.subject.status)])).exec();
+      const bodies = new Map<FeedbackSubject, string>();
+      const jobs = pairs
+        .map((p, i) => ({ ...p, resolvable: this.actions.includes('resolve') && isResolvable(p.subject), marker: (done?.[i]?.[1] ?? {}) as Record<string, string> }))
+        .filter((p) => p.marker['note'] === undefined || (p.resolvable && p.marker['resolve'] === undefined))
+        .map(({ subject, vulnerability, resolvable }) => {
+          const body = bodies.get(subject) ?? feedbackText(subject);
+          bodies.set(subject, body);
+          return { name: FEEDBACK_JOB_NAME, data: { v: 1 as const, fp: subject.fingerprint, status: subject.status, vulnerability, body, resolvable }, opts: { jobId: jobId(subject.fingerprint, vulnerability.id, subject.status) } };
+        });
       if (jobs.length > 0) await this.queue.addBulk(jobs);
     } catch (err) {
-      this.logger.warn({ fp: shortFingerprint(subject.fingerprint), err: (err as Error).message }, 'vulnerability feedback could not be queued');
+      this.logger.warn({ tokens: items.length, err: (err as Error).message }, 'vulnerability feedback could not be queued');
     }
   }
 
-  /** A token settled earlier was sent again (maybe by a new vulnerability): feedback from its outcome record. */
-  fromOutcome(fp: string, outcome: OutcomeRecord, vulnerabilities: readonly VulnerabilityRef[]): Promise<void> {
-    return this.request(
-      { fingerprint: fp, type: outcome.type, status: outcome.status, strategy: outcome.via, instance: outcome.instance, identified: outcome.identified, confirmed: outcome.confirmed, at: outcome.at },
-      vulnerabilities,
+  /** Tokens settled earlier were sent again (maybe by a new vulnerability): feedback from their outcome records. */
+  fromOutcomes(items: ReadonlyArray<{ readonly fp: string; readonly outcome: OutcomeRecord; readonly vulnerabilities: readonly VulnerabilityRef[] }>): Promise<void> {
+    return this.requestMany(
+      items.map(({ fp, outcome, vulnerabilities }) => ({
+        subject: { fingerprint: fp, type: outcome.type, status: outcome.status, strategy: outcome.via, instance: outcome.instance, identified: outcome.identified, confirmed: outcome.confirmed, at: outcome.at },
+        vulnerabilities,
+      })),
     );
   }
 }
