@@ -47,6 +47,10 @@ export const vulnerabilityGid = (id: number): string => `gid://gitlab/Vulnerabil
 export class GitLabVulnerabilityFeedback implements VulnerabilityFeedback {
   readonly #client: Got;
   readonly #limits: { readonly perSecond: number; readonly concurrency: number };
+  /** Mutations seen to work here: from then on their calls run side by side. */
+  readonly #works = new Set<string>();
+  /** The last call of each mutation not yet seen to work: the next one waits for it. */
+  readonly #probing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly settings: FeedbackSettings,
@@ -97,9 +101,6 @@ export class GitLabVulnerabilityFeedback implements VulnerabilityFeedback {
     if (result.result === 'ok') this.#works.add(field);
     return result;
   }
-
-  readonly #works = new Set<string>();
-  readonly #probing = new Map<string, Promise<void>>();
 
   async #call(field: 'createNote' | 'vulnerabilityResolve', query: string, variables: Record<string, unknown>): Promise<FeedbackResult> {
     const key = `${this.instance}:feedback:${field}`;
