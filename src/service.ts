@@ -199,6 +199,7 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
     retry: config.retry,
     holdMs: config.breakerRecheckMs,
     metrics,
+    feedback: feedback?.requests,
   });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker error'));
   stoppers.push(async () => {

@@ -8,6 +8,7 @@ import { isGone, type Gone, type Identified, type Outcome } from '../domain/outc
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
+import type { FeedbackRequests } from './feedback.js';
 import type { Journal } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
 
@@ -25,6 +26,8 @@ export interface WorkerDeps {
   readonly holdMs: number;
   /** Times each provider call (trapi_provider_call_duration_seconds). */
   readonly metrics?: Metrics | undefined;
+  /** Vulnerability feedback, when on. */
+  readonly feedback?: FeedbackRequests | undefined;
 }
 
 export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobData, RevocationJobResult> {
@@ -49,6 +52,8 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
   const prior = await deps.outcomes.get(fp);
   if (prior) {
     log.info({ status: prior.status }, 'token already handled; no call made');
+    // A job made for a token settled meanwhile (a resend racing its settlement): its vulnerabilities still get their notes.
+    if (job.data.vulnerabilities?.length) await deps.feedback?.fromOutcomes([{ fp, outcome: prior, vulnerabilities: job.data.vulnerabilities }]);
     return { status: prior.status, via: 'record' };
   }
   const route = deps.registry.forType(type);
