@@ -1,6 +1,7 @@
 // The one contract every provider implements, and the shared services a provider is given (never builds itself).
 import type { Outcome } from '../src/domain/outcome.js';
 import type { Logger } from '../src/logger.js';
+import type { VulnerabilityRef } from '../src/domain/vulnerability.js';
 
 /**
  * One kind of token a provider revokes, and every `type` string GitLab's secret detection produces for it.
@@ -47,6 +48,30 @@ export interface Provider {
   readonly credentials?: readonly string[];
   /** Stops timers and flushes in-memory work (e.g. a batch being gathered) at shutdown; must not throw. */
   close?(): Promise<void>;
+  /** Tells the finding's vulnerability what happened to its token (the provider of the caller only); absent: off. */
+  readonly feedback?: VulnerabilityFeedback | undefined;
+}
+
+/** What one feedback call came to. Never throws: the queue retries `failed` (unless `final`), and skips `unavailable`. */
+export type FeedbackResult =
+  | { readonly result: 'ok' }
+  /** This instance cannot take it (no such mutation, no such vulnerability, no credential): remembered, never retried. */
+  | { readonly result: 'unavailable'; readonly reason: string }
+  /** `final`: retrying cannot help (the vendor refused the content); otherwise retried with backoff. */
+  | { readonly result: 'failed'; readonly reason: string; readonly final?: boolean };
+
+/**
+ * Writes back to the vulnerability a finding came from: a note, and optionally resolving it. Its calls are never in the
+ * way of a revocation: the queue makes them from a queue of their own. Texts never hold a token (a 12-character
+ * fingerprint prefix at most).
+ */
+export interface VulnerabilityFeedback {
+  /** What is done: `note`, or `note` and `resolve` (resolve only for a confirmed revocation). */
+  readonly actions: readonly ('note' | 'resolve')[];
+  /** Where the notes go, for logs and the note text. */
+  readonly instance: string;
+  note(vulnerability: VulnerabilityRef, body: string): Promise<FeedbackResult>;
+  resolve(vulnerability: VulnerabilityRef, comment: string): Promise<FeedbackResult>;
 }
 
 /** Outbound discipline shared by every worker process: a request rate and a concurrency cap per key (an instance). */

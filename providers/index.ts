@@ -1,7 +1,7 @@
 // The explicit list of providers (as Unleash lists its addons): PROVIDERS chooses which are built, in this order.
 // Each entry reads its own settings from the validated Config: adding a vendor adds a line here and a folder beside
 // this file (plus its variables in src/config and, for sandbox mode, its simulator in src/runtime/sandbox.ts).
-import type { Config, InstanceConfig } from '../src/config/index.js';
+import { vulnerabilityFeedbackActions, type Config, type InstanceConfig } from '../src/config/index.js';
 import type { CredentialSource, Provider, ProviderServices } from './contract.js';
 import { createGitHubProvider } from './github/index.js';
 import { createGitLabProvider } from './gitlab/index.js';
@@ -26,7 +26,11 @@ export interface ProviderInputs {
 
 const PROVIDERS = {
   gitlab: ({ config, instances, services, gitlabCredentials }: ProviderInputs) =>
-    createGitLabProvider({ instances, timeoutMs: config.gitlabTimeoutMs, unavailableRecheckMs: config.unavailableRecheckMs }, services('gitlab', config.gitlabTimeoutMs), gitlabCredentials),
+    createGitLabProvider(
+      { instances, timeoutMs: config.gitlabTimeoutMs, unavailableRecheckMs: config.unavailableRecheckMs, feedback: vulnerabilityFeedbackActions(config, instances) },
+      services('gitlab', config.gitlabTimeoutMs),
+      gitlabCredentials,
+    ),
   github: ({ config, services, simulator }: ProviderInputs) => {
     const sim = simulator?.('github');
     // The simulator revokes at once: a newcomer's curl need not wait the production confirmation delay.

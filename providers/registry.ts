@@ -1,5 +1,5 @@
 // Which enabled provider handles a given token type: the union of the kinds every provider declares.
-import type { Provider, TokenKindSpec } from './contract.js';
+import type { Provider, TokenKindSpec, VulnerabilityFeedback } from './contract.js';
 
 export interface Route {
   readonly provider: Provider;
@@ -36,6 +36,11 @@ export class ProviderRegistry {
       if (verdict !== undefined) return verdict;
     }
     return undefined;
+  }
+
+  /** Where findings' vulnerabilities are told what happened: the first provider offering it (the caller's). */
+  feedback(): VulnerabilityFeedback | undefined {
+    return this.providers.find((p) => p.feedback !== undefined)?.feedback;
   }
 
   /** Every credential of ours the providers use, by breaker name. */

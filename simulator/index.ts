@@ -9,6 +9,7 @@ export {
 export { type CallFilter, type CallRecord, CallLog, DEFAULT_CALL_LOG_LIMIT } from './calllog.js';
 export { type ActiveFault, type FaultAction, type FaultReply, type FaultSpec, Faults, faultReply } from './faults.js';
 export { ADMIN_API_MODES, type AdminApiMode } from './routes/context.js';
+export { type SimNote, type SimResolution, VULNERABILITY_API_MODES, type VulnerabilityApiMode, VulnerabilityStore } from './vulnerabilities.js';
 export {
   isExpired,
   type LookupHints,

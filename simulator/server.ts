@@ -8,6 +8,7 @@ import { ADMIN_API_MODES, type AdminApiMode, NOT_FOUND, type SimContext } from '
 import { matchRoute } from './routes/index.js';
 import { type RevocationEntry, type SeedInput, type TokenRecord, type TokenState, TokenStore } from './state.js';
 import { makeToken, type MakeTokenOptions, type TokenKind } from './tokens.js';
+import { type SimNote, type SimResolution, VULNERABILITY_API_MODES, type VulnerabilityApiMode, VulnerabilityStore } from './vulnerabilities.js';
 
 export interface GitLabSimulatorOptions {
   /** Default 127.0.0.1. */
@@ -55,7 +56,15 @@ export interface GitLabSimulator {
   setAdminApiMode(mode: AdminApiMode): void;
   setAutoCreate(enabled: boolean): void;
   setAdminTokenState(state: AdminTokenState): void;
-  /** Forgets every token, call and fault, then re-seeds the original admin token. */
+  /** Notes written on a vulnerability through GraphQL `createNote`, oldest first. */
+  notesOf(vulnerabilityId: number): SimNote[];
+  /** Every note written, on any vulnerability. */
+  allNotes(): SimNote[];
+  /** Every `vulnerabilityResolve`, oldest first. */
+  resolvedVulnerabilities(): SimResolution[];
+  /** `absent`: a GitLab whose GraphQL has no vulnerability management (CE, no licence, older). */
+  setVulnerabilityApiMode(mode: VulnerabilityApiMode): void;
+  /** Forgets every token, call, fault and note, then re-seeds the original admin token. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -73,6 +82,7 @@ class Simulator implements GitLabSimulator {
   url = '';
   readonly faults = new Faults();
   private readonly store: TokenStore;
+  private readonly vulnerabilities = new VulnerabilityStore();
   private readonly log: CallLog;
   private readonly ctx: SimContext;
   private readonly originalAdmin: string;
@@ -82,7 +92,7 @@ class Simulator implements GitLabSimulator {
   constructor(private readonly opts: GitLabSimulatorOptions) {
     this.store = new TokenStore(opts.instancePrefix, opts.autoCreate ?? false);
     this.log = new CallLog(opts.callLogLimit ?? DEFAULT_CALL_LOG_LIMIT);
-    this.ctx = { store: this.store, settings: { adminApiMode: 'enabled', runnerAdminAction: 'reset' } };
+    this.ctx = { store: this.store, vulnerabilities: this.vulnerabilities, settings: { adminApiMode: 'enabled', runnerAdminAction: 'reset' } };
     this.originalAdmin = opts.adminToken ?? makeToken('personal_access_token', opts.instancePrefix ? { instancePrefix: opts.instancePrefix } : {});
     this.applyDefaults();
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -137,8 +147,17 @@ class Simulator implements GitLabSimulator {
     rec.expiresAt = state === 'expired' ? new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) : null;
   };
 
+  notesOf = (vulnerabilityId: number): SimNote[] => this.vulnerabilities.notesOf(vulnerabilityId);
+  allNotes = (): SimNote[] => this.vulnerabilities.allNotes();
+  resolvedVulnerabilities = (): SimResolution[] => this.vulnerabilities.resolved();
+  setVulnerabilityApiMode = (mode: VulnerabilityApiMode): void => {
+    if (!VULNERABILITY_API_MODES.includes(mode)) throw new Error(`vulnerability API mode must be one of ${VULNERABILITY_API_MODES.join(', ')}`);
+    this.vulnerabilities.mode = mode;
+  };
+
   reset = (): void => {
     this.store.clear();
+    this.vulnerabilities.clear();
     this.log.clear();
     this.faults.clear();
     this.applyDefaults();

@@ -1,12 +1,13 @@
 // Builds the on-call Operations over a Redis connection: used by the admin HTTP API (in the service) and by the CLI.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config, InstanceConfig } from './config/index.js';
+import { vulnerabilityFeedbackActions, type Config, type InstanceConfig } from './config/index.js';
 import type { EncryptionKey } from './domain/crypto.js';
 import type { Operations, TokenTypes } from './domain/ports.js';
 import type { Logger } from './logger.js';
 import { AuditLog } from './queue/audit.js';
 import { RedisBreakers } from './queue/breakers.js';
+import { FEEDBACK_JOB_OPTIONS, FEEDBACK_QUEUE, FeedbackRequests, type FeedbackJobData } from './queue/feedback.js';
 import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { QueueOperations } from './queue/operations.js';
 import { OutcomeStore } from './queue/outcomes.js';
@@ -26,7 +27,10 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
   const store = new CredentialStore(redis, keys);
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX });
-  for (const q of [revocations, intake]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
+  // `trapi resolve` makes a note on the token's vulnerabilities too, when the workers write feedback.
+  const actions = vulnerabilityFeedbackActions(config, instances ?? config.instances);
+  const feedbackQueue = actions.length > 0 ? new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection: redis, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS(config.retry.baseDelayMs) }) : undefined;
+  for (const q of [revocations, intake, ...(feedbackQueue ? [feedbackQueue] : [])]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
   const operations = new QueueOperations({
     revocations,
     intake,
@@ -38,6 +42,7 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
     tokenTypes,
     keys,
     credentials: { status: () => credentialStatus(store, instances ?? config.instances), rekey: () => store.rekey() },
+    feedback: feedbackQueue && new FeedbackRequests(feedbackQueue, redis, actions, logger),
   });
-  return { operations, queues: { revocations, intake }, close: async () => void (await Promise.all([revocations.close(), intake.close()])) };
+  return { operations, queues: { revocations, intake }, close: async () => void (await Promise.all([revocations.close(), intake.close(), feedbackQueue?.close()])) };
 }

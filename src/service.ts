@@ -20,6 +20,7 @@ import { watchCredentials } from './metrics/credentials.js';
 import { watchQueues } from './metrics/queues.js';
 import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOTIFY_QUEUE, type NotificationJobData } from './queue/notifications.js';
 import { createIntakeWorker } from './queue/fan-out.js';
+import { createFeedbackWorker, FEEDBACK_JOB_OPTIONS, FEEDBACK_QUEUE, feedbackListener, FeedbackRequests, type FeedbackJobData } from './queue/feedback.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
 import { AuditLog } from './queue/audit.js';
@@ -162,7 +163,7 @@ function processMetrics(
   stoppers: Stopper[],
 ): Metrics {
   const metrics = new Metrics({ token: config.secrets.metricsToken });
-  const queues = [QUEUE_NAME, INTAKE_QUEUE, ...(config.secrets.notifyWebhookUrl === undefined ? [] : [NOTIFY_QUEUE])];
+  const queues = [QUEUE_NAME, INTAKE_QUEUE, ...(config.secrets.notifyWebhookUrl === undefined ? [] : [NOTIFY_QUEUE]), ...(registry.feedback() === undefined ? [] : [FEEDBACK_QUEUE])];
   // Every configured credential, by the name its breaker and its gauges carry.
   const managed = managedCredentials(instances);
   // GitLab's credentials, and every other provider's (e.g. github:token): a closed breaker is a 0, not a gap.
@@ -181,9 +182,10 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
   const journal = new Journal(records, new AuditLog(connection, config.recordRetentionSeconds * 1000, logger), unsettled);
   journal.listen({ settled: (result) => metrics.settled(result) });
   const notifications = startNotifications(config, logger, connection, journal);
+  const feedback = startFeedback(config, logger, connection, journal, records, registry, metrics);
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS });
   revocations.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (fan-out) error'));
-  const intake = createIntakeWorker({ connection, revocations, outcomes, records, unsettled, keys, logger, retry: config.retry });
+  const intake = createIntakeWorker({ connection, revocations, outcomes, records, unsettled, keys, logger, retry: config.retry, feedback: feedback?.requests });
   intake.on('error', (err: Error) => logger.warn({ err: err.message }, 'intake worker error'));
   const worker = createRevocationWorker({
     connection,
@@ -197,11 +199,12 @@ function startWorker(config: Config, logger: Logger, redisUrl: string, registry:
     retry: config.retry,
     holdMs: config.breakerRecheckMs,
     metrics,
+    feedback: feedback?.requests,
   });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'worker error'));
   stoppers.push(async () => {
     // Side by side, so that the grace period is spent once, not once per worker.
-    await Promise.all([closeWorker(intake, config.shutdownTimeoutMs, logger), closeWorker(worker, config.shutdownTimeoutMs, logger), notifications?.close()]);
+    await Promise.all([closeWorker(intake, config.shutdownTimeoutMs, logger), closeWorker(worker, config.shutdownTimeoutMs, logger), notifications?.close(), feedback?.close()]);
     await settlesWithin(revocations.close(), FORCE_CLOSE_MS);
     connection.disconnect();
   });
@@ -219,6 +222,30 @@ function startNotifications(config: Config, logger: Logger, connection: Redis, j
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'notification worker error'));
   logger.info({ on: config.notify.on }, 'webhook notifications enabled');
   return {
+    close: async () => {
+      await closeWorker(worker, config.shutdownTimeoutMs, logger);
+      await settlesWithin(queue.close(), FORCE_CLOSE_MS);
+    },
+  };
+}
+
+/**
+ * Vulnerability feedback on (the caller's provider offers it): settled tokens become feedback jobs, which this worker
+ * sends; GraphQL being down never touches a revocation (its own queue, retries and failed set).
+ */
+function startFeedback(config: Config, logger: Logger, connection: Redis, journal: Journal, records: RecordStore, registry: ProviderRegistry, metrics: Metrics): { requests: FeedbackRequests; close(): Promise<void> } | undefined {
+  const port = registry.feedback();
+  if (port === undefined) return undefined;
+  const queue = new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS(config.retry.baseDelayMs) });
+  queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (feedback) error'));
+  const requests = new FeedbackRequests(queue, connection, port.actions, logger);
+  journal.listen(feedbackListener(requests, records));
+  const count = (action: string, result: string) => metrics.vulnerabilityFeedback.inc({ action, result });
+  const worker = createFeedbackWorker({ connection, port, logger, retentionSeconds: config.outcomeRetentionSeconds, count });
+  worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'feedback worker error'));
+  logger.info({ actions: port.actions, instance: port.instance }, 'vulnerability feedback enabled');
+  return {
+    requests,
     close: async () => {
       await closeWorker(worker, config.shutdownTimeoutMs, logger);
       await settlesWithin(queue.close(), FORCE_CLOSE_MS);

@@ -1,6 +1,7 @@
 // The GitLab provider's entry point: builds the instances (client, limits, credentials) and the provider over them.
 import type { CredentialSource, ProviderServices } from '../contract.js';
 import { createGitLabClient } from './client.js';
+import { GitLabVulnerabilityFeedback } from './feedback.js';
 import { ExpiringSet, GitLabInstance, type InstanceSettings } from './instance.js';
 import { GitLabProvider } from './provider.js';
 import { STRATEGY } from './strategies/index.js';
@@ -14,6 +15,8 @@ export interface GitLabSettings {
   readonly timeoutMs: number;
   /** How long an endpoint found unavailable is skipped before it is tried again. */
   readonly unavailableRecheckMs: number;
+  /** Vulnerability feedback on the first instance (the caller): empty when off (GITLAB_VULNERABILITY_FEEDBACK). */
+  readonly feedback?: readonly ('note' | 'resolve')[];
 }
 
 export function createGitLabProvider(settings: GitLabSettings, services: ProviderServices, credentials: CredentialSource): GitLabProvider {
@@ -24,7 +27,11 @@ export function createGitLabProvider(settings: GitLabSettings, services: Provide
   for (const i of instances) {
     if (i.credential('admin') === undefined) services.logger.warn({ instance: i.name, strategies: runnable(i) }, `no admin credential for this instance: only ${runnable(i).join(', ') || 'no strategy'} will run`);
   }
-  return new GitLabProvider(instances, services.breakers);
+  const caller = settings.instances[0];
+  const actions = settings.feedback ?? [];
+  const feedback =
+    caller && actions.length > 0 ? new GitLabVulnerabilityFeedback({ instance: caller, actions, timeoutMs: settings.timeoutMs, userAgent: services.userAgent }, services.limiter, availability, credentials) : undefined;
+  return new GitLabProvider(instances, services.breakers, feedback);
 }
 
 /** The strategies an instance can run with the credentials it has, in its order. */

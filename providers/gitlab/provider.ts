@@ -1,7 +1,7 @@
 // The GitLab provider: tries a token on each instance, and on each the strategies its kind allows, in the configured order.
 import { isGone, type Outcome } from '../../src/domain/outcome.js';
 import { KIND_RULES, kindSpec, rulesOf, type TokenKind } from './kinds.js';
-import type { CredentialBreakers, Provider, RevokeRequest, TokenKindSpec } from '../contract.js';
+import type { CredentialBreakers, Provider, RevokeRequest, TokenKindSpec, VulnerabilityFeedback } from '../contract.js';
 import { classify } from './classify.js';
 import { GitLabInstance } from './instance.js';
 import { STRATEGY } from './strategies/index.js';
@@ -18,6 +18,8 @@ export class GitLabProvider implements Provider {
   constructor(
     readonly instances: readonly GitLabInstance[],
     private readonly breakers: CredentialBreakers,
+    /** Notes (and resolves) on the findings' vulnerabilities, on the first instance; undefined when off. */
+    readonly feedback?: VulnerabilityFeedback,
   ) {
     // A kind is offered only when some instance has some strategy for it that it can run.
     this.kinds = KIND_RULES.filter((k) => instances.some((i) => this.#strategiesFor(i, k.kind).length > 0)).map(kindSpec);

@@ -1,6 +1,7 @@
 // What every GitLab route handler receives: the token store and the instance's switchable behaviour.
 import type { Reply, Request } from '../http.js';
 import type { TokenStore } from '../state.js';
+import type { VulnerabilityStore } from '../vulnerabilities.js';
 
 /**
  * enabled: the Admin Token API works (17.8+ with the revoke flag on).
@@ -19,6 +20,7 @@ export interface Settings {
 
 export interface SimContext {
   store: TokenStore;
+  vulnerabilities: VulnerabilityStore;
   settings: Settings;
 }
 

@@ -1,6 +1,7 @@
 // The GitLab route table: method + pattern → handler. Anything not listed is Grape's 404.
 import { identify, revoke } from './admin-token.js';
 import type { Handler, Route } from './context.js';
+import { graphql } from './graphql.js';
 import { revokeGroupToken } from './groups.js';
 import { deleteRunner, resetRunnerToken, verifyRunner } from './runners.js';
 import { deleteSelf, getSelf, rotateGroupTokenSelf, rotateProjectTokenSelf, rotateSelf } from './self-service.js';
@@ -17,6 +18,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', pattern: '/api/v4/runners', handler: deleteRunner },
   { method: 'POST', pattern: '/api/v4/runners/verify', handler: verifyRunner },
   { method: 'POST', pattern: '/api/v4/groups/:id/tokens/revoke', handler: revokeGroupToken },
+  { method: 'POST', pattern: '/api/graphql', handler: graphql },
 ];
 
 interface Compiled {

@@ -142,6 +142,21 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       ]);
     },
   },
+  feedback: {
+    usage: 'trapi feedback retry [--actor NAME] [--json]',
+    summary: 'requeue the notes (and resolves) on vulnerabilities that failed for good, once the cause is fixed',
+    details: `The feedback failed set holds notes the instance kept refusing (credential, outage, mutation errors); see the runbook.
+${ACTOR_HELP}`,
+    options: ACTOR,
+    positionals: [1, 1],
+    run: async (ctx) => {
+      const sub = ctx.positionals[0] ?? '';
+      if (sub !== 'retry') throw new UsageError(`unknown subcommand "feedback ${sub}"; did you mean \`trapi feedback retry\`?`);
+      const actor = actorOf(ctx.values);
+      const retried = await (await ctx.ops()).retryFeedback(actor);
+      return emit(ctx, { retried, actor }, () => [retried === 0 ? 'nothing to retry: the feedback failed set is empty' : `requeued ${retried} feedback job(s); follow with \`trapi status\``]);
+    },
+  },
   audit: {
     usage: 'trapi audit [--fingerprint FP] [--since WHEN] [--limit N] [--json]',
     summary: 'the audit trail (operator actions and outcomes), newest first',

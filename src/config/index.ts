@@ -75,6 +75,8 @@ export interface Config {
   readonly slack: SlackSettings;
   /** Types accepted for on-call only, never sent anywhere (REPORT_ONLY_TYPES). */
   readonly reportOnlyTypes: readonly string[];
+  /** GITLAB_VULNERABILITY_FEEDBACK as set; undefined: the default (see `vulnerabilityFeedbackActions`). */
+  readonly vulnerabilityFeedback: 'note' | 'note,resolve' | 'off' | undefined;
   /** Webhook notifications: which events, and the timeout of one call (the URL is in `secrets`). */
   readonly notify: { readonly on: readonly NotifyEvent[]; readonly timeoutMs: number };
   readonly secrets: Secrets;
@@ -328,9 +330,22 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
       timeoutMs: n('GITHUB_TIMEOUT_MS'),
     }),
     slack: Object.freeze({ apiUrl: String(raw['SLACK_API_URL']).replace(/\/+$/, ''), perSecond: n('SLACK_RATE_LIMIT_PER_SECOND'), concurrency: n('SLACK_CONCURRENCY'), timeoutMs: n('SLACK_TIMEOUT_MS') }),
+    vulnerabilityFeedback: s('GITLAB_VULNERABILITY_FEEDBACK') as Config['vulnerabilityFeedback'],
     notify: Object.freeze({ on: Object.freeze([...new Set(String(raw['NOTIFY_ON']).split(','))] as NotifyEvent[]), timeoutMs: n('NOTIFY_TIMEOUT_MS') }),
     secrets,
   };
   Object.defineProperty(config, 'secrets', { enumerable: false });
   return Object.freeze(config);
+}
+
+/**
+ * What is written back to the findings' vulnerabilities, on the first instance (the GitLab that calls us): the
+ * setting, or by default a note when that instance has an admin credential. Empty: off. The service and the CLI
+ * (`trapi resolve`) both decide with this.
+ */
+export function vulnerabilityFeedbackActions(config: Pick<Config, 'vulnerabilityFeedback'>, instances: readonly Pick<InstanceConfig, 'adminToken'>[]): readonly ('note' | 'resolve')[] {
+  const first = instances[0];
+  if (first === undefined || first.adminToken === undefined) return [];
+  const setting = config.vulnerabilityFeedback ?? 'note';
+  return setting === 'off' ? [] : setting === 'note' ? ['note'] : ['note', 'resolve'];
 }

@@ -120,6 +120,12 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'UNAVAILABLE_RECHECK_MINUTES', description: 'How long an unavailable endpoint (feature flag off, older GitLab) is skipped before it is tried again.', schema: { type: 'number', exclusiveMinimum: 0, maximum: 10080 }, default: 10 },
   { name: 'BREAKER_RECHECK_SECONDS', description: 'While GitLab refuses one of our credentials, how often it is re-checked (jobs needing it wait, never fail).', schema: { type: 'number', exclusiveMinimum: 0, maximum: 86400 }, default: 60 },
   { name: 'GITLAB_TIMEOUT_MS', description: 'Total timeout of one call to GitLab.', schema: int(100, 120000), default: 10000 },
+  {
+    name: 'GITLAB_VULNERABILITY_FEEDBACK',
+    description: 'What the service writes back to the vulnerability a finding came from, once its token is settled, on the first configured GitLab instance (the one that calls us), with its admin credential: `note` (a note saying what happened to the token), `note,resolve` (also resolves the vulnerability, with the same text as comment, but only for a confirmed revocation), or `off`. Unset: `note` when that instance has an admin credential, else `off`. Through its own durable, retried queue (`feedback`): never in the way of a revocation.',
+    schema: { type: 'string', enum: ['note', 'note,resolve', 'off'] },
+    expected: 'note, note,resolve or off',
+  },
   { name: 'RATE_LIMIT_PER_MINUTE', description: 'Inbound `POST` budget per client (credential and address), shared by all replicas.', schema: int(1, 10_000_000), default: 1200 },
   { name: 'RATE_LIMIT_GET_PER_MINUTE', description: 'Inbound `GET` budget per client address.', schema: int(1, 10_000_000), default: 6000 },
   { name: 'MAX_TOKENS_PER_REQUEST', description: 'Most items one `POST /v1/revoke_tokens` may carry.', schema: int(1, 100000), default: 10000 },

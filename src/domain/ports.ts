@@ -101,6 +101,8 @@ export interface Operations {
   audit(filter: { readonly fingerprint?: string; readonly since?: number; readonly limit?: number }): Promise<AuditEntry[]>;
   /** Re-seals queued and failed tokens under the newest encryption key (key rotation). */
   rekey(actor: string): Promise<RekeyReport>;
+  /** Requeues every note (or resolve) on a vulnerability in the feedback failed set; how many. Feedback off: a 409. */
+  retryFeedback(actor: string): Promise<number>;
 }
 
 export interface RekeyReport {

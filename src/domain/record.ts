@@ -1,5 +1,6 @@
 // What we know about one leaked token, named by its fingerprint and never holding it: the record on-call reads.
 import type { Identified } from './outcome.js';
+import type { VulnerabilityRef } from './vulnerability.js';
 
 /** Where a token stands. `accepted` and `attempted` are in progress; the rest are final until an operator acts. */
 export type TokenState = 'accepted' | 'attempted' | 'revoked' | 'reset' | 'deleted' | 'already_gone' | 'not_found' | 'submitted' | 'failed' | 'needs_manual' | 'resolved';
@@ -35,6 +36,8 @@ export interface TokenRecord {
   readonly lastSummary?: string;
   /** Newest first (bounded). */
   readonly events: readonly TokenEvent[];
+  /** The vulnerabilities (ids only) whose findings named this token, oldest first (bounded): each gets a note. */
+  readonly vulnerabilities?: readonly VulnerabilityRef[];
 }
 
 /** Bounds per token, so a token GitLab keeps resending cannot grow its record without limit. */

@@ -60,6 +60,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly vulnerabilityFeedback = new Counter({
+    name: `${METRIC_PREFIX}vulnerability_feedback_total`,
+    help: 'Calls writing back to a finding\'s vulnerability, by action (note, resolve) and result: ok, failed (retried with backoff, then kept in the feedback failed set), unavailable (the instance cannot: skipped).',
+    labelNames: ['action', 'result'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobs = new Gauge({
     name: `${METRIC_PREFIX}jobs`,
     help: 'Jobs per queue and state, read from Redis at scrape time.',

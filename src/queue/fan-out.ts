@@ -5,6 +5,7 @@ import { newestKey, open, seal, type EncryptionKey } from '../domain/crypto.js';
 import { fingerprint, shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
 import { INTAKE_QUEUE, JOB_NAME, KEY_PREFIX, backoffDelay, type IntakeItem, type IntakeJobData, type RevocationJobData } from './jobs.js';
+import type { FeedbackRequests } from './feedback.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
 import type { UnsettledTokens } from './unsettled.js';
@@ -18,6 +19,8 @@ export interface FanOutDeps {
   readonly keys: () => readonly EncryptionKey[];
   readonly logger: Logger;
   readonly retry: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** Vulnerability feedback, when on: a settled token sent again (perhaps by a new vulnerability) gets its notes. */
+  readonly feedback?: FeedbackRequests | undefined;
 }
 
 export function createIntakeWorker(deps: FanOutDeps): Worker<IntakeJobData> {
@@ -52,13 +55,35 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
   await deps.revocations.addBulk(
     fresh.map((t) => ({
       name: JOB_NAME,
-      data: { v: 1, fp: t.fp, type: t.type, sealed: seal(t.token, key, t.fp), acceptedAt: job.data.acceptedAt, ...(t.location === undefined ? {} : { location: t.location }) },
+      data: {
+        v: 1,
+        fp: t.fp,
+        type: t.type,
+        sealed: seal(t.token, key, t.fp),
+        acceptedAt: job.data.acceptedAt,
+        ...(t.location === undefined ? {} : { location: t.location }),
+        ...(t.vulnerabilities?.length ? { vulnerabilities: t.vulnerabilities } : {}),
+      },
       opts: { jobId: t.fp },
     })),
   );
   // After the jobs exist, so that an entry always has a job to look at (see unsettled.ts).
   await deps.unsettled.accepted(fresh.map((t) => t.fp), job.data.acceptedAt);
+  // After the revocations are queued, and never failing the batch: feedback is never in a revocation's way.
+  if (deps.feedback) {
+    await settledAgain(tokens.filter((t) => known.has(t.fp) && t.vulnerabilities?.length), deps, deps.feedback).catch((err: Error) => deps.logger.warn({ batch: shortFingerprint(id), err: err.message }, 'vulnerability feedback for settled tokens could not be queued'));
+  }
   deps.logger.info({ batch: shortFingerprint(id), tokens: tokens.length, queued: fresh.length, known: known.size, fanOutMs: Date.now() - job.data.acceptedAt }, 'batch fanned out');
   return { queued: fresh.length, known: known.size };
 }
 
+/** Feedback for settled tokens sent again: the markers make a resend of a noted finding do nothing. Three round trips. */
+async function settledAgain(tokens: ReadonlyArray<{ fp: string; vulnerabilities?: IntakeItem['vulnerabilities'] }>, deps: FanOutDeps, feedback: FeedbackRequests): Promise<void> {
+  if (tokens.length === 0) return;
+  const outcomes = await deps.outcomes.getMany(tokens.map((t) => t.fp));
+  const settled = tokens.flatMap((t) => {
+    const outcome = outcomes.get(t.fp);
+    return outcome ? [{ fp: t.fp, outcome, vulnerabilities: t.vulnerabilities ?? [] }] : [];
+  });
+  await feedback.fromOutcomes(settled);
+}

@@ -1,6 +1,7 @@
 // The revocation job: its data at rest (sealed token, never the token) and the queue-wide names and options.
 import type { JobsOptions } from 'bullmq';
 import type { LostAnswer } from '../domain/outcome.js';
+import type { VulnerabilityRef } from '../domain/vulnerability.js';
 
 /** One job per token: what the workers revoke. */
 export const QUEUE_NAME = 'revocations';
@@ -20,6 +21,8 @@ export interface RevocationJobData {
   /** AES-256-GCM of the token, bound to `fp`. */
   readonly sealed: string;
   readonly location?: string;
+  /** The vulnerabilities (ids only) that named this token when its job was made; the record keeps every later one too. */
+  readonly vulnerabilities?: readonly VulnerabilityRef[];
   /** Start of the retry horizon (ms since epoch). */
   readonly acceptedAt: number;
   /** An earlier attempt's revoking call got no answer: what GitLab may have done (names only, no secret). */
@@ -40,6 +43,7 @@ export interface IntakeItem {
   readonly type: string;
   readonly token: string;
   readonly location?: string;
+  readonly vulnerabilities?: readonly VulnerabilityRef[];
 }
 
 /** What a finished job returns (kept in BullMQ's event stream): no token, no ciphertext. */

@@ -1,6 +1,7 @@
 // Everything that follows an attempt's result besides queue control: the token's record, the audit trail, the index of
 // unsettled tokens, and listeners (metrics, notifications). One place, so that the worker reads as control flow.
 import type { Identified } from '../domain/outcome.js';
+import type { VulnerabilityRef } from '../domain/vulnerability.js';
 import type { AuditLog } from './audit.js';
 import type { RecordStore } from './records.js';
 import type { UnsettledTokens } from './unsettled.js';
@@ -22,6 +23,11 @@ export interface Settled {
   readonly elapsedMs: number;
   /** Said in the record beside the result, e.g. that an earlier answer was lost. */
   readonly note?: string | undefined;
+  /** The provider that handled it, and its kind of token. */
+  readonly provider?: string | undefined;
+  readonly kind?: string | undefined;
+  /** The vulnerabilities (ids only) the token's job names; the record may know more. */
+  readonly vulnerabilities?: readonly VulnerabilityRef[] | undefined;
 }
 
 export interface JournalListener {

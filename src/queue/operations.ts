@@ -4,8 +4,10 @@ import type { CredentialBreakers } from '../../providers/contract.js';
 import { fingerprint } from '../domain/fingerprint.js';
 import type { EncryptionKey } from '../domain/crypto.js';
 import type { AuditEntry, FailedFilter, FailedToken, Operations, RekeyReport, Status, TokenTypes, TokenView } from '../domain/ports.js';
+import { mergeRefs } from '../domain/vulnerability.js';
 import { AppError } from '../errors.js';
 import type { AuditLog } from './audit.js';
+import type { FeedbackRequests } from './feedback.js';
 import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
@@ -27,6 +29,8 @@ export interface OperationsDeps {
     status(): Promise<Status['credentials']>;
     rekey(): Promise<{ rekeyed: number; current: number; stillUsed: readonly string[] }>;
   };
+  /** Vulnerability feedback, when on: a token resolved by on-call gets its notes too. */
+  readonly feedback?: FeedbackRequests | undefined;
 }
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -45,8 +49,9 @@ export class QueueOperations implements Operations {
       this.d.unsettled.waitingCounts(),
       this.failed({ reason: 'report_only' }).then((t) => t.length),
     ]);
+    const feedback = this.d.feedback ? { feedback: await this.d.feedback.queue.getJobCounts(...STATES) } : {};
     return {
-      jobs: { revocations, intake },
+      jobs: { revocations, intake, ...feedback },
       oldestWaitingSeconds: { revocations: await oldestWaitingSeconds(this.d.revocations, this.d.unsettled), intake: await oldestWaitingSeconds(this.d.intake, this.d.unsettled) },
       breakers,
       workers,
@@ -110,6 +115,10 @@ export class QueueOperations implements Operations {
     await this.d.outcomes.record(fp, { status: 'resolved', via: `operator:${actor}`, type: job.data.type, at: new Date().toISOString(), attempts: job.attemptsMade, ...(record?.instance ? { instance: record.instance } : {}) });
     await this.d.records.change(fp, { state: 'resolved', event: 'resolved', actor, detail: reason });
     await this.d.audit.append({ actor, action: 'resolve', fingerprint: fp, detail: reason });
+    await this.d.feedback?.request(
+      { fingerprint: fp, type: job.data.type, status: 'resolved', strategy: `operator:${actor}`, instance: record?.instance, reason: `resolved by ${actor}: ${reason}`, at: new Date().toISOString() },
+      mergeRefs(job.data.vulnerabilities, record?.vulnerabilities),
+    );
     return (await this.#view(fp)) as TokenView;
   }
 
@@ -134,6 +143,18 @@ export class QueueOperations implements Operations {
 
   audit(filter: { fingerprint?: string; since?: number; limit?: number }): Promise<AuditEntry[]> {
     return this.d.audit.read(filter);
+  }
+
+  async retryFeedback(actor: string): Promise<number> {
+    const queue = this.d.feedback?.queue;
+    if (!queue) throw new AppError('feedback_off', 'vulnerability feedback is off here: nothing to retry', 409);
+    let retried = 0;
+    for (const job of await queue.getFailed(0, -1)) {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      retried++;
+    }
+    await this.d.audit.append({ actor, action: 'feedback_retry', detail: `requeued ${retried} feedback job(s)` });
+    return retried;
   }
 
   async rekey(actor: string): Promise<RekeyReport> {

@@ -34,6 +34,13 @@ export class OutcomeStore {
     return new Set(fps.filter((_, i) => values[i] !== null));
   }
 
+  /** The outcomes of `fps` that have one, in one round trip. */
+  async getMany(fps: readonly string[]): Promise<Map<string, OutcomeRecord>> {
+    if (fps.length === 0) return new Map();
+    const values = await this.redis.mget(fps.map(key));
+    return new Map(fps.flatMap((fp, i) => (values[i] ? [[fp, JSON.parse(values[i]) as OutcomeRecord] as const] : [])));
+  }
+
   async record(fp: string, outcome: OutcomeRecord): Promise<void> {
     await this.redis.set(key(fp), JSON.stringify(outcome), 'EX', this.retentionSeconds);
   }

@@ -2,6 +2,7 @@
 import type { Queue } from 'bullmq';
 import { seal, type EncryptionKey } from '../domain/crypto.js';
 import { batchId, type AcceptedToken } from '../domain/revocation.js';
+import { mergeRefs } from '../domain/vulnerability.js';
 import { StoreUnavailableError } from '../errors.js';
 import { INTAKE_JOB_NAME, type IntakeItem, type IntakeJobData } from './jobs.js';
 
@@ -79,10 +80,22 @@ export class IntakeProducer {
   async #write(group: readonly Waiter[]): Promise<void> {
     // A token sent in two concurrent requests is one item: one job, one revocation.
     const unique = new Map<string, AcceptedToken>();
-    for (const w of group) for (const t of w.tokens) if (!unique.has(t.token)) unique.set(t.token, t);
+    for (const w of group) {
+      for (const t of w.tokens) {
+        const known = unique.get(t.token);
+        // Each request's vulnerabilities are kept: every one of them gets its note.
+        if (!known) unique.set(t.token, t);
+        else if (t.vulnerabilities) unique.set(t.token, { ...known, vulnerabilities: mergeRefs(known.vulnerabilities, t.vulnerabilities) });
+      }
+    }
     const tokens = [...unique.values()];
     const id = batchId(tokens);
-    const items: IntakeItem[] = tokens.map((t) => (t.location === undefined ? { type: t.type, token: t.token } : { type: t.type, token: t.token, location: t.location }));
+    const items: IntakeItem[] = tokens.map((t) => ({
+      type: t.type,
+      token: t.token,
+      ...(t.location === undefined ? {} : { location: t.location }),
+      ...(t.vulnerabilities?.length ? { vulnerabilities: t.vulnerabilities } : {}),
+    }));
     const acceptedAt = Math.min(...group.map((w) => w.acceptedAt));
     const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(items), this.key(), id), count: items.length, acceptedAt };
     await withDeadline(this.queue.add(INTAKE_JOB_NAME, data, { jobId: id }), DEADLINE_MS);

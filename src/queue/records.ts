@@ -2,11 +2,13 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Identified } from '../domain/outcome.js';
 import { RECORD_LIMITS, type TokenEvent, type TokenRecord, type TokenState } from '../domain/record.js';
+import { MAX_VULNERABILITIES_PER_TOKEN, parseRefKey, refKey, type VulnerabilityRef } from '../domain/vulnerability.js';
 import { KEY_PREFIX } from './jobs.js';
 
 const key = (fp: string) => `${KEY_PREFIX}:record:${fp}`;
 const eventsKey = (fp: string) => `${key(fp)}:events`;
 const locationsKey = (fp: string) => `${key(fp)}:locations`;
+const vulnerabilitiesKey = (fp: string) => `${key(fp)}:vulnerabilities`;
 
 export interface Change {
   readonly state?: TokenState;
@@ -33,7 +35,7 @@ export class RecordStore {
   ) {}
 
   /** A batch's tokens were received (fan-out): counts, locations, and `accepted` the first time. One round trip. */
-  async received(tokens: ReadonlyArray<{ fp: string; type: string; location?: string | undefined }>, at: number): Promise<void> {
+  async received(tokens: ReadonlyArray<{ fp: string; type: string; location?: string | undefined; vulnerabilities?: readonly VulnerabilityRef[] | undefined }>, at: number): Promise<void> {
     const iso = new Date(at).toISOString();
     const multi = this.redis.multi();
     const firstSeenAt: number[] = []; // index of each token's HSETNX reply
@@ -47,6 +49,12 @@ export class RecordStore {
       if (t.location) {
         multi.zadd(locationsKey(t.fp), at, t.location);
         multi.zremrangebyrank(locationsKey(t.fp), 0, -RECORD_LIMITS.locations - 1);
+        n += 2;
+      }
+      if (t.vulnerabilities?.length) {
+        // NX: a vulnerability keeps the time it first named the token; the oldest are kept when over the bound.
+        multi.zadd(vulnerabilitiesKey(t.fp), 'NX', ...t.vulnerabilities.flatMap((v) => [at, refKey(v)]));
+        multi.zremrangebyrank(vulnerabilitiesKey(t.fp), MAX_VULNERABILITIES_PER_TOKEN, -1);
         n += 2;
       }
       n += this.#expire(multi, t.fp);
@@ -71,8 +79,9 @@ export class RecordStore {
   }
 
   async get(fp: string): Promise<TokenRecord | undefined> {
-    const [[, hash], [, events], [, locations]] = ((await this.redis.multi().hgetall(key(fp)).lrange(eventsKey(fp), 0, -1).zrevrange(locationsKey(fp), 0, -1).exec()) ?? []) as [
+    const [[, hash], [, events], [, locations], [, vulnerabilities]] = ((await this.redis.multi().hgetall(key(fp)).lrange(eventsKey(fp), 0, -1).zrevrange(locationsKey(fp), 0, -1).zrange(vulnerabilitiesKey(fp), '0', '-1').exec()) ?? []) as [
       [unknown, Record<string, string>],
+      [unknown, string[]],
       [unknown, string[]],
       [unknown, string[]],
     ];
@@ -93,7 +102,14 @@ export class RecordStore {
       ...(hash['confirmed'] ? { confirmed: hash['confirmed'] === 'true' } : {}),
       ...(hash['lastError'] ? { lastError: hash['lastError'] } : {}),
       ...(hash['lastSummary'] ? { lastSummary: hash['lastSummary'] } : {}),
+      ...(vulnerabilities.length > 0 ? { vulnerabilities: vulnerabilities.map(parseRefKey).filter((v): v is VulnerabilityRef => v !== undefined) } : {}),
     };
+  }
+
+  /** Every vulnerability that named the token so far (ids only), oldest first. */
+  async vulnerabilities(fp: string): Promise<VulnerabilityRef[]> {
+    const keys = await this.redis.zrange(vulnerabilitiesKey(fp), '0', '-1');
+    return keys.map(parseRefKey).filter((v): v is VulnerabilityRef => v !== undefined);
   }
 
   /** Fingerprints of records starting with `prefix` (operator lookups by a short fingerprint). */
@@ -113,7 +129,7 @@ export class RecordStore {
 
   /** Returns how many commands it queued. */
   #expire(multi: ChainableCommander, fp: string): number {
-    const keys = [key(fp), eventsKey(fp), locationsKey(fp)];
+    const keys = [key(fp), eventsKey(fp), locationsKey(fp), vulnerabilitiesKey(fp)];
     for (const k of keys) multi.expire(k, this.retentionSeconds);
     return keys.length;
   }

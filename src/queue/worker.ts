@@ -8,6 +8,7 @@ import { isGone, type Gone, type Identified, type Outcome } from '../domain/outc
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
+import type { FeedbackRequests } from './feedback.js';
 import type { Journal } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
 
@@ -25,6 +26,8 @@ export interface WorkerDeps {
   readonly holdMs: number;
   /** Times each provider call (trapi_provider_call_duration_seconds). */
   readonly metrics?: Metrics | undefined;
+  /** Vulnerability feedback, when on. */
+  readonly feedback?: FeedbackRequests | undefined;
 }
 
 export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobData, RevocationJobResult> {
@@ -49,6 +52,8 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
   const prior = await deps.outcomes.get(fp);
   if (prior) {
     log.info({ status: prior.status }, 'token already handled; no call made');
+    // A job made for a token settled meanwhile (a resend racing its settlement): its vulnerabilities still get their notes.
+    if (job.data.vulnerabilities?.length) await deps.feedback?.fromOutcomes([{ fp, outcome: prior, vulnerabilities: job.data.vulnerabilities }]);
     return { status: prior.status, via: 'record' };
   }
   const route = deps.registry.forType(type);
@@ -146,7 +151,7 @@ async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, 
   const elapsedMs = Date.now() - job.data.acceptedAt;
   const lost = extra['lostAnswer'] === true;
   log.info({ status, via, instance, identified, confirmed, sinceAcceptedMs: elapsedMs, ...extra }, `token ${status}${lost ? ' (the answer to our earlier call was lost; gone when checked again)' : status === 'submitted' ? ' (unconfirmed)' : ''}`);
-  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note }, job.attemptsMade + 1);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note, ...about(job, deps) }, job.attemptsMade + 1);
   return { status, via };
 }
 
@@ -173,6 +178,12 @@ async function fail(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, 
   if (status === 'needs_manual') log.warn({ reason, summary, location: job.data.location }, 'no API can revoke this type: on-call must act (kept in the failed set until resolved)');
   else log.error({ reason, summary, instance }, 'revocation failed permanently; kept in the failed set for replay');
   const message = `${reason}: ${summary}`;
-  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, reason: message, instance, location: job.data.location, elapsedMs: Date.now() - job.data.acceptedAt }, job.attemptsMade + 1);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, reason: message, instance, location: job.data.location, elapsedMs: Date.now() - job.data.acceptedAt, ...about(job, deps) }, job.attemptsMade + 1);
   return new UnrecoverableError(message);
+}
+
+/** Who handles the token and as which kind, and the vulnerabilities its job names: for listeners (feedback). */
+function about(job: Job<RevocationJobData>, deps: WorkerDeps): { provider?: string; kind?: string; vulnerabilities?: RevocationJobData['vulnerabilities'] } {
+  const route = deps.registry.forType(job.data.type);
+  return { ...(route ? { provider: route.provider.name, kind: route.kind.kind } : {}), ...(job.data.vulnerabilities?.length ? { vulnerabilities: job.data.vulnerabilities } : {}) };
 }

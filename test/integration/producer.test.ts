@@ -77,6 +77,14 @@ describe('IntakeProducer (group commit)', () => {
     expect(written).toHaveLength(3);
   });
 
+  it('when one token comes in concurrent requests from different vulnerabilities, then it is written once with each of them', async () => {
+    const [shared] = tokens(1);
+    if (!shared) throw new Error('no token');
+    await Promise.all([producer.enqueue(tokens(1)), producer.enqueue([{ ...shared, vulnerabilities: [{ id: 1 }] }]), producer.enqueue([{ ...shared, vulnerabilities: [{ id: 2, projectId: 9 }, { id: 1 }] }])]);
+    const written = (await queued()).flatMap((j) => j.items).filter((i) => i.token === shared.token);
+    expect(written.map((i) => i.vulnerabilities)).toEqual([[{ id: 1 }, { id: 2, projectId: 9 }]]);
+  });
+
   it('closes a group at 1000 tokens, but never splits a request', async () => {
     await Promise.all([producer.enqueue(tokens(1)), producer.enqueue(tokens(600)), producer.enqueue(tokens(600)), producer.enqueue(tokens(1500))]);
     const sizes = (await queued()).map((j) => j.items.length).sort((a, b) => a - b);

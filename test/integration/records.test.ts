@@ -82,6 +82,17 @@ describe('token records', () => {
     expect(await client.ttl(`trapi:record:${fingerprint(token)}`)).toBeGreaterThan(89 * 86400);
   });
 
+  it('keep each distinct vulnerability that named the token, ids only, bounded', async () => {
+    const token = sim.createToken('personal_access_token');
+    await post(Array.from({ length: 25 }, (_, i) => item(token, undefined, { vulnerability: { id: 500 + (i % 23), project_id: 4, title: 'a leaked token', raw: token } })));
+    await post([item(token, undefined, { vulnerability: { id: 'abc' } })]);
+    await eventually(async () => (await records.get(fingerprint(token)))?.received === 2, 'both receipts counted');
+    const record = await records.get(fingerprint(token));
+    expect(record?.vulnerabilities).toHaveLength(20);
+    expect(record?.vulnerabilities?.[0]).toEqual({ id: 500, projectId: 4 });
+    expect(await client.ttl(`trapi:record:${fingerprint(token)}:vulnerabilities`)).toBeGreaterThan(89 * 86400);
+  });
+
   it('never hold the token', async () => {
     const token = sim.createToken('personal_access_token');
     await post([item(token)]);

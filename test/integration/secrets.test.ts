@@ -93,8 +93,10 @@ describe('secrets after a full run', () => {
     const revoked = [sim.createToken('personal_access_token'), sim.createToken('runner_authentication_token'), sim.createToken('personal_access_token')];
     const failing = sim.createToken('personal_access_token');
     const unsupported = 'GR1348941SecretRegistrationTok';
+    // GitLab sends the whole vulnerability record, which can quote the secret: only its id may be kept.
+    const vulnerability = (id: number, token: string) => ({ vulnerability: { id, project_id: 3, description: `found ${token}`, raw_metadata: JSON.stringify({ raw_source_code_extract: token }) } });
     const answers = [
-      await request(api.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(revoked[0] ?? ''), item(revoked[1] ?? '', 'gitleaks_rule_id_gitlab_runner_auth_token')]),
+      await request(api.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(revoked[0] ?? '', undefined, vulnerability(801, revoked[0] ?? '')), item(revoked[1] ?? '', 'gitleaks_rule_id_gitlab_runner_auth_token', vulnerability(802, revoked[1] ?? ''))]),
       await request(api.url).post('/v1/revoke_tokens').set('Authorization', `Bearer ${API_TOKEN}`).send([item(revoked[2] ?? ''), item(unsupported, 'gitleaks_rule_id_gitlab_runner_registration_token')]),
       await request(api.url).post('/v1/revoke_tokens').set('Authorization', 'wrong-secret-but-logged?').send([item(failing)]),
       await request(api.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).set('Content-Type', 'application/json').send(`[{"type":"x","token":"${failing}"`),
@@ -108,24 +110,39 @@ describe('secrets after a full run', () => {
     expect(sealedBatches).toHaveLength(2);
     for (const s of sealedBatches) expect(s).toMatch(/^v1\./);
 
+    // GraphQL down: the feedback jobs stay queued (retrying), so the dump below sees their data.
+    const graphqlDown = sim.faults.failUntilCleared(503, { path: '/api/graphql' });
     const worker = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'worker' });
     services.push(worker);
     await eventually(() => revoked.every((t) => sim.stateOf(t) !== 'active'), 'all revoked');
-    sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
-    await request(api.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(failing)]).expect(204);
+    const revokeFault = sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
+    await request(api.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(failing, undefined, vulnerability(803, failing))]).expect(204);
     await eventually(async () => (await failedReasonOf(queue, failing)) !== undefined, 'failing token in the failed set');
-    sim.faults.clear();
+    sim.faults.remove(revokeFault);
+    const feedback = inspectQueue(redis.url, 'feedback');
+    await eventually(async () => (await feedback.getJobs(['delayed', 'waiting', 'active'])).length === 3, 'three feedback jobs queued');
+    const feedbackData = (await feedback.getJobs(['delayed', 'waiting', 'active'])).map((j) => j.data as Record<string, unknown>);
+    await feedback.close();
+    for (const d of feedbackData) expect(Object.keys(d).sort()).toEqual(['body', 'fp', 'resolvable', 'status', 'v', 'vulnerability']);
+    expect(feedbackData.map((d) => d['vulnerability']).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{ id: 801, projectId: 3 }, { id: 802, projectId: 3 }, { id: 803, projectId: 3 }]);
+    const feedbackDump = await dumpRedis(client);
+    sim.faults.remove(graphqlDown);
+    await eventually(() => [801, 802, 803].every((id) => sim.notesOf(id).length === 1), 'the notes once GraphQL is back', 20_000);
+    const notes = [801, 802, 803].map((id) => sim.notesOf(id)[0]?.body ?? '').join('\n');
 
     const dump = await dumpRedis(client);
     const secrets = { ...Object.fromEntries([...revoked, failing, unsupported].map((t, i) => [`token ${i}`, t])), sharedSecret: API_TOKEN, adminToken: sim.adminToken, encryptionKey: ENCRYPTION_KEY };
     const logs = [...api.logs.lines, ...worker.logs.lines].join('\n');
     const bodies = answers.map((a) => a.text).join('\n');
     for (const [name, secret] of Object.entries(secrets)) {
-      expect({ name, inRedis: dump.includes(Buffer.from(secret)) }).toEqual({ name, inRedis: false });
+      expect({ name, inRedis: dump.includes(Buffer.from(secret)), inFeedbackJobs: feedbackDump.includes(Buffer.from(secret)) || JSON.stringify(feedbackData).includes(secret), inNotes: notes.includes(secret) }).toEqual({ name, inRedis: false, inFeedbackJobs: false, inNotes: false });
       expect({ name, inLogs: logs.includes(secret) }).toEqual({ name, inLogs: false });
       expect({ name, inAnswers: bodies.includes(secret) }).toEqual({ name, inAnswers: false });
     }
     for (const s of sealedBatches) expect(dump.includes(Buffer.from(s))).toBe(false);
+    // Nothing of the vulnerability record but its ids: not its description, not its metadata.
+    for (const d of [dump, feedbackDump]) expect(d.includes(Buffer.from('raw_source_code_extract')) || d.includes(Buffer.from('found '))).toBe(false);
+    expect(notes).toContain(fingerprint(revoked[0] ?? '').slice(0, 12));
     // Only the failed job (kept for replay) may still hold a ciphertext: every revoked token's is gone.
     const ciphertexts = dump.toString('latin1').match(/v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g) ?? [];
     expect(ciphertexts).toHaveLength(1);
@@ -181,8 +198,11 @@ describe('secret hygiene over a full operating scenario', () => {
       await ops.close();
       const auth = `Bearer ${admin}`;
       keep(await request(second.url).post('/admin/replay').set('Authorization', auth).send({ all: true }));
-      keep(await request(second.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t, i) => item(t, i === 0 ? undefined : 'gitleaks_rule_id_gitlab_runner_auth_token'))));
+      keep(await request(second.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t, i) => item(t, i === 0 ? undefined : 'gitleaks_rule_id_gitlab_runner_auth_token', { vulnerability: { id: 900 + i } }))));
       await eventually(() => [...tokens, failing].every((t) => sim.stateOf(t) !== 'active'), 'everything revoked');
+      // The notes are written with the live credential: the rotated-away one is refused by now.
+      await eventually(() => sim.notesOf(900).length === 1 && sim.notesOf(901).length === 1, 'notes written with the rotated admin credential');
+      expect(sim.calls({ path: '/api/graphql' }).filter((c) => c.status === 401)).toEqual([]);
       for (const path of ['/admin/status', '/-/readiness', '/admin/failed', '/admin/audit', `/admin/tokens/${fingerprint(failing)}`, '/admin/queues', '/admin/queues/api/queues?activeQueue=revocations&status=completed&page=1', '/metrics']) {
         keep(await request(second.url).get(path).set('Authorization', auth));
       }
