@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The Token Revocation API: one image for both roles (ROLE=api or ROLE=worker).
-FROM node:24-bookworm-slim AS build
+# Base image pinned to a patch release (the Node.js CI tests on); bump it deliberately, with the lock file.
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,7 +13,7 @@ COPY bench bench
 COPY schemas schemas
 RUN npm run build && rm -rf dist/bench && npm prune --omit=dev
 
-FROM node:24-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

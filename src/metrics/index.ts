@@ -3,6 +3,7 @@
 // or a fingerprint: every label value comes from a bounded set (routes, methods, statuses, configured instance names,
 // supported token types, strategies, outcomes, queue names, job states, breaker and credential names `instance:credential`).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { packageVersion } from '../paths.js';
 
 export const METRIC_PREFIX = 'trapi_';
 
@@ -123,8 +124,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Always 1: the labels say which build runs (dashboards and alerts join on it; replicas on two versions stand out). */
+  readonly buildInfo = new Gauge({
+    name: `${METRIC_PREFIX}build_info`,
+    help: 'Always 1; labels: the service version (package.json) and the Node.js version running it.',
+    labelNames: ['version', 'node'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { readonly defaultMetrics?: boolean; readonly token?: string | undefined } = {}) {
     this.#credentials = Object.freeze(options.token === undefined ? [] : [options.token]);
+    this.buildInfo.set({ version: packageVersion(), node: process.versions.node }, 1);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
   }
 
