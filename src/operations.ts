@@ -28,6 +28,7 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX });
   for (const q of [revocations, intake]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
   const operations = new QueueOperations({
+    redis,
     revocations,
     intake,
     records: new RecordStore(redis, config.recordRetentionSeconds),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { ACTOR, ACTOR_HELP, FILTERS, SINCE_HELP, UsageError, actorOf, filterOf, sinceOf, str } from './args.js';
 import { auditLines, emit, failedLines, short, statusLines, viewLines } from './format.js';
+import { progressOf } from './progress.js';
 import type { Command, Context } from './types.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -46,7 +47,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   replay: {
     usage: 'trapi replay <fingerprint-or-prefix> | trapi replay [--type T] [--instance I] [--reason PREFIX] [--since WHEN] | trapi replay --all   [--dry-run] [--actor NAME] [--json]',
     summary: 'requeue failed tokens with fresh attempts and retry horizon (after fixing the cause)',
-    details: `Give one token, filters, or --all; with no selector nothing is replayed. --dry-run lists what would be queued.\n${SINCE_HELP}\n${ACTOR_HELP}`,
+    details: `Give one token, filters, or --all; with no selector nothing is replayed. --dry-run lists what would be queued.\nOn a terminal, progress goes to stderr (replayed 500/2000); never with --json.\n${SINCE_HELP}\n${ACTOR_HELP}`,
     options: { ...FILTERS, ...ACTOR, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
     positionals: [0, 1],
     run: replay,
@@ -130,12 +131,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   rekey: {
     usage: 'trapi rekey [--actor NAME] [--json]',
     summary: 're-seal queued and failed tokens and stored GitLab credentials under the newest TOKEN_ENCRYPTION_KEY, so an older key can be removed',
-    details: `Run after putting the new key first in TOKEN_ENCRYPTION_KEY (comma-separated, newest first) everywhere.\nAn old key may be removed once "still used" lists it no more.\n${ACTOR_HELP}`,
+    details: `Run after putting the new key first in TOKEN_ENCRYPTION_KEY (comma-separated, newest first) everywhere.\nAn old key may be removed once "still used" lists it no more.\nOn a terminal, progress goes to stderr (jobs looked at, 500 at a time); never with --json.\n${ACTOR_HELP}`,
     options: ACTOR,
     positionals: [0, 0],
     run: async (ctx) => {
       const actor = actorOf(ctx.values);
-      const report = await (await ctx.ops()).rekey(actor);
+      const report = await (await ctx.ops()).rekey(actor, progressOf(ctx, 're-sealed (jobs looked at)'));
       return emit(ctx, report, () => [
         `re-sealed ${report.rekeyed} job(s) and ${report.credentials} stored GitLab credential(s) under the newest key; ${report.current} already were; ${report.skippedActive} running job(s) left as they are`,
         report.stillUsed.length === 0 ? 'nothing uses an older key: older keys can be removed' : `still used (keep these keys): ${report.stillUsed.join(', ')}`,
@@ -169,7 +170,7 @@ async function replay(ctx: Context): Promise<number> {
     return emit(ctx, { dryRun: true, count: would.length, wouldQueue: would }, () => [...would.map(short), `${would.length} failed token(s) would be queued (dry run: nothing changed)`]);
   }
   const selection = fp !== undefined ? { fingerprint: fp } : all ? { all: true } : { filter: filterOf(values) };
-  const queued = await ops.replay(selection, actorOf(values));
+  const queued = await ops.replay(selection, actorOf(values), progressOf(ctx, 'replayed'));
   return emit(ctx, { count: queued.length, queued }, () =>
     queued.length === 0 ? ['nothing to replay: no failed token matches'] : [...queued.map(short), `queued ${queued.length} token(s) for another attempt; follow with \`trapi status\``],
   );
