@@ -2,6 +2,7 @@
 // tokens, which answers 202 at once with a handle to poll (GET /admin/replays/{id}).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { Ajv } from 'ajv';
 import type { Queue } from 'bullmq';
 import request from 'supertest';
@@ -46,13 +47,13 @@ afterAll(async () => {
 const allFailed = () => eventually(async () => (await queue.getFailedCount()) === N, `all ${N} tokens in the failed set`, 30_000);
 
 /** Runs trapi in this process, with a stderr that says it is (or is not) a terminal. */
-async function trapi(args: string[], tty: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
+async function trapi(args: string[], tty: boolean, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t), isTTY: tty },
-    stdin: process.stdin,
+    stdin: input === undefined ? process.stdin : Readable.from([input]),
     env: { ...testEnv(redis.url, sim.url, sim.adminToken), LOG_LEVEL: 'warn' },
   };
   const code = await main(args, io);
@@ -141,5 +142,24 @@ describe('POST /admin/replay of many tokens', () => {
     expect(queuedSchema(res.body)).toBe(true);
     expect(res.body).toEqual({ queued: [fp] });
     await allFailed();
+  });
+});
+
+describe('trapi resolve of many tokens (last: it leaves the failed set smaller)', () => {
+  it('resolves fingerprints read from stdin with progress on a terminal; one not failed is reported, the others go on', async () => {
+    const { fingerprint } = await import('../../src/domain/fingerprint.js');
+    const some = tokens.slice(30, 40).map((t) => fingerprint(t));
+    const r = await trapi(['resolve', '-', '--reason', 'revoked by hand, SEC-9'], true, `${some.join('\n')}\n`);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\rresolved 10\/10\n$/);
+    expect(r.stdout).toContain('resolved 10 of 10 token(s)');
+    expect(await queue.getFailedCount()).toBe(N - 10);
+
+    const again = await trapi(['resolve', some[0] ?? '', fingerprint(tokens[29] ?? ''), '--reason', 'by hand', '--json'], true);
+    expect(again.code).toBe(1); // the first is no longer failed
+    expect(again.stderr).toBe('');
+    const doc = JSON.parse(again.stdout) as { count: number; resolved: Array<{ fingerprint: string }>; refused: Array<{ error: string }> };
+    expect(doc.resolved.map((x) => x.fingerprint)).toEqual([fingerprint(tokens[29] ?? '')]);
+    expect(doc.refused).toEqual([expect.objectContaining({ error: 'not_failed' })]);
   });
 });
