@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 description of every endpoint, built at start-up from schemas/ (each JSON Schema embedded as it is,
-// under components.schemas: the files stay the single source of validation) and served at GET /openapi.json.
-// Answers that have no schema file (health, admin views) are described here; the contract test checks every answer
-// of the real service against this document, and fails for a status it does not list.
+// under components.schemas: the files stay the single source of every body's shape) and served at GET /openapi.json.
+// What is described here is the rest: paths, statuses, headers, security. The contract test checks every answer of
+// the real service against this document, and fails for a status it does not list.
 import { readFileSync } from 'node:fs';
 import { packageVersion, schemaPath } from '../paths.js';
 
@@ -16,6 +16,13 @@ export const EMBEDDED_SCHEMAS: Readonly<Record<string, string>> = {
   AdminReplayQueued: 'admin-replay-queued.schema.json',
   AdminReplayRun: 'admin-replay-run.schema.json',
   AdminResolveRequest: 'admin-resolve.schema.json',
+  Liveness: 'liveness-response.schema.json',
+  Readiness: 'readiness-response.schema.json',
+  Status: 'admin-status-response.schema.json',
+  FailedList: 'admin-failed-response.schema.json',
+  TokenView: 'token-view.schema.json',
+  AuditEntries: 'admin-audit-response.schema.json',
+  Paused: 'admin-paused-response.schema.json',
 };
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
@@ -53,84 +60,6 @@ const ambiguous = error('The fingerprint prefix matches more than one token', ['
 const ADMIN_SECURITY = [{ adminBearer: [] }, { adminBasic: [] }];
 const FINGERPRINT = { name: 'fingerprint', in: 'path', required: true, description: 'A full fingerprint (SHA-256 hex of the token) or a unique prefix of at least 8 hex characters', schema: { type: 'string', pattern: '^[0-9a-fA-F]{8,64}$' } };
 const query = (name: string, description: string): Json => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
-
-/** Answers without a schema file: what the admin API and health endpoints return. */
-const LOCAL_SCHEMAS: Readonly<Record<string, Json>> = {
-  Liveness: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
-  Readiness: {
-    type: 'object',
-    required: ['status', 'checks'],
-    properties: { status: { enum: ['ready', 'degraded', 'not_ready'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
-  },
-  Status: {
-    type: 'object',
-    required: ['jobs', 'oldestWaitingSeconds', 'breakers', 'workers', 'paused', 'credentials', 'waiting', 'needsManual'],
-    properties: {
-      jobs: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } } },
-      oldestWaitingSeconds: { type: 'object', additionalProperties: { type: ['number', 'null'] } },
-      breakers: { type: 'object', additionalProperties: { type: 'object', required: ['reason', 'since'], properties: { reason: { type: 'string' }, since: { type: 'string' } } } },
-      workers: { type: 'integer', minimum: -1, description: '-1: Redis refused CLIENT LIST (managed Redis)' },
-      paused: { type: 'boolean' },
-      credentials: { type: 'object', additionalProperties: { type: 'object', required: ['rotation', 'generation', 'expiresAt'] } },
-      waiting: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
-      needsManual: { type: 'integer', minimum: 0 },
-    },
-  },
-  FailedToken: {
-    type: 'object',
-    required: ['fingerprint', 'type', 'reason', 'failedAt', 'attempts'],
-    additionalProperties: false,
-    properties: {
-      fingerprint: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      type: { type: 'string' },
-      reason: { type: 'string' },
-      failedAt: { type: 'string' },
-      attempts: { type: 'integer', minimum: 0 },
-      instance: { type: 'string' },
-    },
-  },
-  FailedList: { type: 'object', required: ['failed'], additionalProperties: false, properties: { failed: { type: 'array', items: ref('FailedToken') } } },
-  TokenView: {
-    type: 'object',
-    description: "A token's record (never the token, never its ciphertext), with its job's state while a job exists",
-    required: ['fingerprint', 'type', 'state', 'firstReceivedAt', 'lastReceivedAt', 'received', 'locations', 'attempts', 'events'],
-    properties: {
-      fingerprint: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      type: { type: 'string' },
-      state: { type: 'string' },
-      firstReceivedAt: { type: 'string' },
-      lastReceivedAt: { type: 'string' },
-      received: { type: 'integer', minimum: 0 },
-      locations: { type: 'array', items: { type: 'string' } },
-      instance: { type: 'string' },
-      strategy: { type: 'string' },
-      identified: { type: 'object' },
-      confirmed: { type: 'boolean' },
-      attempts: { type: 'integer', minimum: 0 },
-      lastError: { type: 'string' },
-      lastSummary: { type: 'string' },
-      events: { type: 'array', items: { type: 'object', required: ['at', 'event'], properties: { at: { type: 'string' }, event: { type: 'string' }, actor: { type: 'string' }, detail: { type: 'string' } } } },
-      job: { type: 'object', required: ['state'], properties: { state: { type: 'string' }, failedReason: { type: 'string' } } },
-    },
-  },
-  AuditEntries: {
-    type: 'object',
-    required: ['entries'],
-    additionalProperties: false,
-    properties: {
-      entries: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['id', 'at', 'actor', 'action'],
-          additionalProperties: false,
-          properties: { id: { type: 'string' }, at: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' }, fingerprint: { type: 'string' }, detail: { type: 'string' } },
-        },
-      },
-    },
-  },
-  Paused: { type: 'object', required: ['paused'], additionalProperties: false, properties: { paused: { type: 'boolean' } } },
-};
 
 function embedded(): Record<string, Json> {
   return Object.fromEntries(Object.entries(EMBEDDED_SCHEMAS).map(([name, file]) => [name, JSON.parse(readFileSync(schemaPath(file), 'utf8')) as Json]));
@@ -264,7 +193,7 @@ function build(): Json {
         adminBearer: { type: 'http', scheme: 'bearer', description: 'One of ADMIN_API_TOKENS (never a REVOCATION_API_TOKENS token)' },
         adminBasic: { type: 'http', scheme: 'basic', description: 'HTTP Basic with one of ADMIN_API_TOKENS as the password (any user name), as a browser sends it' },
       },
-      schemas: { ...embedded(), ...LOCAL_SCHEMAS },
+      schemas: embedded(),
     },
   };
 }
