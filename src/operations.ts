@@ -32,6 +32,7 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
   const feedbackQueue = actions.length > 0 ? new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection: redis, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS(config.retry.baseDelayMs) }) : undefined;
   for (const q of [revocations, intake, ...(feedbackQueue ? [feedbackQueue] : [])]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
   const operations = new QueueOperations({
+    redis,
     revocations,
     intake,
     records: new RecordStore(redis, config.recordRetentionSeconds),

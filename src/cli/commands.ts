@@ -1,8 +1,9 @@
 // trapi's commands: the command table (usage, help, options) and what each command does.
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { ACTOR, ACTOR_HELP, FILTERS, SINCE_HELP, UsageError, actorOf, filterOf, sinceOf, str } from './args.js';
+import { ACTOR, ACTOR_HELP, FAILED, FILTERS, OK, SINCE_HELP, UsageError, actorOf, filterOf, sinceOf, str } from './args.js';
 import { auditLines, emit, failedLines, short, statusLines, viewLines } from './format.js';
+import { progressOf } from './progress.js';
 import type { Command, Context } from './types.js';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -46,23 +47,18 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   replay: {
     usage: 'trapi replay <fingerprint-or-prefix> | trapi replay [--type T] [--instance I] [--reason PREFIX] [--since WHEN] | trapi replay --all   [--dry-run] [--actor NAME] [--json]',
     summary: 'requeue failed tokens with fresh attempts and retry horizon (after fixing the cause)',
-    details: `Give one token, filters, or --all; with no selector nothing is replayed. --dry-run lists what would be queued.\n${SINCE_HELP}\n${ACTOR_HELP}`,
+    details: `Give one token, filters, or --all; with no selector nothing is replayed. --dry-run lists what would be queued.\nOn a terminal, progress goes to stderr (replayed 500/2000); never with --json.\n${SINCE_HELP}\n${ACTOR_HELP}`,
     options: { ...FILTERS, ...ACTOR, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
     positionals: [0, 1],
     run: replay,
   },
   resolve: {
-    usage: 'trapi resolve <fingerprint-or-prefix> --reason "TEXT" [--actor NAME] [--json]',
-    summary: 'mark a failed token as handled out of band (audited; resends of it are not queued again)',
-    details: ACTOR_HELP,
+    usage: 'trapi resolve <fingerprint-or-prefix>... | trapi resolve - (fingerprints on stdin, one a line)   --reason "TEXT" [--actor NAME] [--json]',
+    summary: 'mark failed tokens as handled out of band (audited; resends of them are not queued again)',
+    details: `Several fingerprints (or \`-\` to read them from standard input, one a line) are resolved one by one with the same reason;\none that cannot be (not failed, not found) is reported and the others go on (exit 1 if any could not).\nOn a terminal, progress goes to stderr (resolved 500/2000); never with --json.\n${ACTOR_HELP}`,
     options: { ...ACTOR, reason: { type: 'string' } },
-    positionals: [1, 1],
-    run: async (ctx) => {
-      const reason = str(ctx.values, 'reason');
-      if (reason === undefined || reason.trim() === '') throw new UsageError('resolve needs --reason "what was done", e.g. --reason "rotated by hand"');
-      const view = await (await ctx.ops()).resolve(ctx.positionals[0] ?? '', reason, actorOf(ctx.values));
-      return emit(ctx, view, () => [`resolved ${short(view.fingerprint)} (${view.type}): ${reason}`]);
-    },
+    positionals: [1, 100_000],
+    run: resolve,
   },
   lookup: {
     usage: 'printf %s "$TOKEN" | trapi lookup [--json]',
@@ -130,12 +126,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   rekey: {
     usage: 'trapi rekey [--actor NAME] [--json]',
     summary: 're-seal queued and failed tokens and stored GitLab credentials under the newest TOKEN_ENCRYPTION_KEY, so an older key can be removed',
-    details: `Run after putting the new key first in TOKEN_ENCRYPTION_KEY (comma-separated, newest first) everywhere.\nAn old key may be removed once "still used" lists it no more.\n${ACTOR_HELP}`,
+    details: `Run after putting the new key first in TOKEN_ENCRYPTION_KEY (comma-separated, newest first) everywhere.\nAn old key may be removed once "still used" lists it no more.\nOn a terminal, progress goes to stderr (jobs looked at, 500 at a time); never with --json.\n${ACTOR_HELP}`,
     options: ACTOR,
     positionals: [0, 0],
     run: async (ctx) => {
       const actor = actorOf(ctx.values);
-      const report = await (await ctx.ops()).rekey(actor);
+      const report = await (await ctx.ops()).rekey(actor, progressOf(ctx, 're-sealed (jobs looked at)'));
       return emit(ctx, report, () => [
         `re-sealed ${report.rekeyed} job(s) and ${report.credentials} stored GitLab credential(s) under the newest key; ${report.current} already were; ${report.skippedActive} running job(s) left as they are`,
         report.stillUsed.length === 0 ? 'nothing uses an older key: older keys can be removed' : `still used (keep these keys): ${report.stillUsed.join(', ')}`,
@@ -184,10 +180,45 @@ async function replay(ctx: Context): Promise<number> {
     return emit(ctx, { dryRun: true, count: would.length, wouldQueue: would }, () => [...would.map(short), `${would.length} failed token(s) would be queued (dry run: nothing changed)`]);
   }
   const selection = fp !== undefined ? { fingerprint: fp } : all ? { all: true } : { filter: filterOf(values) };
-  const queued = await ops.replay(selection, actorOf(values));
+  const queued = await ops.replay(selection, actorOf(values), progressOf(ctx, 'replayed'));
   return emit(ctx, { count: queued.length, queued }, () =>
     queued.length === 0 ? ['nothing to replay: no failed token matches'] : [...queued.map(short), `queued ${queued.length} token(s) for another attempt; follow with \`trapi status\``],
   );
+}
+
+async function resolve(ctx: Context): Promise<number> {
+  const reason = str(ctx.values, 'reason');
+  if (reason === undefined || reason.trim() === '') throw new UsageError('resolve needs --reason "what was done", e.g. --reason "rotated by hand"');
+  const actor = actorOf(ctx.values);
+  const ops = await ctx.ops();
+  const given = ctx.positionals;
+  if (given.length === 1 && given[0] !== '-') {
+    const view = await ops.resolve(given[0] ?? '', reason, actor);
+    return emit(ctx, view, () => [`resolved ${short(view.fingerprint)} (${view.type}): ${reason}`]);
+  }
+  if (given.includes('-') && given.length > 1) throw new UsageError('give fingerprints as arguments or `-` (standard input), not both');
+  const fps = given[0] === '-' ? (await readAll(ctx.io.stdin)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : [...given];
+  if (fps.length === 0) throw new UsageError('no fingerprint on standard input (one a line)');
+  const progress = progressOf(ctx, 'resolved');
+  const resolved: Array<{ fingerprint: string; type: string }> = [];
+  const refused: Array<{ given: string; error: string; message: string }> = [];
+  for (const [i, fp] of fps.entries()) {
+    try {
+      const view = await ops.resolve(fp, reason, actor);
+      resolved.push({ fingerprint: view.fingerprint, type: view.type });
+    } catch (err) {
+      // One token not failed (or unknown) does not stop the others; anything else (Redis gone) does.
+      if (!(err instanceof AppError) || !['not_found', 'not_failed', 'ambiguous_fingerprint', 'invalid_request'].includes(err.code)) throw err;
+      refused.push({ given: fp, error: err.code, message: err.message });
+    }
+    progress?.(i + 1, fps.length);
+  }
+  emit(ctx, { count: resolved.length, resolved, refused }, () => [
+    ...resolved.map((r) => `resolved ${short(r.fingerprint)} (${r.type})`),
+    ...refused.map((r) => `not resolved ${r.given}: ${r.message}`),
+    `resolved ${resolved.length} of ${fps.length} token(s): ${reason}`,
+  ]);
+  return refused.length > 0 ? FAILED : OK;
 }
 
 async function lookup(ctx: Context): Promise<number> {

@@ -3,7 +3,8 @@ import type { Operations } from '../domain/ports.js';
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  /** `isTTY`: a terminal, where long commands show their progress. */
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
 }

@@ -89,8 +89,17 @@ export interface Operations {
   status(): Promise<Status>;
   failed(filter: FailedFilter): Promise<FailedToken[]>;
   show(fingerprintOrPrefix: string): Promise<TokenView | undefined>;
-  /** Requeues failed tokens with fresh attempts and horizon; returns the fingerprints queued. */
-  replay(selection: { readonly fingerprint?: string; readonly filter?: FailedFilter; readonly all?: boolean }, actor: string): Promise<string[]>;
+  /**
+   * Requeues failed tokens with fresh attempts and horizon; returns the fingerprints queued. `progress` is called
+   * after each selected token is handled (queued, or skipped because it left the failed set meanwhile).
+   */
+  replay(selection: ReplaySelection, actor: string, progress?: Progress): Promise<string[]>;
+  /**
+   * Starts a replay in the background and answers at once with its handle, which `replayRun` reads from Redis
+   * (from any replica) while it runs and for a day after.
+   */
+  startReplay(selection: ReplaySelection, actor: string): Promise<ReplayRun>;
+  replayRun(id: string): Promise<ReplayRun | undefined>;
   resolve(fingerprintOrPrefix: string, reason: string, actor: string): Promise<TokenView>;
   /** The record of a token given in clear (read from stdin by the CLI); the token itself is never stored or logged. */
   lookup(token: string): Promise<{ readonly fingerprint: string; readonly record: TokenView | undefined }>;
@@ -99,10 +108,38 @@ export interface Operations {
   pause(actor: string): Promise<void>;
   resume(actor: string): Promise<void>;
   audit(filter: { readonly fingerprint?: string; readonly since?: number; readonly limit?: number }): Promise<AuditEntry[]>;
-  /** Re-seals queued and failed tokens under the newest encryption key (key rotation). */
-  rekey(actor: string): Promise<RekeyReport>;
+  /** Re-seals queued and failed tokens under the newest encryption key (key rotation); `progress` counts jobs looked at. */
+  rekey(actor: string, progress?: Progress): Promise<RekeyReport>;
   /** Requeues every note (or resolve) on a vulnerability in the feedback failed set; how many. Feedback off: a 409. */
   retryFeedback(actor: string): Promise<number>;
+}
+
+/** How far a long operation is: `done` of `total` items handled. */
+export type Progress = (done: number, total: number) => void;
+
+export interface ReplaySelection {
+  readonly fingerprint?: string;
+  readonly filter?: FailedFilter;
+  readonly all?: boolean;
+}
+
+/** A background replay (schemas/admin-replay-run.schema.json). */
+export interface ReplayRun {
+  readonly id: string;
+  readonly state: 'running' | 'done' | 'failed';
+  readonly actor: string;
+  readonly startedAt: string;
+  /** Last progress written; a `running` replay whose updatedAt stops moving was cut short (its process stopped). */
+  readonly updatedAt: string;
+  readonly finishedAt?: string;
+  /** Failed tokens selected (known once they are listed; 0 before). */
+  readonly total: number;
+  /** Of those, how many were handled so far. */
+  readonly done: number;
+  /** Of those, how many were queued again. */
+  readonly queued: number;
+  /** Why a `failed` replay stopped. */
+  readonly error?: string;
 }
 
 export interface RekeyReport {

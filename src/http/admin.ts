@@ -78,10 +78,24 @@ export function adminRouter(deps: AdminDeps, limits: { readonly maxBodyBytes: nu
     .route('/admin/replay')
     .post(...body, async (req, res) => {
       const b = validReplay(req.body);
-      const selection = b.fingerprint !== undefined ? { fingerprint: b.fingerprint } : b.filter !== undefined ? { filter: failedFilter(b.filter) } : { all: true };
-      res.json({ queued: await ops.replay(selection, adminActor(res.locals)) });
+      // One token answers directly; many are replayed in the background, with a handle to poll.
+      if (b.fingerprint !== undefined) {
+        res.json({ queued: await ops.replay({ fingerprint: b.fingerprint }, adminActor(res.locals)) });
+        return;
+      }
+      const run = await ops.startReplay(b.filter !== undefined ? { filter: failedFilter(b.filter) } : { all: true }, adminActor(res.locals));
+      res.status(202).location(`/admin/replays/${run.id}`).json({ replay: run });
     })
     .all(methodNotAllowed('POST'));
+
+  router
+    .route('/admin/replays/:id')
+    .get(async (req, res) => {
+      const run = await ops.replayRun(String(req.params['id']));
+      if (run === undefined) throw new AppError('not_found', 'no replay has this id (a replay is kept for a day after its start)', 404);
+      res.json({ replay: run });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
 
   router
     .route('/admin/audit')

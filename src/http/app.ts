@@ -10,6 +10,7 @@ import { adminRouter, type AdminDeps } from './admin.js';
 import { authenticate } from './auth.js';
 import { jsonBody, requireJson } from './body.js';
 import { errorHandler, methodNotAllowed, notFound } from './errors.js';
+import { openApiDocument } from './openapi.js';
 import { budget } from './rate-limit.js';
 import { countRequests, requestLog } from './request-log.js';
 import { strictApp } from './routing.js';
@@ -58,6 +59,15 @@ export function createApp(deps: AppDeps): Express {
     .route('/v1/revoke_tokens')
     .post(auth, postBudget, requireJson, jsonBody(deps.limits), revokeTokens(deps))
     .all(methodNotAllowed('POST'));
+
+  // The API's description: no credential (it holds no secret), built once from schemas/.
+  const openapi = JSON.stringify(openApiDocument());
+  app
+    .route('/openapi.json')
+    .get((_req, res) => {
+      res.type('application/json').send(openapi);
+    })
+    .all(methodNotAllowed('GET, HEAD'));
 
   if (deps.admin) app.use(adminRouter(deps.admin, deps.limits));
 
