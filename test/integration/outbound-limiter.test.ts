@@ -32,9 +32,11 @@ describe('RedisOutboundLimiter', () => {
     const starts: number[] = [];
     await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b)?.run(key, limits, async () => void starts.push(performance.now()))));
     starts.sort((x, y) => x - y);
-    const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? t));
-    // Redis's clock schedules, each process sleeps on its own: allow a few ms of timer jitter per gap, never a burst.
-    expect(Math.min(...gaps)).toBeGreaterThan(12);
+    // Redis's clock schedules, each process sleeps on its own: a timer that fires late (a loaded machine: CI once saw
+    // 11.5 ms) narrows the gap after it, but can only move a call into a later window, never make a burst. So: in any
+    // 100 ms, the 5 slots it holds plus at most 2 late calls; a burst would put all 30 there.
+    const inWindow = (t: number) => starts.filter((x) => x >= t && x < t + 100).length;
+    expect(Math.max(...starts.map(inWindow))).toBeLessThanOrEqual(7);
     const span = (starts.at(-1) ?? 0) - (starts[0] ?? 0);
     expect(span).toBeGreaterThanOrEqual(29 * 20 - 10);
     expect(span).toBeLessThan(29 * 20 * 3); // not slower than the rate by much either
