@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config/index.js';
 import { AppError, ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { packageVersion } from './paths.js';
+import { nodeSupportWarning } from './runtime/node-version.js';
 import { startService } from './service.js';
 
 const HELP = `token-revocation-api: the Token Revocation API that a self-managed GitLab calls to revoke the tokens its secret
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
   handleArguments(process.argv.slice(2));
   const config = readConfig();
   const logger = createLogger(config.logLevel);
+  const unsupported = nodeSupportWarning(process.versions.node);
+  if (unsupported) logger.warn({ node: process.versions.node }, unsupported);
   const service = await startService(config, logger).catch((err: unknown) => {
     const message = err instanceof AppError ? err.message : (err as Error).message;
     logger.fatal({ code: err instanceof AppError ? err.code : undefined }, `could not start: ${message}`);

@@ -119,3 +119,17 @@ describe('token type strings', () => {
     expect(registry.supports('unknown_type')).toBe(false);
   });
 });
+
+describe('supported Node.js', () => {
+  it.each([
+    ['20.20.2', true],
+    ['22.11.0', true],
+    ['24.22.3', false],
+    ['26.0.0', false],
+  ])('when the process runs on Node.js %s, then a warning is due: %s', async (version, warns) => {
+    const { nodeSupportWarning } = await import('../../src/runtime/node-version.js');
+    const warning = nodeSupportWarning(version);
+    expect(warning !== undefined).toBe(warns);
+    if (warning) expect(warning).toContain(`Node.js ${version} is not supported`);
+  });
+});
