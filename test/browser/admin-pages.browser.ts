@@ -12,26 +12,16 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
+import { findChromium, HEADLESS_FLAGS } from '../support/chromium.js';
 import { failedReasonOf, inspectQueue } from '../support/queue.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { API_TOKEN, ENCRYPTION_KEY, eventually, item, startTestService, type TestService } from '../support/service.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM = findChromium() ?? process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
 const ADMIN = `browser-oncall-secret-${randomBytes(12).toString('hex')}`;
 const SHOTS = fileURLToPath(new URL('../../test-results/browser/', import.meta.url));
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Nothing but the service resolves: a request to another host would be seen (and fail), never sent.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
+const ARGS = [...HEADLESS_FLAGS];
 
 describe('the admin pages in Chromium (Playwright)', () => {
   if (!existsSync(CHROMIUM)) {

@@ -29,7 +29,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-const FLAGS = [
+/** The flags every headless run here needs (as root, on a closed network); the host rule lets only 127.0.0.1 resolve. */
+export const HEADLESS_FLAGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -38,12 +39,11 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  '--disable-dev-shm-usage',
-  '--disable-extensions',
-  '--remote-debugging-pipe',
   // Nothing but the test's own server resolves: a request to another host is seen, never sent.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
+
+const FLAGS = [...HEADLESS_FLAGS, '--disable-dev-shm-usage', '--disable-extensions', '--remote-debugging-pipe'];
 
 export async function launchChromium(path: string): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'trapi-chromium-'));
