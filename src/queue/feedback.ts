@@ -8,7 +8,7 @@ import { shortFingerprint } from '../domain/fingerprint.js';
 import { mergeRefs, type VulnerabilityRef } from '../domain/vulnerability.js';
 import type { Logger } from '../logger.js';
 import { feedbackText, type FeedbackSubject } from './feedback-text.js';
-import { KEY_PREFIX } from './jobs.js';
+import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
 import type { OutcomeRecord } from './outcomes.js';
 import type { RecordStore } from './records.js';
@@ -30,13 +30,8 @@ export interface FeedbackJobData {
   readonly resolvable: boolean;
 }
 
-export const FEEDBACK_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => ({
-  // From RETRY_BASE_DELAY_MS doubling: with the default 5 s, the last of 12 attempts comes some 5 hours on.
-  attempts: 12,
-  backoff: { type: 'exponential', delay: baseDelayMs, jitter: 0.5 },
-  removeOnComplete: true,
-  removeOnFail: { count: 5000 },
-});
+// With the default RETRY_BASE_DELAY_MS of 5 s, the last of 12 attempts comes some 5 hours on.
+export const FEEDBACK_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => followUpJobOptions(baseDelayMs, 12, 5000);
 
 /** Revocations by us; resolved only when nothing says it is unconfirmed (a vendor needing proof sets `confirmed`). */
 const CONFIRMED: ReadonlySet<string> = new Set(['revoked', 'reset', 'deleted']);

@@ -69,6 +69,17 @@ export const INTAKE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: false,
 };
 
+/**
+ * Queues of what follows a settlement (webhook notifications, notes on vulnerabilities): never in a revocation's way,
+ * retried from RETRY_BASE_DELAY_MS doubling, with jitter, and kept (the newest `keepFailed`) when they fail for good.
+ */
+export const followUpJobOptions = (baseDelayMs: number, attempts: number, keepFailed: number): JobsOptions => ({
+  attempts,
+  backoff: { type: 'exponential', delay: baseDelayMs, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: { count: keepFailed },
+});
+
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries of a burst spread out. */
 export function backoffDelay(attemptsMade: number, baseMs: number, maxMs: number, random = Math.random): number {
   const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));

@@ -7,7 +7,7 @@ import got, { type Got } from 'got';
 import type { Redis } from 'ioredis';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
-import { KEY_PREFIX } from './jobs.js';
+import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
 
 export const NOTIFY_QUEUE = 'notifications';
@@ -42,12 +42,7 @@ export interface NotificationJobData {
   readonly message: WebhookMessage;
 }
 
-export const NOTIFY_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => ({
-  attempts: 10,
-  backoff: { type: 'exponential', delay: baseDelayMs, jitter: 0.5 },
-  removeOnComplete: true,
-  removeOnFail: { count: 1000 },
-});
+export const NOTIFY_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => followUpJobOptions(baseDelayMs, 10, 1000);
 
 /** The journal listener that turns each terminal result named in `on` into a notification job. */
 export function notificationListener(queue: Queue<NotificationJobData>, on: readonly NotifyEvent[], logger: Logger): JournalListener {
