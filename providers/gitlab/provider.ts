@@ -113,11 +113,10 @@ export class GitLabProvider implements Provider {
 
   async #skip(instance: GitLabInstance, strategy: Strategy, kind: TokenKind): Promise<Step | undefined> {
     const key = (k?: TokenKind) => GitLabInstance.availabilityKey(instance.name, strategy.name, k);
-    const found = [key(), key(kind)].find((k) => instance.availability.unavailable(k) !== undefined);
-    const remembered = found === undefined ? undefined : instance.availability.unavailable(found);
-    if (found !== undefined && remembered) {
+    for (const k of [key(), key(kind)]) {
+      const remembered = instance.availability.unavailable(k);
       // Same reason as when it was found, so the record reads the same whoever discovered it.
-      return { status: 'unavailable', reason: remembered.reason, summary: `${remembered.summary} (remembered; skipped)`, scope: 'instance', retryAfterMs: instance.availability.expiresInMs(found) };
+      if (remembered) return { status: 'unavailable', reason: remembered.reason, summary: `${remembered.summary} (remembered; skipped)`, scope: 'instance', retryAfterMs: instance.availability.expiresInMs(k) };
     }
     if (strategy.credential && (await this.breakers.isOpen(instance.breakerName(strategy.credential)))) {
       return { status: 'credential_rejected', reason: 'breaker_open', summary: `${strategy.credential} credential of ${instance.name} is refused; held until it works again` };

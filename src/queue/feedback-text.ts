@@ -2,24 +2,13 @@
 // what on-call can do. Never the token: a 12-character fingerprint prefix at most.
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Identified } from '../domain/outcome.js';
+import type { Settled } from './journal.js';
 
-/** What a note is written from: a terminal result, as the journal or an outcome record tells it. */
-export interface FeedbackSubject {
-  readonly fingerprint: string;
-  readonly type: string;
-  /** `revoked`, `reset`, `deleted`, `already_gone`, `not_found`, `submitted`, `failed`, `needs_manual` or `resolved`. */
-  readonly status: string;
-  /** The provider's kind of token (e.g. `personal_access_token`), when known. */
-  readonly kind?: string | undefined;
-  readonly provider?: string | undefined;
-  readonly strategy?: string | undefined;
-  readonly instance?: string | undefined;
-  readonly identified?: Identified | undefined;
-  readonly confirmed?: boolean | undefined;
-  readonly reason?: string | undefined;
-  /** When it was settled (ISO). */
-  readonly at: string;
-}
+/**
+ * What a note is written from: a terminal result as the journal tells it (an outcome record, or on-call's resolve,
+ * fills the same fields; `status` may also be `resolved`), and when it was settled (ISO).
+ */
+export type FeedbackSubject = Pick<Settled, 'fingerprint' | 'type' | 'status' | 'kind' | 'provider' | 'strategy' | 'instance' | 'identified' | 'confirmed' | 'reason'> & { readonly at: string };
 
 const HEADLINE: Readonly<Record<string, string>> = {
   revoked: 'The leaked token was revoked.',
