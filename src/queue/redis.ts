@@ -1,34 +1,144 @@
-// Redis connections: the producer fails fast (a request must never hang), the worker waits and reconnects.
-import { Redis } from 'ioredis';
+// Redis connections: the producer fails fast (a request must never hang), the worker waits and reconnects; to one
+// Redis, a Sentinel-monitored master or a Cluster.
+import { Cluster, Redis, type ClusterOptions } from 'ioredis';
+import type { RedisTarget } from '../config/redis-target.js';
 import type { Logger } from '../logger.js';
+
+/** A connection of either shape; BullMQ takes both. */
+export type RedisClient = Redis | Cluster;
+
+/** What differs between the roles; the same on one Redis, behind sentinels and (split per node) on a cluster. */
+interface RoleOptions {
+  readonly enableAutoPipelining?: boolean;
+  readonly enableOfflineQueue?: boolean;
+  readonly maxRetriesPerRequest: number | null;
+  readonly commandTimeout?: number;
+  readonly connectTimeout: number;
+  readonly lazyConnect?: boolean;
+  readonly retryStrategy: (times: number) => number;
+}
 
 /**
  * For the HTTP edge: no offline queue, one try, 2 s per command, so a dead Redis is a prompt 503. Auto-pipelining
  * sends the commands of concurrent requests (rate-limit counters, intake jobs) in one write per event-loop tick.
  */
-export function producerConnection(url: string): Redis {
-  return new Redis(url, {
-    enableAutoPipelining: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 2000,
-    connectTimeout: 2000,
-    lazyConnect: true,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-}
+const PRODUCER = {
+  enableAutoPipelining: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 2000,
+  connectTimeout: 2000,
+  lazyConnect: true,
+  retryStrategy: (times: number) => Math.min(times * 200, 2000),
+} satisfies RoleOptions;
 
 /** For workers: BullMQ requires `maxRetriesPerRequest: null` so blocking calls wait out a Redis restart. */
+const WORKER = {
+  maxRetriesPerRequest: null,
+  connectTimeout: 5000,
+  retryStrategy: (times: number) => Math.min(times * 500, 5000),
+} satisfies RoleOptions;
+
+export function producerConnection(url: string): Redis {
+  return new Redis(url, PRODUCER);
+}
+
 export function workerConnection(url: string): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: null,
-    connectTimeout: 5000,
-    retryStrategy: (times) => Math.min(times * 500, 5000),
-  });
+  return new Redis(url, WORKER);
+}
+
+/** Cluster-only knobs: `dnsLookup` for nodes whose announced names must resolve differently (TLS, NAT). */
+export interface ClusterExtras {
+  readonly dnsLookup?: ClusterOptions['dnsLookup'];
+}
+
+/** The producer's connection to `target`: same fail-fast rules as `producerConnection`. */
+export function producerConnectionTo(target: RedisTarget, extras: ClusterExtras = {}): RedisClient {
+  return connectionTo(target, PRODUCER, extras);
+}
+
+/** A worker's connection to `target`: same wait-and-reconnect rules as `workerConnection`. */
+export function workerConnectionTo(target: RedisTarget, extras: ClusterExtras = {}): RedisClient {
+  return connectionTo(target, WORKER, extras);
+}
+
+function connectionTo(target: RedisTarget, role: RoleOptions, extras: ClusterExtras): RedisClient {
+  switch (target.kind) {
+    case 'single':
+      return new Redis(target.url, role);
+    case 'sentinel':
+      return new Redis(sentinelOptions(target, role));
+    case 'cluster':
+      return new Cluster(target.nodes.map(({ host, port }) => ({ host, port })), clusterOptions(target, role, extras));
+  }
+}
+
+/** A replica still answering as the old master refuses writes with READONLY: reconnect, ask the sentinels again, resend. */
+const reconnectOnReadonly = (err: Error): 2 | false => (err.message.startsWith('READONLY') ? 2 : false);
+
+function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' }>, role: RoleOptions) {
+  return {
+    ...role,
+    sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+    name: target.name,
+    role: 'master' as const,
+    ...(target.sentinelPassword === undefined ? {} : { sentinelPassword: target.sentinelPassword }),
+    ...auth(target),
+    ...(target.db === undefined ? {} : { db: target.db }),
+    // Without it ioredis speaks TLS to the sentinels only if sentinelTLS is set, and never to the master.
+    ...(target.tls ? { enableTLSForSentinelMode: true } : {}),
+    // Told by the sentinels (+switch-master) instead of waiting for the old master's socket to time out.
+    failoverDetector: true,
+    // Sentinels can be down one by one during maintenance: keep asking, as the data connection keeps reconnecting.
+    sentinelRetryStrategy: (times: number) => Math.min(times * 200, 2000),
+    reconnectOnError: reconnectOnReadonly,
+  };
+}
+
+/**
+ * Per-node options mirror the role's (ioredis refuses `retryStrategy` and `enableOfflineQueue` there: the cluster
+ * level owns them). Reads go to masters: a replica may lag the intake write it would be asked about.
+ */
+function clusterOptions(target: Extract<RedisTarget, { kind: 'cluster' }>, role: RoleOptions, extras: ClusterExtras) {
+  const { retryStrategy, enableOfflineQueue, enableAutoPipelining, lazyConnect, ...perNode } = role;
+  return {
+    redisOptions: { ...perNode, ...auth(target) },
+    scaleReads: 'master' as const,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    clusterRetryStrategy: retryStrategy,
+    ...(extras.dnsLookup === undefined ? {} : { dnsLookup: extras.dnsLookup }),
+  };
+}
+
+function auth(target: { readonly password?: string; readonly username?: string; readonly tls?: true }) {
+  return {
+    ...(target.password === undefined ? {} : { password: target.password }),
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.tls ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * `WAIT n timeoutMs` on the connection that made the writes to be confirmed (Redis counts the replicas that reached
+ * that client's last write): the number of replicas that acknowledged, which is below `n` when the timeout ran out.
+ * WAIT blocks its connection for up to `timeoutMs`: send it on a connection of its own, not one shared with
+ * requests that must not wait behind it.
+ */
+export async function waitForReplicas(redis: Redis, n: number, timeoutMs: number): Promise<number> {
+  if (n <= 0) return 0;
+  return redis.wait(n, Math.max(1, Math.round(timeoutMs)));
+}
+
+/** Replicas attached to this master and streaming (`state=online` in INFO replication): those a WAIT can count. */
+export async function connectedReplicas(redis: Redis): Promise<number> {
+  const text = await redis.info('replication');
+  return text.split(/\r?\n/).filter((line) => /^slave\d+:.*\bstate=online\b/.test(line)).length;
 }
 
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */
-export async function connect(redis: Redis, timeoutMs = 5000): Promise<void> {
+export async function connect(redis: RedisClient, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
   if (redis.status === 'wait') redis.connect().catch(() => undefined); // 'error' events carry the cause; retryStrategy reconnects
   await new Promise<void>((resolve, reject) => {
