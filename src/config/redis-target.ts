@@ -38,10 +38,10 @@ export function redisTarget(get: Lookup, problems: string[]): RedisTarget | unde
     problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES are both set; a Redis is either monitored by sentinels or a cluster: set one');
     return undefined;
   }
-  if (sentinels === undefined && cluster === undefined) return url === undefined ? undefined : { kind: 'single', url };
   if (get('REDIS_SENTINEL_PASSWORD') !== undefined && sentinels === undefined) {
     problems.push('REDIS_SENTINEL_PASSWORD is set without REDIS_SENTINELS');
   }
+  if (sentinels === undefined && cluster === undefined) return url === undefined ? undefined : { kind: 'single', url };
   const auth = url === undefined ? {} : dataNodeAuth(url, problems);
   if (auth === undefined) return undefined;
   if (cluster !== undefined) {
