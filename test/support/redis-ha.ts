@@ -52,6 +52,8 @@ const HOST = '127.0.0.1';
 const DOWN_AFTER_MS = 1500;
 const FAILOVER_TIMEOUT_MS = 5000;
 const CLUSTER_NODE_TIMEOUT_MS = 1500;
+/** Redis 7 holds a diskless full sync 5 s for more replicas to join; every node may become a master, so none waits. */
+const FAST_SYNC = ['--repl-diskless-sync-delay', '0'];
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -117,7 +119,7 @@ export async function startCluster(): Promise<TestCluster> {
       nodes,
       killMasterAndWaitForFailover: async (timeoutMs = 30_000) => {
         const view = await clusterNodes(nodes[0]!);
-        const victim = view.find((n) => n.master)!;
+        const victim = view.find((n) => n.master && n.slots)!;
         const heir = view.find((n) => n.masterId === victim.id)!;
         const killed = nodes.find((n) => n.port === victim.port)!;
         const promoted = nodes.find((n) => n.port === heir.port)!;
@@ -144,7 +146,7 @@ async function ports(n: number): Promise<number[]> {
 async function startNode(dir: string, port: number, extra: readonly string[], sentinelConf?: string): Promise<Node> {
   const args = sentinelConf
     ? [sentinelConf, '--sentinel']
-    : ['--port', String(port), '--bind', HOST, '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...extra];
+    : ['--port', String(port), '--bind', HOST, '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...FAST_SYNC, ...extra];
   let child: ChildProcess | undefined;
   const node: Node = {
     host: HOST,
@@ -255,12 +257,14 @@ interface ClusterNode {
   readonly master: boolean;
   readonly masterId: string | undefined;
   readonly connected: boolean;
+  /** Serves hash slots (a master that was just assigned as a replica has none until gossip says it replicates). */
+  readonly slots: boolean;
 }
 
 async function clusterNodes(at: Address): Promise<ClusterNode[]> {
   const text = (await ask(at, (r) => r.call('CLUSTER', 'NODES'))) as string;
   return text.trim().split('\n').map((line) => {
-    const [id, addr, flags, masterId, , , , link] = line.split(' ');
+    const [id, addr, flags, masterId, , , , link, ...slots] = line.split(' ');
     const roles = (flags ?? '').split(',');
     return {
       id: id!,
@@ -268,6 +272,7 @@ async function clusterNodes(at: Address): Promise<ClusterNode[]> {
       master: roles.includes('master') && !roles.includes('fail'),
       masterId: masterId === '-' ? undefined : masterId,
       connected: link === 'connected',
+      slots: slots.length > 0,
     };
   });
 }
@@ -285,6 +290,9 @@ async function clusterHealthy(at: Address): Promise<boolean> {
   if (!(await clusterOk(at))) return false;
   const view = await clusterNodes(at);
   if (view.length !== 6 || !view.every((n) => n.connected)) return false;
+  // Every node's view agrees on the final shape: three slot-serving masters, each with one replica.
+  const masters = view.filter((n) => n.master && n.slots);
+  if (masters.length !== 3 || !masters.every((m) => view.some((r) => r.masterId === m.id))) return false;
   const replication = await info(at, 'replication');
   return replication.includes('role:master') || replication.includes('master_link_status:up');
 }
