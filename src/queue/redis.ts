@@ -131,6 +131,18 @@ export async function waitForReplicas(redis: Redis, n: number, timeoutMs: number
   return redis.wait(n, Math.max(1, Math.round(timeoutMs)));
 }
 
+/**
+ * The node connection of the cluster that serves `key`'s slot: where a WAIT for writes to that key must go (it is the
+ * connection the cluster client sent them on). Asked each time, as a failover moves the slot to another node.
+ */
+export async function masterFor(cluster: Cluster, key: string): Promise<Redis> {
+  const slot = await cluster.cluster('KEYSLOT', key);
+  const owner = cluster.slots[slot]?.[0];
+  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  if (!node) throw new Error(`no connected master serves slot ${slot}`);
+  return node;
+}
+
 /** Replicas attached to this master and streaming (`state=online` in INFO replication): those a WAIT can count. */
 export async function connectedReplicas(redis: Redis): Promise<number> {
   const text = await redis.info('replication');

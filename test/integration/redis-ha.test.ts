@@ -1,9 +1,9 @@
 // Highly available Redis with real processes: connections and BullMQ follow a Sentinel failover and run on a Cluster;
 // WAIT counts the replicas that acknowledged a write.
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { RedisTarget } from '../../src/config/redis-target.js';
-import { connect, connectedReplicas, producerConnectionTo, waitForReplicas, workerConnectionTo, type RedisClient } from '../../src/queue/redis.js';
+import type { Cluster, Redis } from 'ioredis';
+import { connect, connectedReplicas, masterFor, producerConnectionTo, waitForReplicas, workerConnectionTo, type RedisClient } from '../../src/queue/redis.js';
 import { startCluster, startSentinelGroup, type SentinelGroup, type TestCluster } from '../support/redis-ha.js';
 
 const LONG = 120_000; // a failover takes seconds, and this machine may be loaded
@@ -111,7 +111,10 @@ describe('Redis Sentinel', () => {
       await queue.pause();
       const before = ids('before', 50);
       for (const id of before) await queue.add('job', { id }, { jobId: id });
-      await group.waitForReplicaSync(); // as WAIT will do before a 204: what was acknowledged is on the replica
+      // As before a 204: the replica acknowledged the adds (on the connection that made them)...
+      expect(await waitForReplicas(producer as Redis, 1, 2000)).toBe(1);
+      // ...and the worker's completions of the warm-up jobs, which nothing WAITs for, have reached it too.
+      await group.waitForReplicaSync();
 
       const old = await group.currentMaster();
       const t0 = Date.now();
@@ -161,6 +164,24 @@ describe('Redis Cluster', () => {
     for (const c of clients) c.disconnect();
     await cluster?.stop();
   });
+
+  it('passes dnsLookup through, and WAITs on the master of the {trapi} slot', async () => {
+    const names = cluster.nodes.slice(0, 3).map((n, i) => ({ host: `seed-${i}.trapi.test`, port: n.port }));
+    const lookups: string[] = [];
+    const redis = quiet(producerConnectionTo({ kind: 'cluster', nodes: names }, {
+      dnsLookup: (host, callback) => {
+        lookups.push(host);
+        callback(null, '127.0.0.1');
+      },
+    })) as Cluster;
+    clients.push(redis);
+    await connect(redis);
+    expect(lookups.length).toBeGreaterThan(0);
+    await redis.set('{trapi}:ha:wait', '1');
+    const master = await masterFor(redis, '{trapi}:ha:wait');
+    expect(await connectedReplicas(master)).toBe(1);
+    expect(await waitForReplicas(master, 1, 1000)).toBe(1);
+  }, LONG);
 
   it('BullMQ adds and processes jobs under the hash-tagged prefix {trapi}, also after a master is SIGKILLed', async () => {
     const producer = quiet(producerConnectionTo(target));
