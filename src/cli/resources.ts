@@ -4,7 +4,6 @@ import type { Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { configuredCredentials } from '../../providers/contract.js';
 import { loadConfig, sandboxFromEnv, type Config, type InstanceConfig } from '../config/index.js';
-import { instance } from '../config/instances.js';
 import type { Operations, TokenTypes } from '../domain/ports.js';
 import { AppError, ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -13,6 +12,7 @@ import { RedisBreakers } from '../queue/breakers.js';
 import { producerConnection } from '../queue/redis.js';
 import { openProviders } from '../providers.js';
 import { embeddedRedisUrl } from '../runtime/embedded-redis.js';
+import { SANDBOX_PLACEHOLDER, sandboxInstance } from '../runtime/sandbox.js';
 
 /**
  * In sandbox mode loadConfig generates and stores the inbound token and encryption key when unset. The CLI uses
@@ -126,14 +126,8 @@ function lazyTokenTypes(res: Resources): TokenTypes {
   return { types: () => registry().types(), supports: (type) => registry().supports(type) };
 }
 
-/** The instances as the service sees them: the configured ones, or in sandbox mode the simulator it adds. */
-const instancesOf = (config: Config): readonly InstanceConfig[] => (config.sandbox ? [sandboxPlaceholder(config)] : config.instances);
-
-/** Sandbox mode adds the built-in simulator (with an admin credential) at start-up; mirror it without starting one. */
-function sandboxPlaceholder(config: Config): InstanceConfig {
-  const d = config.instanceDefaults;
-  return instance({ name: 'sandbox', url: 'http://127.0.0.1', adminToken: 'sandbox-placeholder', group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: d.perSecond, concurrency: d.concurrency }, strategies: d.strategies, rotation: { admin: undefined, group: undefined } });
-}
+/** The instances as the service sees them: the configured ones, or in sandbox mode the simulator it adds (not started here). */
+const instancesOf = (config: Config): readonly InstanceConfig[] => (config.sandbox ? [sandboxInstance(config.instanceDefaults, SANDBOX_PLACEHOLDER)] : config.instances);
 
 export async function release(res: Resources): Promise<void> {
   await res.ops?.catch(() => undefined);
