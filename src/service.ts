@@ -21,6 +21,7 @@ import { RedisBreakers } from './queue/breakers.js';
 import { connect, producerConnection, warnUnlessNoEviction } from './queue/redis.js';
 import { startEmbeddedRedis } from './runtime/embedded-redis.js';
 import { startSandbox, type Sandbox } from './runtime/sandbox.js';
+import { provisionSandboxSecrets, reloadedSandboxSecrets } from './runtime/sandbox-secrets.js';
 import { startApiRole, type LiveSecrets } from './service/api-role.js';
 import { closeConnection, stepBoundMs, stopAll, type Stopper } from './service/lifecycle.js';
 import { checkReadiness } from './service/readiness.js';
@@ -34,11 +35,15 @@ export interface Service {
    * (SIGHUP), without a restart. Everything else keeps its start-up value.
    */
   reloadSecrets(next: Config): void;
+  /** Sandbox mode: the inbound token this start generated (the first start in its DATA_DIR), to be printed once. */
+  readonly newSandboxApiToken: string | undefined;
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, logger: Logger): Promise<Service> {
+export async function startService(loaded: Config, logger: Logger): Promise<Service> {
   const stoppers: Stopper[] = []; // run in reverse order of creation
+  // Sandbox mode: the secrets left unset are generated (first start) or read back; reloads never write them.
+  const config = provisionSandboxSecrets(loaded);
   try {
     return await build(config, logger, stoppers);
   } catch (err) {
@@ -74,7 +79,12 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
       : await startApiRole({ config, live, logger, redis, registry, instances, readiness, metrics, stoppers });
   stoppers.push(() => http.close(config.shutdownTimeoutMs));
   logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, instances: instances.map((i) => i.name), types: registry.types().length }, 'token revocation service started');
-  return { url: http.url, reloadSecrets: (next) => reloadSecrets(live, credentials.live, next, logger), stop: () => stopAll(stoppers, logger, stepBoundMs(config.shutdownTimeoutMs)) };
+  return {
+    url: http.url,
+    reloadSecrets: (next) => reloadSecrets(live, credentials.live, reloadedSandboxSecrets(next, live.secrets), logger),
+    newSandboxApiToken: config.newSandboxApiToken,
+    stop: () => stopAll(stoppers, logger, stepBoundMs(config.shutdownTimeoutMs)),
+  };
 }
 
 function reloadSecrets(live: LiveSecrets, gitlab: LiveCredentials, next: Config, logger: Logger): void {

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { VARIABLES } from './variables.js';
 import { expectedFromSchema, urlProblem } from './messages.js';
-import { loadSandboxSecrets } from './sandbox-secrets.js';
 import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
 import type { StrategyName } from '../../providers/gitlab/kinds.js';
@@ -39,7 +38,10 @@ export interface Config {
   readonly dataDir: string;
   /** No GitLab configured, and allowed (`sandboxRule`): revoke against the built-in simulator. */
   readonly sandbox: boolean;
-  /** The sandbox's inbound token, set only on the start that generated it, to be printed once. */
+  /**
+   * The sandbox's inbound token, set only on the start that generated it, to be printed once. loadConfig never sets
+   * it: generating the sandbox's secrets is start-up work (runtime/sandbox-secrets.ts), not reading configuration.
+   */
   readonly newSandboxApiToken: string | undefined;
   /** Where tokens are revoked; empty in sandbox mode (the service adds the simulator). Credentials are non-enumerable. */
   readonly instances: readonly InstanceConfig[];
@@ -90,7 +92,12 @@ export interface AdminToken {
 
 type Raw = Record<string, string | number | boolean | undefined>;
 
-/** Builds the Config from `env`, or throws a ConfigError naming every offending variable. */
+/**
+ * Builds the Config from `env`, or throws a ConfigError naming every offending variable. It writes nothing (it reads
+ * only the `*_FILE` files it is pointed at), so a SIGHUP reload or a CLI call may run it as often as it likes. In
+ * sandbox mode an unset REVOCATION_API_TOKENS or TOKEN_ENCRYPTION_KEY is an empty list: `provisionSandboxSecrets`
+ * (runtime/sandbox-secrets.ts) fills it when the service starts.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const raw = readRaw(env, problems);
@@ -102,9 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   crossCheck(raw, sandbox, problems);
   checkProviders(raw, problems);
   checkRotation(raw, instances, problems);
-  parseAdminTokens(raw, problems);
+  const adminTokens = parseAdminTokens(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(raw, instances, defaults, sandbox);
+  return build(raw, instances, defaults, sandbox, adminTokens);
 }
 
 /** What the sandbox rule decides; `refused_*` and `ambiguous` stop the process. */
@@ -231,7 +238,7 @@ function checkRotation(raw: Raw, instances: readonly InstanceConfig[], problems:
   }
 }
 
-const splitTokens = (s: string): string[] => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+export const splitTokens = (s: string): string[] => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
 
 const ADMIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -262,16 +269,30 @@ function parseAdminTokens(raw: Raw, problems: string[]): AdminToken[] {
   return out;
 }
 
-function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults'], sandbox: boolean): Config {
+/** TOKEN_ENCRYPTION_KEY's comma-separated keys, newest first: the first seals, every one opens (key rotation). */
+export const encryptionKeys = (value: string): readonly EncryptionKey[] => Object.freeze(value.split(',').map((k) => keyFromBase64(k.trim())));
+
+/** The same Config with other secrets (sandbox start-up fills the ones left unset): frozen, its secrets non-enumerable. */
+export function withSecrets(config: Config, secrets: Secrets, newSandboxApiToken: string | undefined): Config {
+  return freeze({ ...config, newSandboxApiToken, secrets: Object.freeze(secrets) });
+}
+
+/** Secrets non-enumerable, so that logging a Config never prints one. */
+function freeze(config: Config): Config {
+  Object.defineProperty(config, 'secrets', { enumerable: false });
+  return Object.freeze(config);
+}
+
+function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults'], sandbox: boolean, adminTokens: readonly AdminToken[]): Config {
   const s = (name: string): string | undefined => (raw[name] === undefined ? undefined : String(raw[name]));
   const n = (name: string): number => Number(raw[name]);
   const dataDir = resolve(String(raw['DATA_DIR']));
-  const generated = sandbox ? loadSandboxSecrets(dataDir, { apiToken: s('REVOCATION_API_TOKENS'), encryptionKey: s('TOKEN_ENCRYPTION_KEY') }) : undefined;
+  const key = s('TOKEN_ENCRYPTION_KEY');
   const secrets: Secrets = Object.freeze({
-    apiTokens: Object.freeze(splitTokens(s('REVOCATION_API_TOKENS') ?? generated?.apiToken ?? '')),
-    adminTokens: Object.freeze(parseAdminTokens(raw, [])),
-    // Newest first: the first seals, every one opens (key rotation).
-    encryptionKeys: Object.freeze((s('TOKEN_ENCRYPTION_KEY') ?? generated?.encryptionKey ?? '').split(',').map((k) => keyFromBase64(k.trim()))),
+    // Unset only in sandbox mode (crossCheck): empty until the sandbox's start-up fills them.
+    apiTokens: Object.freeze(splitTokens(s('REVOCATION_API_TOKENS') ?? '')),
+    adminTokens: Object.freeze([...adminTokens]),
+    encryptionKeys: key === undefined ? Object.freeze([]) : encryptionKeys(key),
     redisUrl: s('REDIS_URL'),
     metricsToken: s('METRICS_TOKEN'),
     notifyWebhookUrl: s('NOTIFY_WEBHOOK_URL'),
@@ -283,7 +304,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     role: raw['ROLE'] as Role,
     dataDir,
     sandbox,
-    newSandboxApiToken: generated?.newApiToken,
+    newSandboxApiToken: undefined,
     instances: Object.freeze([...instances]),
     instanceDefaults: defaults,
     gitlabTimeoutMs: n('GITLAB_TIMEOUT_MS'),
@@ -334,8 +355,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     notify: Object.freeze({ on: Object.freeze([...new Set(String(raw['NOTIFY_ON']).split(','))] as NotifyEvent[]), timeoutMs: n('NOTIFY_TIMEOUT_MS') }),
     secrets,
   };
-  Object.defineProperty(config, 'secrets', { enumerable: false });
-  return Object.freeze(config);
+  return freeze(config);
 }
 
 /**
