@@ -219,14 +219,7 @@ export class QueueOperations implements Operations {
   }
 
   async rekey(actor: string, progress?: Progress): Promise<RekeyReport> {
-    const queues = { revocations: this.d.revocations, intake: this.d.intake };
-    const run = { seen: 0, total: 0 };
-    if (progress) {
-      for (const q of [queues.revocations, queues.intake] as Queue[]) run.total += Object.values(await q.getJobCounts(...REKEYED)).reduce((a, b) => a + b, 0);
-      progress(0, run.total);
-    }
-    const jobs = await rekey(progress ? { revocations: counting(queues.revocations, progress, run), intake: counting(queues.intake, progress, run) } : queues, this.d.keys());
-    if (progress) progress(run.total, run.total);
+    const jobs = await rekey({ revocations: this.d.revocations, intake: this.d.intake }, this.d.keys(), progress);
     // A stored credential left under a retired key would lock the service out of GitLab: re-seal them too.
     const creds = await this.d.credentials.rekey();
     const report: RekeyReport = { ...jobs, credentials: creds.rekeyed, current: jobs.current + creds.current, stillUsed: [...new Set([...jobs.stillUsed, ...creds.stillUsed])] };
@@ -268,32 +261,6 @@ export class QueueOperations implements Operations {
     if (fp === undefined) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}`, 404);
     return fp;
   }
-}
-
-/** The job states rekey walks (as src/queue/rekey.ts does), for the total of its progress. */
-const REKEYED = ['waiting', 'delayed', 'prioritized', 'failed', 'waiting-children'] as const;
-
-/**
- * The queue, seen through its getJobs: rekey reads jobs a page at a time and handles a page before asking for the
- * next, so every job read before the current page is done. Reported a page (500 jobs) at a time, and at each
- * queue's end. `seen` is shared by the queues of one run.
- */
-function counting<T extends Queue>(queue: T, progress: Progress, run: { seen: number; total: number }): T {
-  let page = 0;
-  const report = () => progress(Math.min(run.seen, run.total), run.total);
-  return new Proxy(queue, {
-    get(target, prop) {
-      const v: unknown = Reflect.get(target, prop, target);
-      if (prop !== 'getJobs') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      return async (...args: Parameters<Queue['getJobs']>) => {
-        run.seen += page;
-        const jobs = await target.getJobs(...args);
-        page = jobs.length;
-        report();
-        return jobs;
-      };
-    },
-  });
 }
 
 function checkSelection(selection: ReplaySelection): void {
