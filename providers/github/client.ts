@@ -1,7 +1,6 @@
 // One got client for GitHub (or a GHES host): keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
+import { createHttpClient } from '../http-client.js';
 
 export interface GitHubClientOptions {
   /** `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server. */
@@ -19,16 +18,12 @@ export interface Answer {
 }
 
 export function createGitHubClient(options: GitHubClientOptions): Got {
-  const maxSockets = options.maxSockets ?? 32;
-  return got.extend({
-    prefixUrl: options.apiUrl.replace(/\/+$/, ''),
+  return createHttpClient({
+    baseUrl: options.apiUrl,
     // GitHub refuses calls without a User-Agent; the version header pins the REST API's behaviour.
     headers: { 'user-agent': options.userAgent, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
-    timeout: { connect: Math.min(5000, options.timeoutMs), request: options.timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    agent: { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) },
+    timeoutMs: options.timeoutMs,
+    maxSockets: options.maxSockets ?? 32,
   });
 }
 

@@ -1,7 +1,6 @@
 // One got client per GitLab instance: keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
+import { createHttpClient } from '../http-client.js';
 
 export interface GitLabClientOptions {
   readonly url: string;
@@ -21,18 +20,12 @@ export interface Answer {
 }
 
 export function createGitLabClient(options: GitLabClientOptions): Got {
-  const maxSockets = options.maxSockets ?? 64;
-  return got.extend({
-    prefixUrl: `${options.url.replace(/\/+$/, '')}/api/v4`,
+  return createHttpClient({
+    baseUrl: `${options.url.replace(/\/+$/, '')}/api/v4`,
     headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-    timeout: { connect: Math.min(5000, options.timeoutMs), request: options.timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    agent: {
-      http: new HttpAgent({ keepAlive: true, maxSockets }),
-      https: new HttpsAgent({ keepAlive: true, maxSockets, ...(options.ca ? { ca: options.ca } : {}) }),
-    },
+    timeoutMs: options.timeoutMs,
+    maxSockets: options.maxSockets ?? 64,
+    ca: options.ca,
   });
 }
 

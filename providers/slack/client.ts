@@ -1,7 +1,6 @@
 // One got client for Slack's Web API: keep-alive, a timeout, our User-Agent, no got-level retries (the queue owns them).
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
+import { createHttpClient } from '../http-client.js';
 
 /** A raw answer: every status is returned, never thrown, so that one function classifies them all. */
 export interface SlackAnswer {
@@ -18,15 +17,7 @@ export interface SlackClientOptions {
 }
 
 export function createSlackClient(o: SlackClientOptions): Got {
-  return got.extend({
-    prefixUrl: o.apiUrl,
-    headers: { 'user-agent': o.userAgent, accept: 'application/json' },
-    timeout: { connect: Math.min(5000, o.timeoutMs), request: o.timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    agent: { http: new HttpAgent({ keepAlive: true, maxSockets: o.maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets: o.maxSockets }) },
-  });
+  return createHttpClient({ baseUrl: o.apiUrl, headers: { 'user-agent': o.userAgent, accept: 'application/json' }, timeoutMs: o.timeoutMs, maxSockets: o.maxSockets });
 }
 
 /**

@@ -8,7 +8,7 @@ import { shortFingerprint } from '../domain/fingerprint.js';
 import { mergeRefs, type VulnerabilityRef } from '../domain/vulnerability.js';
 import type { Logger } from '../logger.js';
 import { feedbackText, type FeedbackSubject } from './feedback-text.js';
-import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
+import { backoffSettings, FOLLOW_UP_MAX_DELAY_MS, followUpJobOptions, KEY_PREFIX } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
 import type { OutcomeRecord } from './outcomes.js';
 import type { RecordStore } from './records.js';
@@ -31,7 +31,7 @@ export interface FeedbackJobData {
 }
 
 // With the default RETRY_BASE_DELAY_MS of 5 s, the last of 12 attempts comes some 5 hours on.
-export const FEEDBACK_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => followUpJobOptions(baseDelayMs, 12, 5000);
+export const FEEDBACK_JOB_OPTIONS: JobsOptions = followUpJobOptions(12, 5000);
 
 /** Revocations by us; resolved only when nothing says it is unconfirmed (a vendor needing proof sets `confirmed`). */
 const CONFIRMED: ReadonlySet<string> = new Set(['revoked', 'reset', 'deleted']);
@@ -106,10 +106,17 @@ export interface FeedbackWorkerDeps {
   readonly retentionSeconds: number;
   readonly count?: FeedbackCount | undefined;
   readonly concurrency?: number;
+  /** RETRY_BASE_DELAY_MS: where the backoff of a failed attempt starts. */
+  readonly retryBaseDelayMs: number;
 }
 
 export function createFeedbackWorker(deps: FeedbackWorkerDeps): Worker<FeedbackJobData> {
-  const worker = new Worker<FeedbackJobData>(FEEDBACK_QUEUE, (job) => deliver(job, deps), { connection: deps.connection, prefix: KEY_PREFIX, concurrency: deps.concurrency ?? 4 });
+  const worker = new Worker<FeedbackJobData>(FEEDBACK_QUEUE, (job) => deliver(job, deps), {
+    connection: deps.connection,
+    prefix: KEY_PREFIX,
+    concurrency: deps.concurrency ?? 4,
+    settings: backoffSettings(deps.retryBaseDelayMs, FOLLOW_UP_MAX_DELAY_MS),
+  });
   worker.on('failed', (job, err) => {
     const attempts = job?.opts.attempts ?? 1;
     const final = job !== undefined && (job.attemptsMade >= attempts || err instanceof UnrecoverableError);

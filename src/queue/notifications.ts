@@ -3,12 +3,13 @@
 // A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
 // (most do): it is never logged, and never part of an error message that BullMQ keeps.
 import { Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
 import type { Redis } from 'ioredis';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
-import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
+import { backoffSettings, FOLLOW_UP_MAX_DELAY_MS, followUpJobOptions, KEY_PREFIX } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
+import { createHttpClient } from '../../providers/http-client.js';
 
 export const NOTIFY_QUEUE = 'notifications';
 export const NOTIFY_JOB_NAME = 'notify';
@@ -42,7 +43,7 @@ export interface NotificationJobData {
   readonly message: WebhookMessage;
 }
 
-export const NOTIFY_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => followUpJobOptions(baseDelayMs, 10, 1000);
+export const NOTIFY_JOB_OPTIONS: JobsOptions = followUpJobOptions(10, 1000);
 
 /** The journal listener that turns each terminal result named in `on` into a notification job. */
 export function notificationListener(queue: Queue<NotificationJobData>, on: readonly NotifyEvent[], logger: Logger): JournalListener {
@@ -111,15 +112,19 @@ export interface NotificationWorkerDeps {
   readonly timeoutMs: number;
   readonly logger: Logger;
   readonly concurrency?: number;
+  /** RETRY_BASE_DELAY_MS: where the backoff of a failed attempt starts. */
+  readonly retryBaseDelayMs: number;
 }
 
 /** POSTs each notification once per attempt (no got-level retries: the queue owns retries, with backoff). */
 export function createNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJobData> {
-  const client = got.extend({ timeout: { request: deps.timeoutMs }, retry: { limit: 0 }, throwHttpErrors: false, followRedirect: false });
+  // Connecting may take the whole request timeout, as before: no separate cap for the webhook.
+  const client = createHttpClient({ timeoutMs: deps.timeoutMs, connectTimeoutMs: deps.timeoutMs });
   const worker = new Worker<NotificationJobData>(NOTIFY_QUEUE, (job) => deliver(client, deps.url, job), {
     connection: deps.connection,
     prefix: KEY_PREFIX,
     concurrency: deps.concurrency ?? 4,
+    settings: backoffSettings(deps.retryBaseDelayMs, FOLLOW_UP_MAX_DELAY_MS),
   });
   worker.on('failed', (job, err) => {
     const attempts = job?.opts.attempts ?? 1;

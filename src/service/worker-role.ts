@@ -91,10 +91,10 @@ function startWorkers({ config, logger, redisUrl, registry, keys, metrics, stopp
 function startNotifications(config: Config, logger: Logger, connection: Redis, journal: Journal): { close(): Promise<void> } | undefined {
   const url = config.secrets.notifyWebhookUrl;
   if (url === undefined) return undefined;
-  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: NOTIFY_JOB_OPTIONS(config.retry.baseDelayMs) });
+  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: NOTIFY_JOB_OPTIONS });
   queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (notifications) error'));
   journal.listen(notificationListener(queue, config.notify.on, logger));
-  const worker = createNotificationWorker({ connection, url, timeoutMs: config.notify.timeoutMs, logger });
+  const worker = createNotificationWorker({ connection, url, timeoutMs: config.notify.timeoutMs, logger, retryBaseDelayMs: config.retry.baseDelayMs });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'notification worker error'));
   logger.info({ on: config.notify.on }, 'webhook notifications enabled');
   return { close: () => closeFollowUp(worker, queue, config, logger) };
@@ -107,12 +107,12 @@ function startNotifications(config: Config, logger: Logger, connection: Redis, j
 function startFeedback(config: Config, logger: Logger, connection: Redis, journal: Journal, records: RecordStore, registry: ProviderRegistry, metrics: Metrics): { requests: FeedbackRequests; close(): Promise<void> } | undefined {
   const port = registry.feedback();
   if (port === undefined) return undefined;
-  const queue = new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS(config.retry.baseDelayMs) });
+  const queue = new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS });
   queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (feedback) error'));
   const requests = new FeedbackRequests(queue, connection, port.actions, logger);
   journal.listen(feedbackListener(requests, records));
   const count = (action: string, result: string) => metrics.vulnerabilityFeedback.inc({ action, result });
-  const worker = createFeedbackWorker({ connection, port, logger, retentionSeconds: config.outcomeRetentionSeconds, count });
+  const worker = createFeedbackWorker({ connection, port, logger, retentionSeconds: config.outcomeRetentionSeconds, count, retryBaseDelayMs: config.retry.baseDelayMs });
   worker.on('error', (err: Error) => logger.warn({ err: err.message }, 'feedback worker error'));
   logger.info({ actions: port.actions, instance: port.instance }, 'vulnerability feedback enabled');
   return { requests, close: () => closeFollowUp(worker, queue, config, logger) };
