@@ -71,7 +71,7 @@ export const INTAKE_JOB_OPTIONS: JobsOptions = {
 
 /**
  * Queues of what follows a settlement (webhook notifications, notes on vulnerabilities): never in a revocation's way,
- * retried with the one backoff (their workers' `backoffSettings` without a cap: the attempt count bounds them), and
+ * retried with the one backoff (see follow-up.ts: without a cap, the attempt count bounds them), and
  * kept (the newest `keepFailed`) when they fail for good.
  */
 export const followUpJobOptions = (attempts: number, keepFailed: number): JobsOptions => ({
@@ -80,9 +80,6 @@ export const followUpJobOptions = (attempts: number, keepFailed: number): JobsOp
   removeOnComplete: true,
   removeOnFail: { count: keepFailed },
 });
-
-/** The follow-up queues' backoff doubles from RETRY_BASE_DELAY_MS without RETRY_MAX_DELAY_MS: their attempts are few. */
-export const FOLLOW_UP_MAX_DELAY_MS = Number.POSITIVE_INFINITY;
 
 /**
  * Every queue's retry backoff, as BullMQ worker settings: a job whose backoff type is BACKOFF_TYPE waits `backoffDelay`.

@@ -2,12 +2,13 @@
 // incoming-webhook message, made durable as a BullMQ job in its own queue and POSTed by the workers with exponential backoff.
 // A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
 // (most do): it is never logged, and never part of an error message that BullMQ keeps.
-import { Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
+import type { Worker} from 'bullmq';
+import { type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Got } from 'got';
-import type { Redis } from 'ioredis';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
-import { backoffSettings, FOLLOW_UP_MAX_DELAY_MS, followUpJobOptions, KEY_PREFIX } from './jobs.js';
+import { followUpWorker, type FollowUpWorkerDeps } from './follow-up.js';
+import { followUpJobOptions } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
 import { createHttpClient } from '../../providers/http-client.js';
 
@@ -105,33 +106,21 @@ export function webhookMessage(r: Settled): WebhookMessage {
   return { text: esc(text), blocks };
 }
 
-export interface NotificationWorkerDeps {
-  readonly connection: Redis;
+export interface NotificationWorkerDeps extends FollowUpWorkerDeps {
   /** Secret: never logged. */
   readonly url: string;
   readonly timeoutMs: number;
-  readonly logger: Logger;
-  readonly concurrency?: number;
-  /** RETRY_BASE_DELAY_MS: where the backoff of a failed attempt starts. */
-  readonly retryBaseDelayMs: number;
 }
 
 /** POSTs each notification once per attempt (no got-level retries: the queue owns retries, with backoff). */
 export function createNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJobData> {
   // Connecting may take the whole request timeout, as before: no separate cap for the webhook.
   const client = createHttpClient({ timeoutMs: deps.timeoutMs, connectTimeoutMs: deps.timeoutMs });
-  const worker = new Worker<NotificationJobData>(NOTIFY_QUEUE, (job) => deliver(client, deps.url, job), {
-    connection: deps.connection,
-    prefix: KEY_PREFIX,
-    concurrency: deps.concurrency ?? 4,
-    settings: backoffSettings(deps.retryBaseDelayMs, FOLLOW_UP_MAX_DELAY_MS),
+  return followUpWorker<NotificationJobData>(NOTIFY_QUEUE, (job) => deliver(client, deps.url, job), deps, {
+    fields: (job) => ({ event: job?.data.event }),
+    final: 'webhook notification failed for good',
+    retry: 'webhook notification failed; will retry',
   });
-  worker.on('failed', (job, err) => {
-    const attempts = job?.opts.attempts ?? 1;
-    const final = job !== undefined && job.attemptsMade >= attempts;
-    deps.logger[final ? 'error' : 'warn']({ event: job?.data.event, attempt: job?.attemptsMade, of: attempts, error: err.message }, final ? 'webhook notification failed for good' : 'webhook notification failed; will retry');
-  });
-  return worker;
 }
 
 async function deliver(client: Got, url: string, job: Job<NotificationJobData>): Promise<void> {
