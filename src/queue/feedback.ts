@@ -1,8 +1,7 @@
 // Feedback to the finding's vulnerability (issue 14): once a token is settled, a note on each vulnerability that named
 // it, and optionally resolving it. Its own durable queue, retried with backoff, like notifications: the vendor being
 // down, slow or refusing never delays, fails or holds a revocation. Job data names the token by fingerprint only.
-import type { Worker} from 'bullmq';
-import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type JobsOptions, type Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FeedbackResult, VulnerabilityFeedback } from '../../providers/contract.js';
 import { shortFingerprint } from '../domain/fingerprint.js';

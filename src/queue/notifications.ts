@@ -2,8 +2,7 @@
 // incoming-webhook message, made durable as a BullMQ job in its own queue and POSTed by the workers with exponential backoff.
 // A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
 // (most do): it is never logged, and never part of an error message that BullMQ keeps.
-import type { Worker} from 'bullmq';
-import { type Job, type JobsOptions, type Queue } from 'bullmq';
+import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import type { Got } from 'got';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
