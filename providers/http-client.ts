@@ -31,3 +31,19 @@ export function createHttpClient(o: HttpClientOptions): Got {
       : { agent: { http: new HttpAgent({ keepAlive: true, maxSockets: o.maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets: o.maxSockets, ...(o.ca ? { ca: o.ca } : {}) }) } }),
   });
 }
+
+/** A raw answer: every status is returned, never thrown, so that one function per vendor classifies them all. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+/** What a request carries: JSON, a form, or a raw body. */
+export type RequestBody = { readonly json: object } | { readonly form: Record<string, string> } | { readonly body: string };
+
+/** Sends one request and reads the answer as text. Resolves with any status; rejects only on network failure. */
+export async function send(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, headers: Readonly<Record<string, string>>, body?: RequestBody): Promise<HttpAnswer> {
+  const response = await client(path, { method, headers: { ...headers }, ...body, responseType: 'text' });
+  return { status: response.statusCode, headers: response.headers, body: response.body };
+}

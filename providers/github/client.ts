@@ -1,6 +1,6 @@
 // One got client for GitHub (or a GHES host): keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
 import type { Got } from 'got';
-import { createHttpClient } from '../http-client.js';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 export interface GitHubClientOptions {
   /** `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server. */
@@ -11,11 +11,7 @@ export interface GitHubClientOptions {
 }
 
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
-export interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
+export type Answer = HttpAnswer;
 
 export function createGitHubClient(options: GitHubClientOptions): Got {
   return createHttpClient({
@@ -29,13 +25,7 @@ export function createGitHubClient(options: GitHubClientOptions): Got {
 
 /** Sends one request, as `bearer` when given (never otherwise). Resolves with any answer; rejects only on network failure. */
 export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, bearer: string | undefined, body?: object): Promise<Answer> {
-  const response = await client(path, {
-    method,
-    headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
-    ...(body === undefined ? {} : { json: body }),
-    responseType: 'text',
-  });
-  return { status: response.statusCode, headers: response.headers, body: response.body };
+  return send(client, method, path, bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }, body === undefined ? undefined : { json: body });
 }
 
 /** api.github.com wants the revoke call unauthenticated (an authenticated one gets 403); only GHES takes our token. */

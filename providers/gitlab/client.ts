@@ -1,6 +1,6 @@
 // One got client per GitLab instance: keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
 import type { Got } from 'got';
-import { createHttpClient } from '../http-client.js';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 export interface GitLabClientOptions {
   readonly url: string;
@@ -13,11 +13,7 @@ export interface GitLabClientOptions {
 }
 
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
-export interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
+export type Answer = HttpAnswer;
 
 export function createGitLabClient(options: GitLabClientOptions): Got {
   return createHttpClient({
@@ -34,11 +30,6 @@ export function createGitLabClient(options: GitLabClientOptions): Got {
  * Resolves with any answer; rejects only on network failure.
  */
 export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, credential: string | undefined, body?: object, form = false): Promise<Answer> {
-  const response = await client(path, {
-    method,
-    headers: credential === undefined ? {} : { 'private-token': credential },
-    ...(body === undefined ? {} : form ? { form: body as Record<string, string> } : { json: body }),
-    responseType: 'text',
-  });
-  return { status: response.statusCode, headers: response.headers, body: response.body };
+  const headers = credential === undefined ? {} : { 'private-token': credential };
+  return send(client, method, path, headers, body === undefined ? undefined : form ? { form: body as Record<string, string> } : { json: body });
 }

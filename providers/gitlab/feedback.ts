@@ -20,7 +20,7 @@ import type { Got } from 'got';
 import type { VulnerabilityRef } from '../../src/domain/vulnerability.js';
 import type { CredentialSource, FeedbackResult, OutboundLimiter, VulnerabilityFeedback } from '../contract.js';
 import type { Availability, InstanceSettings } from './instance.js';
-import { createHttpClient } from '../http-client.js';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 const CREATE_NOTE = `mutation TrapiCreateNote($noteableId: NoteableID!, $body: String!) {
   createNote(input: { noteableId: $noteableId, body: $body }) { note { id } errors }
@@ -99,12 +99,9 @@ export class GitLabVulnerabilityFeedback implements VulnerabilityFeedback {
     if (remembered) return { result: 'unavailable', reason: `${remembered.reason} (remembered; skipped)` };
     const credential = this.credentials.get(this.instance, 'admin');
     if (credential === undefined) return { result: 'unavailable', reason: 'no_admin_credential' };
-    let answer: { status: number; body: string };
+    let answer: HttpAnswer;
     try {
-      answer = await this.limiter.run(`${this.instance}:feedback`, this.#limits, async () => {
-        const r = await this.#client.post('api/graphql', { headers: { authorization: `Bearer ${credential}` }, json: { query, variables }, responseType: 'text' });
-        return { status: r.statusCode, body: r.body };
-      });
+      answer = await this.limiter.run(`${this.instance}:feedback`, this.#limits, () => send(this.#client, 'POST', 'api/graphql', { authorization: `Bearer ${credential}` }, { json: { query, variables } }));
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       return { result: 'failed', reason: `network: ${typeof code === 'string' ? code : (err as Error).name}` };

@@ -1,13 +1,9 @@
 // One got client for Slack's Web API: keep-alive, a timeout, our User-Agent, no got-level retries (the queue owns them).
 import type { Got } from 'got';
-import { createHttpClient } from '../http-client.js';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 /** A raw answer: every status is returned, never thrown, so that one function classifies them all. */
-export interface SlackAnswer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
+export type SlackAnswer = HttpAnswer;
 
 export interface SlackClientOptions {
   readonly apiUrl: string;
@@ -25,10 +21,5 @@ export function createSlackClient(o: SlackClientOptions): Got {
  * with an empty form body: no `test` field, so it is a real revocation. Rejects only on network failure.
  */
 export async function authRevoke(client: Got, token: string): Promise<SlackAnswer> {
-  const response = await client.post('auth.revoke', {
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: '',
-    responseType: 'text',
-  });
-  return { status: response.statusCode, headers: response.headers, body: response.body };
+  return send(client, 'POST', 'auth.revoke', { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, { body: '' });
 }
