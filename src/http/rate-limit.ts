@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 
 export interface BudgetOptions {
   readonly perMinute: number;
-  /** Where the count is kept, shared by the replicas; undefined: in memory (single process, unit tests of the app). */
+  /** Where the count is kept, shared by the replicas; undefined: in memory (single process, unit tests of the app: test/unit/app.test.ts). */
   readonly store: Store | undefined;
 }
 
