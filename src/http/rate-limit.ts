@@ -25,6 +25,6 @@ export function budget({ perMinute, store }: BudgetOptions): RequestHandler {
         .update(ipKeyGenerator(req.ip ?? ''))
         .digest('base64url'),
     handler: (_req, _res, next, options) =>
-      next(new AppError('rate_limited', `Too many requests: at most ${String(options.limit)} per minute per client; retry after the Retry-After delay`, 429)),
+      next(new AppError('rate_limited', `Too many requests: at most ${String(options.limit)} per minute per client; retry after the Retry-After delay`)),
   });
 }
