@@ -22,6 +22,7 @@ import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOT
 import { createIntakeWorker } from './queue/fan-out.js';
 import { createFeedbackWorker, FEEDBACK_JOB_OPTIONS, FEEDBACK_QUEUE, feedbackListener, FeedbackRequests, type FeedbackJobData } from './queue/feedback.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
+import { KEYS } from './keys.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
 import { AuditLog } from './queue/audit.js';
 import { Journal } from './queue/journal.js';
@@ -102,7 +103,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
     intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
     stoppers.push(() => intake.close());
     const producer = new IntakeProducer(intake, () => newestKey(keys()));
-    const budgets = { get: new SharedBudgetStore(producerRedis, `${KEY_PREFIX}:rl:get:`), post: new SharedBudgetStore(producerRedis, `${KEY_PREFIX}:rl:post:`) };
+    const budgets = { get: new SharedBudgetStore(producerRedis, KEYS.rateLimit('get')), post: new SharedBudgetStore(producerRedis, KEYS.rateLimit('post')) };
     // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
     stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));
     const admin = adminDeps(config, live, producerRedis, registry, instances, logger, stoppers);

@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
 import type { StrategyName } from '../../providers/gitlab/kinds.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
-import type { NotifyEvent } from '../queue/notifications.js';
+import type { NotifyEvent } from '../domain/events.js';
 import { PROVIDER_NAMES, type GitHubSettings, type ProviderName, type SlackSettings } from '../../providers/index.js';
 
 export { VARIABLES } from './variables.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { newestKey, open, seal, sealedKeyId, type EncryptionKey } from '../domain/crypto.js';
 import { fingerprint } from '../domain/fingerprint.js';
-import { KEY_PREFIX } from '../queue/jobs.js';
+import { KEYS } from '../keys.js';
 
 /** `instance:credential`, as the breakers name it. */
 export type CredentialName = string;
@@ -41,7 +41,7 @@ export interface Lock {
   readonly fence: number;
 }
 
-const ROOT = `${KEY_PREFIX}:credential`;
+const ROOT = KEYS.credentialRoot;
 
 // Writes only when no later lock holder has written and the generation is the one the writer read.
 const FENCED = `

@@ -10,7 +10,8 @@ import { mergeRefs } from '../domain/vulnerability.js';
 import { AppError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import type { FeedbackRequests } from './feedback.js';
-import { KEY_PREFIX, type IntakeJobData, type RevocationJobData } from './jobs.js';
+import { KEYS } from '../keys.js';
+import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
 import { rekey } from './rekey.js';
@@ -40,7 +41,7 @@ export interface OperationsDeps {
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
 /** A background replay's state lives in Redis, so that any replica answers its poll; kept a day after its start. */
-const REPLAY_KEY = (id: string): string => `${KEY_PREFIX}:replay-runs:${id}`;
+const REPLAY_KEY = KEYS.replayRun;
 const REPLAY_TTL_SECONDS = 86_400;
 /** How often a running replay writes its progress (and at its end). */
 const REPLAY_WRITE_MS = 250;
