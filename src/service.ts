@@ -28,7 +28,8 @@ import { AuditLog } from './queue/audit.js';
 import { Journal } from './queue/journal.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
-import { SharedBudgetStore } from './queue/budget-store.js';
+import { SharedBudgetStore } from './rate-limit/budget-store.js';
+import { queueReadings } from './queue/readings.js';
 import { UnsettledTokens } from './queue/unsettled.js';
 import { IntakeProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
@@ -169,7 +170,7 @@ function processMetrics(
   const managed = managedCredentials(instances);
   // GitLab's credentials, and every other provider's (e.g. github:token): a closed breaker is a 0, not a gap.
   const known = [...new Set([...managed.map(credentialName), ...registry.credentials()])];
-  stoppers.push(watchQueues(metrics, redis, queues, breakers, known));
+  stoppers.push(watchQueues(metrics, queueReadings(redis, queues, breakers), queues, known));
   watchCredentials(metrics, credentials.store, credentials.live, managed.map(credentialName), managed.filter((m) => m.rotated).map(credentialName));
   return metrics;
 }
