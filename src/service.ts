@@ -2,7 +2,6 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BreakerState, CredentialBreakers } from '../providers/contract.js';
-import { GitLabProvider } from '../providers/gitlab/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Config, InstanceConfig } from './config/index.js';
 import { instance } from './config/instances.js';
@@ -88,8 +87,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   if (config.role !== 'api') {
     // Before the worker: its first job must already use the credential in the store, not a rotated-away one.
     const onRotation = (credential: string, result: string) => metrics.credentialRotations.inc({ credential, result });
-    const gitlab = registry.providers.find((p): p is GitLabProvider => p instanceof GitLabProvider);
-    stoppers.push(await maintainCredentials({ config, instances: gitlab?.instances ?? [], store: credentials.store, live: credentials.live, breakers, logger, onRotation }));
+    stoppers.push(await maintainCredentials({ config, providers: registry.providers, store: credentials.store, live: credentials.live, logger, onRotation }));
     worker = startWorker(config, logger, redisUrl, registry, keys, stoppers, metrics);
     const stopMonitor = monitorBreakers(breakers, (name) => registry.probe(name), config.breakerRecheckMs, logger);
     stoppers.push(async () => stopMonitor());
