@@ -1,5 +1,5 @@
-// Our GitLab credentials as one unit: which ones there are, the store that follows their rotations, the rotator,
-// and what status and metrics report about them.
+// Our GitLab credentials as one unit: which ones there are, the store that follows their rotations, starting the
+// provider's rotator (providers/gitlab/rotator.ts), and what status and metrics report about them.
 import type { Redis } from 'ioredis';
 import type { Provider, RotationResult } from '../../providers/contract.js';
 import type { Config, InstanceConfig } from '../config/index.js';
