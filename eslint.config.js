@@ -33,7 +33,7 @@ const RATE_LIMIT = room('rate-limit', 'the shared rate-limit store is given to t
 
 const EXPRESS = pkg('express', 'Express stays in src/http');
 const GOT = pkg('got', 'only a provider calls a vendor');
-const BULLMQ = pkg('bullmq', 'BullMQ stays in src/queue');
+const BULLMQ = pkg('bullmq', 'BullMQ stays in src/queue (and the composition roots that open its queues)');
 const IOREDIS = pkg('ioredis', 'Redis is reached through a port (src/domain/ports.ts) or a store the composition roots hand in');
 
 /** One `no-restricted-imports` per file set: a later config object would replace, not extend, an earlier one's list. */

@@ -1,6 +1,7 @@
 // The explicit list of providers (as Unleash lists its addons): PROVIDERS chooses which are built, in this order.
 // Each entry reads its own settings from the validated Config: adding a vendor adds a line here and a folder beside
-// this file (plus its variables in src/config and, for sandbox mode, its simulator in src/runtime/sandbox.ts).
+// this file (plus its name and variables in src/config, which the `satisfies` below checks against this list, and, for
+// sandbox mode, its simulator in src/runtime/sandbox.ts).
 import { vulnerabilityFeedbackActions, type Config, type InstanceConfig } from '../src/config/index.js';
 import type { ProviderName } from '../src/config/providers.js';
 import type { CredentialSource, Provider, ProviderServices } from './contract.js';
