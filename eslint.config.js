@@ -55,21 +55,21 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'providers/**/*.ts'],
     rules: { 'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/^\\./]', message: 'import relative modules statically, so that the dependency is visible (and checked)' }] },
   },
-  // What a revocation is: nothing but its own files, src/errors.ts and Node's built-ins.
-  rooms(['src/domain/**/*.ts'], { regex: '^\\.\\./(?!errors\\.js$)', message: 'the domain imports nothing but src/errors.ts' }, { regex: '^(?!node:|\\.)', message: 'the domain uses no package' }),
+  // What a revocation is: nothing but its own files, src/errors.ts (with src/error-codes.ts) and Node's built-ins.
+  rooms(['src/domain/**/*.ts'], { regex: '^\\.\\./(?!errors\\.js$|error-codes\\.js$)', message: 'the domain imports nothing but src/errors.ts (and its catalogue, src/error-codes.ts)' }, { regex: '^(?!node:|\\.)', message: 'the domain uses no package' }),
   rooms(['src/http/**/*.ts'], GOT, BULLMQ, IOREDIS, QUEUE, ANY_PROVIDER, CREDENTIALS, CONFIG, CLI, RUNTIME, RATE_LIMIT, ROOTS),
   rooms(['src/queue/**/*.ts'], EXPRESS, HTTP, METRICS, CONFIG, CREDENTIALS, CLI, RUNTIME, RATE_LIMIT, VENDOR_FOLDER, PROVIDER_LIST, ROOTS),
   // Configuration is read first and by everyone: it may import only the domain, src/errors.ts and src/paths.ts (so no
   // provider code either: providers/index.ts reads the Config, not the reverse).
-  rooms(['src/config/**/*.ts'], { regex: '^\\.\\./(?!domain/|errors\\.js$|paths\\.js$)', message: 'the configuration imports only src/domain, src/errors.ts and src/paths.ts' }),
+  rooms(['src/config/**/*.ts'], { regex: '^\\.\\./(?!domain/|errors\\.js$|error-codes\\.js$|paths\\.js$)', message: 'the configuration imports only src/domain, src/errors.ts (with src/error-codes.ts) and src/paths.ts' }),
   rooms(['src/credentials/**/*.ts'], EXPRESS, GOT, BULLMQ, HTTP, QUEUE, METRICS, CLI, RUNTIME, RATE_LIMIT, VENDOR_FOLDER, PROVIDER_LIST, ROOTS),
   rooms(['src/metrics/**/*.ts'], EXPRESS, GOT, BULLMQ, IOREDIS, HTTP, QUEUE, CREDENTIALS, CONFIG, CLI, RUNTIME, RATE_LIMIT, ANY_PROVIDER, ROOTS),
   rooms(['src/rate-limit/**/*.ts'], EXPRESS, GOT, BULLMQ, HTTP, QUEUE, METRICS, CREDENTIALS, CONFIG, CLI, RUNTIME, ANY_PROVIDER, ROOTS),
   rooms(['src/runtime/**/*.ts'], EXPRESS, GOT, BULLMQ, HTTP, QUEUE, METRICS, CREDENTIALS, CLI, RATE_LIMIT, ANY_PROVIDER, ROOTS),
   // The CLI wires Redis and the Operations like a composition root, but never starts the service.
   rooms(['src/cli/**/*.ts'], EXPRESS, HTTP, METRICS, VENDOR_FOLDER, PROVIDER_LIST, { regex: '^(\\.\\./)+(src/)?(service|main|cli)\\.js$', message: 'the CLI reaches the service only through Redis and the Operations' }),
-  // The shared single-file modules are leaves.
-  rooms(['src/errors.ts', 'src/logger.ts', 'src/paths.ts', 'src/keys.ts'], { regex: '^\\.', message: 'src/errors.ts, logger.ts, paths.ts and keys.ts import no module of ours' }),
+  // The shared single-file modules are leaves: no room, no root (errors.ts reads its codes from error-codes.ts).
+  rooms(['src/errors.ts', 'src/error-codes.ts', 'src/logger.ts', 'src/paths.ts', 'src/keys.ts'], { regex: '^\\.(?!/error-codes\\.js$)', message: 'src/errors.ts, error-codes.ts, logger.ts, paths.ts and keys.ts import no module of ours but the error catalogue' }),
   // The composition roots may import any room, but no vendor's own code.
   rooms(['src/service.ts', 'src/main.ts', 'src/cli.ts', 'src/providers.ts', 'src/operations.ts'], VENDOR_FOLDER),
   // Providers never see Express, the HTTP edge, the queue or the Config: only the contract, the domain and the logger.
