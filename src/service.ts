@@ -18,6 +18,7 @@ import { NOTIFY_QUEUE } from './queue/notifications.js';
 import { FEEDBACK_QUEUE } from './queue/feedback.js';
 import { INTAKE_QUEUE, QUEUE_NAME } from './queue/jobs.js';
 import { RedisBreakers } from './queue/breakers.js';
+import { queueReadings } from './queue/readings.js';
 import { connect, producerConnection, warnUnlessNoEviction } from './queue/redis.js';
 import { startEmbeddedRedis } from './runtime/embedded-redis.js';
 import { startSandbox, type Sandbox } from './runtime/sandbox.js';
@@ -119,7 +120,7 @@ function processMetrics(
   const managed = managedCredentials(instances);
   // GitLab's credentials, and every other provider's (e.g. github:token): a closed breaker is a 0, not a gap.
   const known = [...new Set([...managed.map(credentialName), ...registry.credentials()])];
-  stoppers.push(watchQueues(metrics, redis, queues, breakers, known));
+  stoppers.push(watchQueues(metrics, queueReadings(redis, queues, breakers), queues, known));
   watchCredentials(metrics, credentials.store, credentials.live, managed.map(credentialName), managed.filter((m) => m.rotated).map(credentialName));
   return metrics;
 }

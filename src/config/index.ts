@@ -1,12 +1,11 @@
 // Reads the environment once, validates it against VARIABLES, and returns a typed, frozen Config.
 import { resolve } from 'node:path';
-import type { StrategyName } from '../../providers/gitlab/kinds.js';
-import type { ProviderName } from '../../providers/index.js';
 import { ConfigError } from '../errors.js';
-import type { NotifyEvent } from '../queue/notifications.js';
+import type { NotifyEvent } from '../domain/events.js';
 import { checkProviders, checkRotation, crossCheck } from './checks.js';
 import { readRaw, validate, type Raw } from './environment.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
+import type { ProviderName, StrategyName } from './providers.js';
 import { decideSandbox } from './sandbox-rule.js';
 import { encryptionKeys, parseAdminTokens, splitTokens } from './secrets.js';
 import type { AdminToken, Config, Role, Secrets } from './types.js';

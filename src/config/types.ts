@@ -1,9 +1,8 @@
 // The typed, frozen configuration every part of the service reads: its shape, apart from how it is read.
-import type { StrategyName } from '../../providers/gitlab/kinds.js';
-import type { GitHubSettings, ProviderName, SlackSettings } from '../../providers/index.js';
 import type { EncryptionKey } from '../domain/crypto.js';
-import type { NotifyEvent } from '../queue/notifications.js';
+import type { NotifyEvent } from '../domain/events.js';
 import type { InstanceConfig } from './instances.js';
+import type { GitHubConfig, ProviderName, SlackConfig, StrategyName } from './providers.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -63,9 +62,9 @@ export interface Config {
   /** The providers that revoke, in the order they are asked (PROVIDERS). */
   readonly providers: readonly ProviderName[];
   /** The GitHub provider's settings (GITHUB_*); its token is in `secrets`. */
-  readonly github: Omit<GitHubSettings, 'token'>;
+  readonly github: GitHubConfig;
   /** The Slack provider's settings (SLACK_*). */
-  readonly slack: SlackSettings;
+  readonly slack: SlackConfig;
   /** Types accepted for on-call only, never sent anywhere (REPORT_ONLY_TYPES). */
   readonly reportOnlyTypes: readonly string[];
   /** GITLAB_VULNERABILITY_FEEDBACK as set; undefined: the default (see `vulnerabilityFeedbackActions`). */

@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Progress, ReplayRun } from '../domain/ports.js';
 import { AppError } from '../errors.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
+const REPLAY_KEY = KEYS.replayRun;
 /** Kept a day after its start. */
-const REPLAY_KEY = (id: string): string => `${KEY_PREFIX}:replay-runs:${id}`;
 const REPLAY_TTL_SECONDS = 86_400;
 /** How often a running replay writes its progress (and at its end). */
 const REPLAY_WRITE_MS = 250;

@@ -11,9 +11,10 @@ import { listen, type Listening } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { openOperations } from '../operations.js';
-import { SharedBudgetStore } from '../queue/budget-store.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeJobData } from '../queue/jobs.js';
 import { IntakeProducer } from '../queue/producer.js';
+import { SharedBudgetStore } from '../rate-limit/budget-store.js';
+import { KEYS } from '../keys.js';
 import type { Stopper } from './lifecycle.js';
 
 /** The secrets that may change while running: read through this holder, never captured at start-up. */
@@ -41,7 +42,7 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
   intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
   stoppers.push(() => intake.close());
   const producer = new IntakeProducer(intake, () => newestKey(live.secrets.encryptionKeys));
-  const budgets = { get: new SharedBudgetStore(redis, `${KEY_PREFIX}:rl:get:`), post: new SharedBudgetStore(redis, `${KEY_PREFIX}:rl:post:`) };
+  const budgets = { get: new SharedBudgetStore(redis, KEYS.rateLimit('get')), post: new SharedBudgetStore(redis, KEYS.rateLimit('post')) };
   // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
   stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));
   const admin = adminDeps(d);

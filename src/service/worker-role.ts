@@ -2,7 +2,6 @@
 // breaker monitor, on a connection of their own.
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GitLabProvider } from '../../providers/gitlab/index.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { Config } from '../config/index.js';
 import { maintainCredentials, type CredentialStore, type LiveCredentials } from '../credentials/index.js';
@@ -41,8 +40,7 @@ export async function startWorkerRole(d: WorkerRoleDeps): Promise<Worker> {
   const { config, logger, registry, breakers, credentials, metrics, stoppers } = d;
   // Before the worker: its first job must already use the credential in the store, not a rotated-away one.
   const onRotation = (credential: string, result: string) => metrics.credentialRotations.inc({ credential, result });
-  const gitlab = registry.providers.find((p): p is GitLabProvider => p instanceof GitLabProvider);
-  stoppers.push(await maintainCredentials({ config, instances: gitlab?.instances ?? [], store: credentials.store, live: credentials.live, breakers, logger, onRotation }));
+  stoppers.push(await maintainCredentials({ config, providers: registry.providers, store: credentials.store, live: credentials.live, logger, onRotation }));
   const worker = startWorkers(d);
   const stopMonitor = monitorBreakers(breakers, (name) => registry.probe(name), config.breakerRecheckMs, logger);
   stoppers.push(async () => stopMonitor());
