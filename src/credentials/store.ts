@@ -1,47 +1,13 @@
 // Our GitLab credentials in Redis: sealed, versioned, and written only by the holder of a fenced lock.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { newestKey, open, seal, sealedKeyId, type EncryptionKey } from '../domain/crypto.js';
+import { newestKey, open, seal, type EncryptionKey } from '../domain/crypto.js';
+import type { CredentialName, CredentialVault, Intent, Lock, Problem, StoredCredential } from '../domain/credentials.js';
+import { Resealer, type ResealReport } from '../domain/reseal.js';
 import { fingerprint } from '../domain/fingerprint.js';
-import { KEY_PREFIX } from '../queue/jobs.js';
+import { KEYS } from '../keys.js';
 
-/** `instance:credential`, as the breakers name it. */
-export type CredentialName = string;
-
-/** A rotation under way: written before GitLab is asked, so a successor process knows to recover. */
-export interface Intent {
-  readonly fence: number;
-  readonly at: string;
-}
-
-export interface Problem {
-  readonly reason: string;
-  readonly summary: string;
-  readonly at: string;
-}
-
-/** Everything the store holds about one credential; `current` and `candidate` stay sealed until asked for. */
-export interface StoredCredential {
-  readonly generation: number;
-  readonly current: string | undefined;
-  readonly candidate: string | undefined;
-  readonly intent: Intent | undefined;
-  /** The successor was lost with a rotation answer: never rotate again until a new credential is configured. */
-  readonly lost: Problem | undefined;
-  /** Why the credential cannot be rotated (or is refused), while that lasts. */
-  readonly problem: Problem | undefined;
-  readonly expiresAt: string | null | undefined;
-  readonly rotatedAt: string | undefined;
-  readonly seededAt: string | undefined;
-  readonly checkedAt: string | undefined;
-}
-
-export interface Lock {
-  readonly owner: string;
-  readonly fence: number;
-}
-
-const ROOT = `${KEY_PREFIX}:credential`;
+const ROOT = KEYS.credentialRoot;
 
 // Writes only when no later lock holder has written and the generation is the one the writer read.
 const FENCED = `
@@ -73,7 +39,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 const REMAINING = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PTTL', KEYS[1]) end return -1`;
 const RESEAL = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
 
-export class CredentialStore {
+export class CredentialStore implements CredentialVault {
   constructor(
     private readonly redis: Redis,
     private readonly keys: () => readonly EncryptionKey[],
@@ -158,31 +124,18 @@ export class CredentialStore {
   }
 
   /** Re-seals every stored credential under the newest key (key rotation); reports what still needs an old key. */
-  async rekey(): Promise<{ rekeyed: number; current: number; stillUsed: string[] }> {
-    const newest = newestKey(this.keys());
-    let rekeyed = 0;
-    let current = 0;
-    const stillUsed = new Set<string>();
+  async rekey(): Promise<ResealReport> {
+    const resealer = new Resealer(this.keys());
     for (const k of await this.#allKeys()) {
       const name = k.slice(ROOT.length + 1);
       for (const field of ['current', 'candidate']) {
         const sealed = await this.redis.hget(k, field);
         if (sealed === null) continue;
-        const kid = sealedKeyId(sealed);
-        if (kid === newest.id) {
-          current++;
-          continue;
-        }
-        try {
-          const resealed = seal(open(sealed, this.keys(), aad(name)), newest, aad(name));
-          // Compare-and-set: a rotation committed meanwhile keeps its own, newer value.
-          if (Number(await this.redis.eval(RESEAL, 1, k, field, sealed, resealed)) === 1) rekeyed++;
-        } catch {
-          if (kid) stillUsed.add(kid);
-        }
+        // Compare-and-set: a rotation committed meanwhile keeps its own, newer value.
+        await resealer.reseal(sealed, aad(name), async (resealed) => Number(await this.redis.eval(RESEAL, 1, k, field, sealed, resealed)) === 1);
       }
     }
-    return { rekeyed, current, stillUsed: [...stillUsed] };
+    return resealer.report();
   }
 
   /** Every credential hash (not its lock, fence counter or configured set). */

@@ -1,5 +1,5 @@
 // The revocation job: its data at rest (sealed token, never the token) and the queue-wide names and options.
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, WorkerOptions } from 'bullmq';
 import type { LostAnswer } from '../domain/outcome.js';
 import type { VulnerabilityRef } from '../domain/vulnerability.js';
 
@@ -7,8 +7,8 @@ import type { VulnerabilityRef } from '../domain/vulnerability.js';
 export const QUEUE_NAME = 'revocations';
 /** One job per accepted request, or per group of requests that arrived together (see producer.ts): their tokens, sealed together, fanned out into QUEUE_NAME by the workers. */
 export const INTAKE_QUEUE = 'intake';
-/** Every Redis key of the service starts with this, so one Redis can be shared and scanned. */
-export const KEY_PREFIX = 'trapi';
+/** BullMQ's queue prefix: the service's key prefix (src/keys.ts lists every key). */
+export { KEY_PREFIX } from '../keys.js';
 export const JOB_NAME = 'revoke';
 export const INTAKE_JOB_NAME = 'batch';
 export const BACKOFF_TYPE = 'jittered-exponential';
@@ -71,13 +71,22 @@ export const INTAKE_JOB_OPTIONS: JobsOptions = {
 
 /**
  * Queues of what follows a settlement (webhook notifications, notes on vulnerabilities): never in a revocation's way,
- * retried from RETRY_BASE_DELAY_MS doubling, with jitter, and kept (the newest `keepFailed`) when they fail for good.
+ * retried with the one backoff (see follow-up.ts: without a cap, the attempt count bounds them), and
+ * kept (the newest `keepFailed`) when they fail for good.
  */
-export const followUpJobOptions = (baseDelayMs: number, attempts: number, keepFailed: number): JobsOptions => ({
+export const followUpJobOptions = (attempts: number, keepFailed: number): JobsOptions => ({
   attempts,
-  backoff: { type: 'exponential', delay: baseDelayMs, jitter: 0.5 },
+  backoff: { type: BACKOFF_TYPE },
   removeOnComplete: true,
   removeOnFail: { count: keepFailed },
+});
+
+/**
+ * Every queue's retry backoff, as BullMQ worker settings: a job whose backoff type is BACKOFF_TYPE waits `backoffDelay`.
+ * (A job queued with one of BullMQ's own types keeps that type's delay: BullMQ asks this strategy only for other types.)
+ */
+export const backoffSettings = (baseDelayMs: number, maxDelayMs: number): NonNullable<WorkerOptions['settings']> => ({
+  backoffStrategy: (attemptsMade: number, type?: string) => (type === BACKOFF_TYPE ? backoffDelay(attemptsMade, baseDelayMs, maxDelayMs) : 0),
 });
 
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries of a burst spread out. */

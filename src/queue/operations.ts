@@ -1,5 +1,4 @@
 // What on-call can see and do (status, failed tokens, records, replay, resolve, pause), for the CLI and the admin API.
-import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
@@ -10,10 +9,11 @@ import { mergeRefs } from '../domain/vulnerability.js';
 import { AppError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import type { FeedbackRequests } from './feedback.js';
-import { KEY_PREFIX, type IntakeJobData, type RevocationJobData } from './jobs.js';
+import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
 import { rekey } from './rekey.js';
+import { ReplayRuns } from './replay-runs.js';
 import { oldestWaitingSeconds, type UnsettledTokens } from './unsettled.js';
 
 export interface OperationsDeps {
@@ -39,14 +39,12 @@ export interface OperationsDeps {
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
-/** A background replay's state lives in Redis, so that any replica answers its poll; kept a day after its start. */
-const REPLAY_KEY = (id: string): string => `${KEY_PREFIX}:replay-runs:${id}`;
-const REPLAY_TTL_SECONDS = 86_400;
-/** How often a running replay writes its progress (and at its end). */
-const REPLAY_WRITE_MS = 250;
-
 export class QueueOperations implements Operations {
-  constructor(private readonly d: OperationsDeps) {}
+  readonly #runs: ReplayRuns;
+
+  constructor(private readonly d: OperationsDeps) {
+    this.#runs = new ReplayRuns(d.redis);
+  }
 
   async status(): Promise<Status> {
     const [revocations, intake, breakers, workers, paused, credentials, waiting, needsManual] = await Promise.all([
@@ -103,54 +101,18 @@ export class QueueOperations implements Operations {
 
   async startReplay(selection: ReplaySelection, actor: string): Promise<ReplayRun> {
     checkSelection(selection);
-    const { redis } = this.d;
-    const now = new Date().toISOString();
-    const run: ReplayRun = { id: randomUUID(), state: 'running', actor, startedAt: now, updatedAt: now, total: 0, done: 0, queued: 0 };
-    const key = REPLAY_KEY(run.id);
-    await redis.multi().hset(key, fields(run)).expire(key, REPLAY_TTL_SECONDS).exec();
-    let last = { done: 0, total: 0 };
-    let writing: Promise<unknown> = Promise.resolve();
-    let lastWrite = 0;
-    const write = (f: Record<string, string>) => {
-      writing = writing.then(() => redis.hset(key, { ...f, updatedAt: new Date().toISOString() })).catch(() => undefined);
-      return writing;
-    };
-    const work = this.replay(selection, actor, (done, total) => {
-      last = { done, total };
-      if (Date.now() - lastWrite < REPLAY_WRITE_MS && done < total) return;
-      lastWrite = Date.now();
-      void write({ done: String(done), total: String(total) });
-    });
-    void work.then(
-      (queued) => write({ state: 'done', done: String(last.done), total: String(last.total), queued: String(queued.length), finishedAt: new Date().toISOString() }),
-      (err: unknown) => write({ state: 'failed', done: String(last.done), total: String(last.total), error: err instanceof AppError ? err.message : 'the replay stopped: Redis failed mid-way; replay again', finishedAt: new Date().toISOString() }),
-    );
-    return run;
+    return this.#runs.start(actor, (progress) => this.replay(selection, actor, progress));
   }
 
-  async replayRun(id: string): Promise<ReplayRun | undefined> {
-    if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
-    const h = await this.d.redis.hgetall(REPLAY_KEY(id));
-    if (!h['id'] || !h['state'] || !h['actor'] || !h['startedAt'] || !h['updatedAt']) return undefined;
-    return {
-      id: h['id'],
-      state: h['state'] as ReplayRun['state'],
-      actor: h['actor'],
-      startedAt: h['startedAt'],
-      updatedAt: h['updatedAt'],
-      ...(h['finishedAt'] ? { finishedAt: h['finishedAt'] } : {}),
-      total: Number(h['total'] ?? 0),
-      done: Number(h['done'] ?? 0),
-      queued: Number(h['queued'] ?? 0),
-      ...(h['error'] ? { error: h['error'] } : {}),
-    };
+  replayRun(id: string): Promise<ReplayRun | undefined> {
+    return this.#runs.get(id);
   }
 
   async #replayOne(fp: string, selection: ReplaySelection, actor: string, queued: string[]): Promise<void> {
     {
       const job = await this.d.revocations.getJob(fp);
       if (!job || !(await job.isFailed())) {
-        if (selection.fingerprint !== undefined) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; nothing to replay`, 409);
+        if (selection.fingerprint !== undefined) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; nothing to replay`);
         return;
       }
       // A fresh retry horizon and attempt count: the operator fixed the cause. Read the reason before retry clears it.
@@ -166,10 +128,10 @@ export class QueueOperations implements Operations {
   }
 
   async resolve(fingerprintOrPrefix: string, reason: string, actor: string): Promise<TokenView> {
-    if (reason.trim().length === 0) throw new AppError('invalid_request', 'a reason is required to resolve a token', 400);
+    if (reason.trim().length === 0) throw new AppError('invalid_request', 'a reason is required to resolve a token');
     const fp = await this.#mustResolve(fingerprintOrPrefix);
     const job = await this.d.revocations.getJob(fp);
-    if (!job || !(await job.isFailed())) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; only failed tokens can be resolved`, 409);
+    if (!job || !(await job.isFailed())) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; only failed tokens can be resolved`);
     const record = await this.d.records.get(fp);
     // Removing the job removes its ciphertext; the outcome keeps resends from queueing it again.
     await job.remove();
@@ -208,7 +170,7 @@ export class QueueOperations implements Operations {
 
   async retryFeedback(actor: string): Promise<number> {
     const queue = this.d.feedback?.queue;
-    if (!queue) throw new AppError('feedback_off', 'vulnerability feedback is off here: nothing to retry', 409);
+    if (!queue) throw new AppError('feedback_off', 'vulnerability feedback is off here: nothing to retry');
     let retried = 0;
     for (const job of await queue.getFailed(0, -1)) {
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -219,14 +181,7 @@ export class QueueOperations implements Operations {
   }
 
   async rekey(actor: string, progress?: Progress): Promise<RekeyReport> {
-    const queues = { revocations: this.d.revocations, intake: this.d.intake };
-    const run = { seen: 0, total: 0 };
-    if (progress) {
-      for (const q of [queues.revocations, queues.intake] as Queue[]) run.total += Object.values(await q.getJobCounts(...REKEYED)).reduce((a, b) => a + b, 0);
-      progress(0, run.total);
-    }
-    const jobs = await rekey(progress ? { revocations: counting(queues.revocations, progress, run), intake: counting(queues.intake, progress, run) } : queues, this.d.keys());
-    if (progress) progress(run.total, run.total);
+    const jobs = await rekey({ revocations: this.d.revocations, intake: this.d.intake }, this.d.keys(), progress);
     // A stored credential left under a retired key would lock the service out of GitLab: re-seal them too.
     const creds = await this.d.credentials.rekey();
     const report: RekeyReport = { ...jobs, credentials: creds.rekeyed, current: jobs.current + creds.current, stillUsed: [...new Set([...jobs.stillUsed, ...creds.stillUsed])] };
@@ -256,53 +211,25 @@ export class QueueOperations implements Operations {
 
   async #resolveFingerprint(given: string): Promise<string | undefined> {
     const prefix = given.trim().toLowerCase();
-    if (!/^[0-9a-f]{8,64}$/.test(prefix)) throw new AppError('invalid_request', 'a fingerprint is 8 to 64 hex characters', 400);
+    if (!/^[0-9a-f]{8,64}$/.test(prefix)) throw new AppError('invalid_request', 'a fingerprint is 8 to 64 hex characters');
     if (prefix.length === 64) return prefix;
     const found = await this.d.records.matching(prefix);
-    if (found.length > 1) throw new AppError('ambiguous_fingerprint', `more than one token starts with ${prefix}; give more characters`, 409);
+    if (found.length > 1) throw new AppError('ambiguous_fingerprint', `more than one token starts with ${prefix}; give more characters`);
     return found[0];
   }
 
   async #mustResolve(given: string): Promise<string> {
     const fp = await this.#resolveFingerprint(given);
-    if (fp === undefined) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}`, 404);
+    if (fp === undefined) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}`);
     return fp;
   }
 }
 
-/** The job states rekey walks (as src/queue/rekey.ts does), for the total of its progress. */
-const REKEYED = ['waiting', 'delayed', 'prioritized', 'failed', 'waiting-children'] as const;
-
-/**
- * The queue, seen through its getJobs: rekey reads jobs a page at a time and handles a page before asking for the
- * next, so every job read before the current page is done. Reported a page (500 jobs) at a time, and at each
- * queue's end. `seen` is shared by the queues of one run.
- */
-function counting<T extends Queue>(queue: T, progress: Progress, run: { seen: number; total: number }): T {
-  let page = 0;
-  const report = () => progress(Math.min(run.seen, run.total), run.total);
-  return new Proxy(queue, {
-    get(target, prop) {
-      const v: unknown = Reflect.get(target, prop, target);
-      if (prop !== 'getJobs') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      return async (...args: Parameters<Queue['getJobs']>) => {
-        run.seen += page;
-        const jobs = await target.getJobs(...args);
-        page = jobs.length;
-        report();
-        return jobs;
-      };
-    },
-  });
-}
-
 function checkSelection(selection: ReplaySelection): void {
   if (selection.filter && Object.values(selection.filter).every((v) => v === undefined) && !selection.all) {
-    throw new AppError('invalid_request', 'an empty filter would replay every failed token; say `all` to mean that', 400);
+    throw new AppError('invalid_request', 'an empty filter would replay every failed token; say `all` to mean that');
   }
 }
-
-const fields = (run: ReplayRun): Record<string, string> => Object.fromEntries(Object.entries(run).map(([k, v]) => [k, String(v)]));
 
 function matches(t: FailedToken, f: FailedFilter): boolean {
   return (

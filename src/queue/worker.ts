@@ -4,12 +4,12 @@ import type { Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { open, type EncryptionKey } from '../domain/crypto.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
-import { isGone, type Gone, type Identified, type Outcome } from '../domain/outcome.js';
+import { isGone, type Gone, type Outcome } from '../domain/outcome.js';
+import type { RevocationMetrics } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics/index.js';
-import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
+import { KEY_PREFIX, QUEUE_NAME, backoffDelay, backoffSettings, type RevocationJobData, type RevocationJobResult } from './jobs.js';
 import type { FeedbackRequests } from './feedback.js';
-import type { Journal } from './journal.js';
+import type { Journal, Settled } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
 
 export interface WorkerDeps {
@@ -25,7 +25,7 @@ export interface WorkerDeps {
   /** While our credential is refused, a held token looks again this often; it never fails for that reason. */
   readonly holdMs: number;
   /** Times each provider call (trapi_provider_call_duration_seconds). */
-  readonly metrics?: Metrics | undefined;
+  readonly metrics?: RevocationMetrics | undefined;
   /** Vulnerability feedback, when on. */
   readonly feedback?: FeedbackRequests | undefined;
 }
@@ -40,9 +40,7 @@ export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobDa
     stalledInterval: deps.lockMs,
     // A job whose worker died is picked up again, however often that happens: it must never fail for it.
     maxStalledCount: 1_000,
-    settings: {
-      backoffStrategy: (attemptsMade, type) => (type === BACKOFF_TYPE ? backoffDelay(attemptsMade, retry.baseDelayMs, retry.maxDelayMs) : 0),
-    },
+    settings: backoffSettings(retry.baseDelayMs, retry.maxDelayMs),
   });
 }
 
@@ -67,7 +65,7 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
   await deps.journal.attempted(fp, job.attemptsMade + 1);
   const started = Date.now();
   const outcome = withInstance(await route.provider.revoke({ token, kind: route.kind.kind, type, fingerprint: fp }), route.provider.name);
-  deps.metrics?.providerCalls.observe({ provider: route.provider.name }, (Date.now() - started) / 1000);
+  deps.metrics?.providerCall(route.provider.name, (Date.now() - started) / 1000);
   return settle(outcome, job, lockToken, deps, log.child({ provider: route.provider.name, ms: Date.now() - started }));
 }
 
@@ -126,14 +124,8 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
   }
 }
 
-interface Done {
-  readonly status: string;
-  readonly via: string;
-  readonly instance?: string | undefined;
-  readonly identified?: Identified | undefined;
-  readonly confirmed?: boolean | undefined;
-  readonly note?: string | undefined;
-}
+/** What the worker knows of a terminal success: the journal's Settled fields it sets, by the strategy that did it (`via`). */
+type Done = Pick<Settled, 'status' | 'instance' | 'identified' | 'confirmed'> & { readonly via: string; readonly note?: string | undefined };
 
 /** A terminal success (or an unconfirmed submission): remembered, logged once and journaled; the job and its ciphertext go. */
 async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, d: Done, extra: Record<string, unknown>): Promise<RevocationJobResult> {
