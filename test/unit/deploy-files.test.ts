@@ -63,6 +63,16 @@ describe('deploy/kubernetes', () => {
   const shutdown = Number(configMap['SHUTDOWN_TIMEOUT_SECONDS'] ?? defaultOf('SHUTDOWN_TIMEOUT_SECONDS'));
   const selects = (selector: Labels, labels: Labels) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
+  it('names Sentinel and Cluster: the commented-out settings to uncomment are variables the service reads, no secret a value', () => {
+    const commented = ['configmap.yaml', 'api.yaml', 'worker.yaml'].flatMap((f) =>
+      [...read(`deploy/kubernetes/${f}`).matchAll(/^\s*# (?:- name: )?([A-Z][A-Z0-9_]+)(?:: (.*))?$/gm)].map((m) => [m[1] ?? '', m[2] ?? ''] as const),
+    );
+    const names = commented.map(([name]) => name);
+    expect(names).toEqual(expect.arrayContaining(['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD_FILE', 'REDIS_CLUSTER_NODES', 'REDIS_MIN_REPLICAS_ACK']));
+    expect(envProblems(Object.fromEntries(commented), 'commented out')).toEqual([]);
+    expect(read('deploy/kubernetes/kustomization.yaml')).toContain('--from-file=redis-sentinel-password=');
+  });
+
   it('kustomization.yaml lists every manifest of the folder', () => {
     const kustomization = readYaml<{ resources: string[] }>('deploy/kubernetes/kustomization.yaml');
     const manifests = readdirSync(join(ROOT, 'deploy/kubernetes')).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
@@ -231,6 +241,126 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker-compose.sentinel.yml', () => {
+  type Service = {
+    image?: string;
+    build?: unknown;
+    entrypoint?: string[];
+    environment?: Record<string, string>;
+    healthcheck?: { test: unknown };
+    ports?: string[];
+    secrets?: string[];
+    stop_grace_period?: string;
+    env_file?: string;
+    depends_on?: Record<string, { condition: string }>;
+    volumes?: string[];
+  };
+  const compose = readYaml<{ services: Record<string, Service>; secrets: Record<string, { file: string }> }>('docker-compose.sentinel.yml');
+  const single = readYaml<{ services: Record<string, Service> }>('docker-compose.yml').services;
+  const services = compose.services;
+  const { api, worker } = services as Record<'api' | 'worker', Service>;
+  const dataNodes = ['redis-master', 'redis-replica'];
+  const sentinels = Object.keys(services).filter((n) => n.startsWith('sentinel-'));
+  const script = (name: string) => (services[name]?.entrypoint ?? []).join('\n');
+  const seconds = (d: string | undefined) => Number(/^(\d+)s$/.exec(d ?? '')?.[1]);
+  /** The master group the sentinels monitor: `sentinel monitor <name> <host> <port> <quorum>` of their generated config. */
+  const monitor = /^sentinel monitor (\S+) (\S+) (\d+) (\d+)$/m.exec(script('sentinel-1'));
+
+  it('runs a master, one replica and three sentinels (quorum 2) monitoring the master, beside the API and the worker', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', ...dataNodes, ...sentinels, 'worker'].sort());
+    expect(sentinels).toHaveLength(3);
+    expect(monitor?.slice(2)).toEqual(['redis-master', '6379', '2']);
+    for (const s of sentinels) {
+      expect(script(s)).toBe(script('sentinel-1')); // one definition (the YAML anchor): they cannot drift apart
+      expect(services[s]?.environment).toEqual({ NODE_NAME: s });
+      expect(script(s)).toMatch(/exec redis-server "\$\$conf" --sentinel$/m);
+      // The sentinels rewrite their file with what they learnt (the promoted master): it must outlive the container.
+      expect(services[s]?.volumes).toEqual([`${s}-data:/data`]);
+    }
+    for (const n of dataNodes) {
+      expect(services[n]?.environment).toEqual({ NODE_NAME: n });
+      expect(services[n]?.volumes).toEqual([`${n}-data:/data`]);
+      // Durable as the single Redis of docker-compose.yml; each may be master or replica, so each has masterauth.
+      expect(script(n)).toContain('exec redis-server - --appendonly yes --appendfsync always --save "" --maxmemory-policy noeviction <<EOF');
+      expect(script(n)).toContain('masterauth $$(cat /run/secrets/redis_password)');
+      expect(script(n)).toContain(`SENTINEL get-master-addr-by-name ${monitor?.[1]}`);
+    }
+    // Whichever node the sentinels name is the master; any other replicates from it. Unasked (first start): redis-master.
+    expect(script('redis-replica')).toMatch(/\[ "\$\$master" = "\$\$NODE_NAME" \] \|\| role="replicaof \$\$master 6379"/);
+    expect(script('redis-replica')).toContain('[ -n "$$master" ] || master=redis-master');
+  });
+
+  it('the API and the worker find the master through every sentinel, by the name they monitor, and require one replica', () => {
+    for (const svc of [api, worker]) {
+      const env = svc.environment ?? {};
+      expect(env['REDIS_SENTINELS']?.split(',').sort()).toEqual(sentinels.map((s) => `${s}:26379`).sort());
+      expect(env['REDIS_SENTINEL_MASTER']).toBe(monitor?.[1]);
+      expect(env['REDIS_MIN_REPLICAS_ACK']).toBe('1');
+      expect(env).not.toHaveProperty(['REDIS_CLUSTER_NODES']);
+      expect(env['REDIS_SENTINEL_PASSWORD_FILE']).toBe('/run/secrets/redis_sentinel_password');
+      expect(Object.keys(svc.depends_on ?? {}).sort()).toEqual(sentinels);
+      for (const d of Object.values(svc.depends_on ?? {})) expect(d.condition).toBe('service_healthy');
+    }
+  });
+
+  it('api and worker are the image of docker-compose.yml (ROLE chooses), built from the Dockerfile', () => {
+    expect(api.image).toBe(single['api']?.image);
+    expect(worker.image).toBe(api.image);
+    expect([api.environment?.['ROLE'], worker.environment?.['ROLE']]).toEqual(['api', 'worker']);
+    expect(api.build).toBe('.');
+  });
+
+  it('every variable set is one the service reads; secrets only as *_FILE, each a compose secret of the service', () => {
+    const problems: string[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      problems.push(...envProblems(svc.environment ?? {}, name));
+      for (const [variable, path] of Object.entries(svc.environment ?? {}).filter(([n]) => n.endsWith('_FILE'))) {
+        const secret = /^\/run\/secrets\/([\w-]+)$/.exec(path)?.[1];
+        if (!secret || !svc.secrets?.includes(secret)) problems.push(`${name}: ${variable}=${path} is not a secret the service mounts`);
+      }
+      for (const s of svc.secrets ?? []) if (!compose.secrets[s]?.file) problems.push(`${name}: secret ${s} is not defined with a file`);
+    }
+    // NODE_NAME is the Redis containers' own, read by their entrypoint, not the service's.
+    expect(problems.filter((p) => !/^(redis-|sentinel-)[\w-]+: NODE_NAME: no such variable/.test(p))).toEqual([]);
+  });
+
+  it('no secret is in an environment, a command line or a healthcheck: each redis-server reads its passwords from the secret files', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      const lines = JSON.stringify([svc.entrypoint, svc.healthcheck?.test]);
+      expect([name, lines]).not.toEqual([name, expect.stringMatching(/--requirepass|--masterauth|redis-cli[^"]* -a |\$\{?[A-Z_]*(PASSWORD|TOKEN|KEY)/)]);
+    }
+    for (const n of dataNodes) {
+      // On standard input ("-"), as in docker-compose.yml: `$$` is compose's escape, the shell sees $(cat ...).
+      expect(script(n)).toMatch(/redis-server - .*<<EOF\nrequirepass \$\$\(cat \/run\/secrets\/redis_password\)\n/);
+      expect(services[n]?.secrets?.sort()).toEqual(['redis_password', 'redis_sentinel_password']);
+    }
+    for (const s of sentinels) {
+      // Into the sentinel's own file (mode 600), which it must be able to rewrite.
+      expect(script(s)).toContain('umask 077');
+      expect(script(s)).toContain('requirepass $$(cat /run/secrets/redis_sentinel_password)');
+      expect(script(s)).toContain(`sentinel auth-pass ${monitor?.[1]} $$(cat /run/secrets/redis_password)`);
+    }
+    for (const { file } of Object.values(compose.secrets)) expect(file).toMatch(/^\.\/data\/secrets\//);
+    const env = read('.env.example');
+    for (const s of Object.values(services).flatMap((svc) => svc.secrets ?? [])) expect(env).toContain(`> data/secrets/${s}`);
+    expect(api.env_file).toBe('.env');
+  });
+
+  it('publishes only the API, on 127.0.0.1; Redis and the sentinels stay on the compose network', () => {
+    const published = Object.entries(services).filter(([, s]) => (s.ports ?? []).length > 0);
+    expect(published.map(([n]) => n)).toEqual(['api']);
+    for (const p of api.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it('gives api and worker a stop_grace_period beyond SHUTDOWN_TIMEOUT_SECONDS and the forced close', () => {
+    for (const svc of [api, worker]) expect(seconds(svc.stop_grace_period)).toBeGreaterThan(defaultOf('SHUTDOWN_TIMEOUT_SECONDS') + FORCED_CLOSE_SECONDS);
+  });
+
+  it('pins every Redis to the release of docker-compose.yml', () => {
+    for (const n of [...dataNodes, ...sentinels]) expect(services[n]?.image).toBe(single['redis']?.image);
+  });
+});
+
 describe('deploy/systemd/token-revocation-api.service', () => {
   const unit = read('deploy/systemd/token-revocation-api.service');
   const settings = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1] ?? '');
@@ -284,7 +414,7 @@ describe('repository files', () => {
 
   it('the README references every deliverable, and each exists', () => {
     const readme = read('README.md');
-    const deliverables = ['deploy/kubernetes/', 'docker-compose.yml', 'deploy/systemd/token-revocation-api.service', 'deploy/prometheus/alerts.yml', 'deploy/prometheus/alerts.test.yml', 'deploy/prometheus/scrape.yml', 'deploy/grafana/dashboard.json', 'SECURITY.md', 'CHANGELOG.md', 'LICENSE'];
+    const deliverables = ['deploy/kubernetes/', 'docker-compose.yml', 'docker-compose.sentinel.yml', 'deploy/systemd/token-revocation-api.service', 'deploy/prometheus/alerts.yml', 'deploy/prometheus/alerts.test.yml', 'deploy/prometheus/scrape.yml', 'deploy/grafana/dashboard.json', 'SECURITY.md', 'CHANGELOG.md', 'LICENSE'];
     expect(deliverables.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
     expect(deliverables.filter((path) => !readme.includes(`\`${path}\``) && !readme.includes(`(${path})`))).toEqual([]);
   });
