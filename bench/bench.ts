@@ -1,17 +1,17 @@
 // Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis; then the
-// drain rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit; then
+// service on one Redis vs on a master with one replica and WAIT before 204 (REDIS_MIN_REPLICAS_ACK=1); then the drain rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit; then
 // 10,000 GitHub tokens through the service against the GitHub simulator, beside a bare client.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { INTAKE_QUEUE, KEY_PREFIX } from '../src/queue/jobs.js';
+import { measure } from './accept.js';
 import { defaultDrainConcurrency, drainFailed, runDrain, type DrainResult, type DrainSettings } from './drain.js';
 import { drainReport } from './drain-report.js';
 import { gitHubDrainFailed, gitHubDrainReport, runGitHubDrain, type GitHubDrainResult, type GitHubDrainSettings } from './github-drain.js';
-import { runLoad, type LoadResult } from './load.js';
 import { stopAll, stopChild } from './processes.js';
-import { startRedis, type BenchRedis } from './redis.js';
-import { busyWarning, errorCount, machine, ratioLines, ratios, rowFailed, table, type Row } from './report.js';
-import { API_TOKEN, startBare, startService, type Target } from './targets.js';
+import { comparisonLines, comparisons, REPLICATED, runReplication, SINGLE } from './replication.js';
+import { startRedis } from './redis.js';
+import { busyWarning, machine, ratioLines, ratios, rowFailed, table, type Row } from './report.js';
+import { startBare, startService } from './targets.js';
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -21,7 +21,7 @@ function intEnv(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['post', 'drain', 'github'] as const;
+const SECTIONS = ['post', 'replication', 'drain', 'github'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sectionsEnv(): Section[] {
@@ -76,56 +76,28 @@ const settings = {
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url)); // dist/bench/ -> bench/results/
 
-/** Sums the `count` of every waiting intake job (one job may hold several requests' tokens: the producer groups them). */
-const SUM_WAITING_COUNTS = `
-local total = 0
-for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local data = redis.call('HGET', ARGV[1] .. id, 'data')
-  if data then total = total + cjson.decode(data).count end
-end
-return total`;
-
-/**
- * How many tokens the target put in Redis. The service: the tokens of its waiting intake jobs (ROLE=api: no worker takes
- * them; every request carries new tokens, so none is merged away). The bare server: its keys.
- */
-async function stored(redis: BenchRedis, target: Target): Promise<number> {
-  if (target.name === 'bare') return redis.client.dbsize();
-  const prefix = `${KEY_PREFIX}:${INTAKE_QUEUE}:`;
-  return Number(await redis.client.eval(SUM_WAITING_COUNTS, 1, `${prefix}wait`, prefix));
-}
-
-async function measure(redis: BenchRedis, target: Target, tokensPerRequest: number): Promise<Row> {
-  const load = (seconds: number): Promise<LoadResult> => runLoad({ url: target.url, apiToken: API_TOKEN, tokensPerRequest, seconds, connections: settings.connections });
-  // Warm-up (JIT, connection pools, Redis memory) is discarded, except that its acknowledged tokens must be in Redis too.
-  const warm = await load(settings.warmupSeconds);
-  const result = await load(settings.seconds);
-  const acknowledged = (warm.ok2xx + result.ok2xx) * tokensPerRequest;
-  const row: Row = { tokensPerRequest, target: target.name, result, stored: await stored(redis, target), acknowledged };
-  // Between runs, so memory stays bounded and every run starts from an empty Redis.
-  await redis.client.flushall();
-  const warmErrors = errorCount(warm);
-  process.stdout.write(
-    `  ${String(tokensPerRequest).padStart(3)} tokens/request  ${target.name.padEnd(7)}  ${Math.round(result.tokensPerS)} tokens/s, errors ${errorCount(result)}` +
-      `${warmErrors ? ` (warm-up errors ${warmErrors})` : ''}, in Redis ${row.stored} of ${acknowledged} acknowledged${rowFailed(row) ? '  !! FAILED' : ''}\n`,
-  );
-  return row;
-}
-
 async function main(): Promise<number> {
   const redis = await startRedis();
   const context = machine(redis.version); // before our own children add load
   const runPost = settings.sections.includes('post');
   const runDrainSection = settings.sections.includes('drain');
+  const runReplicationSection = settings.sections.includes('replication');
 
   process.stdout.write(`Token Revocation API bench (sections: ${settings.sections.join(', ')})\n`);
   process.stdout.write(`Machine: ${Object.entries(context).map(([k, v]) => `${k}=${v}`).join(', ')}\n`);
-  if (runPost) {
+  if (runPost || runReplicationSection) {
     process.stdout.write(
       `Settings: ${settings.seconds} s per run after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, tokens/request ${settings.tokensPerRequest.join('/')}; ` +
         `service ROLE=api LOG_LEVEL=${settings.serviceLogLevel} (request logs off) RATE_LIMIT_PER_MINUTE=${settings.rateLimitPerMinute}; ` +
         `one private redis-server (appendonly yes, appendfsync everysec, no RDB), FLUSHALL between runs; ` +
         `load generator, targets and Redis share this machine.\n`,
+    );
+  }
+  if (runReplicationSection) {
+    process.stdout.write(
+      `Replication settings: as the POST section's, tokens/request ${settings.tokensPerRequest.join('/')}; the service (ROLE=api) on the same private redis-server ` +
+        `with REDIS_MIN_REPLICAS_ACK=0 ("${SINGLE}"), and on a second one with a replica of its own (--replicaof, same durability, same machine) ` +
+        `with REDIS_MIN_REPLICAS_ACK=1 ("${REPLICATED}": WAIT before each 204); runs alternate, FLUSHALL between them.\n`,
     );
   }
   if (runDrainSection) {
@@ -143,13 +115,25 @@ async function main(): Promise<number> {
     const service = await startService(redis.url, settings.rateLimitPerMinute, settings.serviceLogLevel);
     const bare = await startBare(redis.url);
     for (const n of settings.tokensPerRequest) {
-      for (const target of [service, bare]) rows.push(await measure(redis, target, n));
+      for (const target of [service, bare]) rows.push(await measure(settings, redis, target, n));
     }
     // Not needed by the drain: stopped so they do not share the CPUs with it.
     await Promise.all([stopChild(service.child), stopChild(bare.child)]);
   }
   const ratioList = ratios(rows);
   if (runPost) process.stdout.write(`\n${table(rows)}\n\nService ÷ bare (tokens/s):\n${ratioLines(ratioList)}\n`);
+
+  let replication: Row[] | { error: string } | null = null;
+  if (runReplicationSection) {
+    process.stdout.write(`\nReplication: one Redis vs a master with one replica and WAIT before 204\n`);
+    try {
+      replication = await runReplication(redis, settings);
+      process.stdout.write(`\n${table(replication)}\n\nWith WAIT ÷ single:\n${comparisonLines(comparisons(replication))}\n`);
+    } catch (err) {
+      replication = { error: err instanceof Error ? err.message : String(err) };
+      process.stdout.write(`\n!! replication section failed: ${replication.error}\n`);
+    }
+  }
 
   let drain: DrainResult | { error: string } | null = null;
   if (runDrainSection) {
@@ -177,10 +161,11 @@ async function main(): Promise<number> {
     }
   }
 
-  const failed = rows.filter(rowFailed).length + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
+  const replicationFailed = replication === null ? 0 : 'error' in replication ? 1 : replication.filter(rowFailed).length;
+  const failed = rows.filter(rowFailed).length + replicationFailed + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}latest.json`;
-  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, drain, github, failed };
+  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, replication: replication && ('error' in replication ? replication : { rows: replication, comparisons: comparisons(replication) }), drain, github, failed };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`\nFigures written to ${file}\n`);
   if (failed > 0) {

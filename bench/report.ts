@@ -4,11 +4,14 @@ import type { LoadResult } from './load.js';
 
 export interface Row {
   readonly tokensPerRequest: number;
-  readonly target: 'service' | 'bare';
+  /** `service` and `bare` in the accept section; the Redis the service stood on in the replication section. */
+  readonly target: string;
   readonly result: LoadResult;
   /** Tokens found in Redis after the run (warm-up included) and tokens the target acknowledged with a 2xx. */
   readonly stored: number;
   readonly acknowledged: number;
+  /** With a replica: the acknowledged tokens it held right after the run (WAIT before 204: all of them). */
+  readonly replicaStored?: number;
 }
 
 /** The ratio the service must reach at 10 tokens/request (reported, not asserted). */
@@ -16,7 +19,7 @@ export const TARGET_RATIO = 0.5;
 export const TARGET_TOKENS_PER_REQUEST = 10;
 
 export const errorCount = (r: LoadResult): number => r.non2xx + r.connErrors;
-export const rowFailed = (row: Row): boolean => errorCount(row.result) > 0 || row.stored < row.acknowledged;
+export const rowFailed = (row: Row): boolean => errorCount(row.result) > 0 || row.stored < row.acknowledged || (row.replicaStored ?? Infinity) < row.acknowledged;
 
 export function machine(redisVersion: string): Record<string, string | number> {
   const cpu = cpus();
@@ -48,7 +51,9 @@ export function table(rows: readonly Row[]): string {
     const errors = errorCount(r);
     // Errors are flagged in the table itself, with their kind, so a bad run cannot pass for a fast one.
     const errCell = errors === 0 ? '0' : `${errors} !! (non-2xx ${r.non2xx}, conn ${r.connErrors}, timeouts ${r.timeouts})`;
-    const lost = row.stored < row.acknowledged ? ` !! only ${row.stored} of ${row.acknowledged} acknowledged tokens in Redis` : '';
+    const lost =
+      (row.stored < row.acknowledged ? ` !! only ${row.stored} of ${row.acknowledged} acknowledged tokens in Redis` : '') +
+      (row.replicaStored !== undefined && row.replicaStored < row.acknowledged ? ` !! only ${row.replicaStored} of ${row.acknowledged} on the replica` : '');
     return [String(row.tokensPerRequest), row.target, fmt(r.requestsPerS, 1), fmt(r.tokensPerS), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), errCell + lost];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
