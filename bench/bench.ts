@@ -68,7 +68,7 @@ const settings = {
     return n;
   }),
   // Far above what the bench can send, so nothing is refused: the limiter runs as it does for any client far below its
-  // budget (counted locally, sent to Redis every 100 ms; see src/queue/budget-store.ts).
+  // budget (counted locally, sent to Redis every 100 ms; see src/rate-limit/budget-store.ts).
   rateLimitPerMinute: 10_000_000,
   // Request logs are info-level: at warn the service does not spend the bench writing them (the bare server logs nothing).
   serviceLogLevel: 'warn',

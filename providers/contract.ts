@@ -1,4 +1,5 @@
 // The one contract every provider implements, and the shared services a provider is given (never builds itself).
+import type { CredentialVault } from '../src/domain/credentials.js';
 import type { Outcome } from '../src/domain/outcome.js';
 import type { Logger } from '../src/logger.js';
 import type { VulnerabilityRef } from '../src/domain/vulnerability.js';
@@ -48,6 +49,8 @@ export interface Provider {
   readonly credentials?: readonly string[];
   /** Stops timers and flushes in-memory work (e.g. a batch being gathered) at shutdown; must not throw. */
   close?(): Promise<void>;
+  /** Checks (and, where opted in, rotates) our credentials at the vendor until the returned function stops it. */
+  maintainCredentials?(m: CredentialMaintenance): () => Promise<void>;
   /** Tells the finding's vulnerability what happened to its token (the provider of the caller only); absent: off. */
   readonly feedback?: VulnerabilityFeedback | undefined;
 }
@@ -140,6 +143,33 @@ export interface CredentialSource {
   get(instance: string, credential: 'admin' | 'group'): string | undefined;
   /** Re-reads a rotated credential from the shared store; true when it changed (another replica rotated it). */
   refresh(instance: string, credential: 'admin' | 'group'): Promise<boolean>;
+}
+
+/** When our credentials at a vendor are checked and rotated (CREDENTIAL_* and the provider's own call timeout). */
+export interface RotationPolicy {
+  /** Rotate when the credential expires within this long. */
+  readonly rotateBeforeMs: number;
+  /** Also rotate when the last rotation (or adoption) is older than this; undefined: by expiry only. */
+  readonly periodMs: number | undefined;
+  /** Lifetime asked for the successor (`expires_at`). */
+  readonly lifetimeDays: number;
+  readonly checkMs: number;
+  /** How long one rotation may hold the lock: several vendor calls, each bounded by `callTimeoutMs`. */
+  readonly lockMs: number;
+  readonly callTimeoutMs: number;
+}
+
+export type RotationResult = 'rotated' | 'recovered' | 'refused' | 'unknown' | 'lost';
+
+/** What a provider that keeps its own credentials alive (GitLab's self-rotation) is given, in processes that revoke. */
+export interface CredentialMaintenance {
+  /** The shared store that follows rotations across replicas. */
+  readonly vault: CredentialVault;
+  /** The credentials in use by this process (refreshed after a rotation). */
+  readonly live: CredentialSource;
+  readonly policy: RotationPolicy;
+  readonly logger: Logger;
+  readonly onRotation?: ((credential: string, result: RotationResult) => void) | undefined;
 }
 
 /** Credentials exactly as configured: for processes that never rotate (the CLI, the API role) and for tests. */

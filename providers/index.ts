@@ -1,15 +1,14 @@
 // The explicit list of providers (as Unleash lists its addons): PROVIDERS chooses which are built, in this order.
 // Each entry reads its own settings from the validated Config: adding a vendor adds a line here and a folder beside
-// this file (plus its variables in src/config and, for sandbox mode, its simulator in src/runtime/sandbox.ts).
+// this file (plus its name and variables in src/config, which the `satisfies` below checks against this list, and, for
+// sandbox mode, its simulator in src/runtime/sandbox.ts).
 import { vulnerabilityFeedbackActions, type Config, type InstanceConfig } from '../src/config/index.js';
+import type { ProviderName } from '../src/config/providers.js';
 import type { CredentialSource, Provider, ProviderServices } from './contract.js';
 import { createGitHubProvider } from './github/index.js';
 import { createGitLabProvider } from './gitlab/index.js';
 import { createReportOnlyProvider } from './report-only/index.js';
 import { createSlackProvider } from './slack/index.js';
-
-export type { GitHubSettings } from './github/index.js';
-export type { SlackSettings } from './slack/index.js';
 
 /** Everything the providers are built from: the Config, the GitLab instances in use, and the shared services. */
 export interface ProviderInputs {
@@ -41,10 +40,7 @@ const PROVIDERS = {
     const sim = simulator?.('slack');
     return createSlackProvider({ ...config.slack, ...(sim === undefined ? {} : { apiUrl: sim }) }, services('slack', config.slack.timeoutMs));
   },
-} as const satisfies Record<string, (inputs: ProviderInputs) => Provider>;
-
-export type ProviderName = keyof typeof PROVIDERS;
-export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
+} as const satisfies Record<ProviderName, (inputs: ProviderInputs) => Provider>;
 
 /** The enabled providers, in the order of PROVIDERS; report-only types come last, so a vendor's own kind always wins. */
 export function buildProviders(inputs: ProviderInputs): Provider[] {

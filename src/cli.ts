@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { AppError, ConfigError } from './errors.js';
+import { AppError, ConfigError, type ErrorCode } from './errors.js';
 import { createLogger } from './logger.js';
 import { packageVersion } from './paths.js';
 import { FAILED, LOOKUP_FROM_ARGUMENT, OK, USAGE, UsageError, parse } from './cli/args.js';
@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
 // ---- errors and process ----------------------------------------------------------------------------------------------
 
-const OPERATION_FAILED = new Set(['not_found', 'not_failed', 'ambiguous_fingerprint', 'redis_unreachable', 'redis_unknown']);
+const OPERATION_FAILED = new Set<ErrorCode>(['not_found', 'not_failed', 'ambiguous_fingerprint', 'redis_unreachable', 'redis_unknown']);
 
 function classifyError(err: unknown): [code: number, message: string] {
   if (err instanceof UsageError) return [USAGE, err.message];

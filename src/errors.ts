@@ -1,4 +1,7 @@
 // Errors as types with stable codes: the HTTP edge maps them to `{ error, message, details }`, the CLI to exit codes.
+import { statusOf, type ErrorCode } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
 
 export interface ErrorDetail {
   readonly index?: number;
@@ -7,17 +10,19 @@ export interface ErrorDetail {
   readonly type?: string;
 }
 
-/** Base of every error the service raises on purpose. `code` is stable and machine-readable. */
+/** Base of every error the service raises on purpose. `code` is stable and machine-readable; its status is the catalogue's. */
 export class AppError extends Error {
+  readonly status: number;
+
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
-    readonly status = 500,
     readonly details?: readonly ErrorDetail[],
     options?: { cause?: unknown },
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.status = statusOf(code);
   }
 }
 
@@ -29,13 +34,13 @@ export class ConfigError extends AppError {
 
 export class UnauthorizedError extends AppError {
   constructor() {
-    super('unauthorized', 'Missing or invalid credential in the Authorization header', 401);
+    super('unauthorized', 'Missing or invalid credential in the Authorization header');
   }
 }
 
 export class InvalidRequestError extends AppError {
   constructor(message: string, details?: readonly ErrorDetail[]) {
-    super('invalid_request', message, 400, details);
+    super('invalid_request', message, details);
   }
 }
 
@@ -45,7 +50,6 @@ export class UnsupportedTokenTypeError extends AppError {
     super(
       'unsupported_token_type',
       `${details.length} item(s) have a token type this service cannot revoke; the other ${accepted} item(s) were accepted`,
-      400,
       details,
     );
   }
@@ -54,6 +58,6 @@ export class UnsupportedTokenTypeError extends AppError {
 /** Redis did not acknowledge in time: nothing of the request is reported as accepted. */
 export class StoreUnavailableError extends AppError {
   constructor(cause: unknown) {
-    super('store_unavailable', 'The job store is unavailable; retry shortly', 503, undefined, { cause });
+    super('store_unavailable', 'The job store is unavailable; retry shortly', undefined, { cause });
   }
 }

@@ -2,7 +2,6 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BreakerState, CredentialBreakers } from '../providers/contract.js';
-import { GitLabProvider } from '../providers/gitlab/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Config, InstanceConfig } from './config/index.js';
 import { instance } from './config/instances.js';
@@ -22,12 +21,14 @@ import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOT
 import { createIntakeWorker } from './queue/fan-out.js';
 import { createFeedbackWorker, FEEDBACK_JOB_OPTIONS, FEEDBACK_QUEUE, feedbackListener, FeedbackRequests, type FeedbackJobData } from './queue/feedback.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
+import { KEYS } from './keys.js';
 import { monitorBreakers, RedisBreakers } from './queue/breakers.js';
 import { AuditLog } from './queue/audit.js';
 import { Journal } from './queue/journal.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
-import { SharedBudgetStore } from './queue/budget-store.js';
+import { SharedBudgetStore } from './rate-limit/budget-store.js';
+import { queueReadings } from './queue/readings.js';
 import { UnsettledTokens } from './queue/unsettled.js';
 import { IntakeProducer } from './queue/producer.js';
 import { connect, producerConnection, warnUnlessNoEviction, workerConnection } from './queue/redis.js';
@@ -86,8 +87,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   if (config.role !== 'api') {
     // Before the worker: its first job must already use the credential in the store, not a rotated-away one.
     const onRotation = (credential: string, result: string) => metrics.credentialRotations.inc({ credential, result });
-    const gitlab = registry.providers.find((p): p is GitLabProvider => p instanceof GitLabProvider);
-    stoppers.push(await maintainCredentials({ config, instances: gitlab?.instances ?? [], store: credentials.store, live: credentials.live, breakers, logger, onRotation }));
+    stoppers.push(await maintainCredentials({ config, providers: registry.providers, store: credentials.store, live: credentials.live, logger, onRotation }));
     worker = startWorker(config, logger, redisUrl, registry, keys, stoppers, metrics);
     const stopMonitor = monitorBreakers(breakers, (name) => registry.probe(name), config.breakerRecheckMs, logger);
     stoppers.push(async () => stopMonitor());
@@ -102,7 +102,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
     intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
     stoppers.push(() => intake.close());
     const producer = new IntakeProducer(intake, () => newestKey(keys()));
-    const budgets = { get: new SharedBudgetStore(producerRedis, `${KEY_PREFIX}:rl:get:`), post: new SharedBudgetStore(producerRedis, `${KEY_PREFIX}:rl:post:`) };
+    const budgets = { get: new SharedBudgetStore(producerRedis, KEYS.rateLimit('get')), post: new SharedBudgetStore(producerRedis, KEYS.rateLimit('post')) };
     // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
     stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));
     const admin = adminDeps(config, live, producerRedis, registry, instances, logger, stoppers);
@@ -168,7 +168,7 @@ function processMetrics(
   const managed = managedCredentials(instances);
   // GitLab's credentials, and every other provider's (e.g. github:token): a closed breaker is a 0, not a gap.
   const known = [...new Set([...managed.map(credentialName), ...registry.credentials()])];
-  stoppers.push(watchQueues(metrics, redis, queues, breakers, known));
+  stoppers.push(watchQueues(metrics, queueReadings(redis, queues, breakers), queues, known));
   watchCredentials(metrics, credentials.store, credentials.live, managed.map(credentialName), managed.filter((m) => m.rotated).map(credentialName));
   return metrics;
 }

@@ -1,9 +1,10 @@
 // The GitLab provider: tries a token on each instance, and on each the strategies its kind allows, in the configured order.
 import { isGone, type Outcome } from '../../src/domain/outcome.js';
 import { KIND_RULES, kindSpec, rulesOf, type TokenKind } from './kinds.js';
-import type { CredentialBreakers, Provider, RevokeRequest, TokenKindSpec, VulnerabilityFeedback } from '../contract.js';
+import type { CredentialBreakers, CredentialMaintenance, Provider, RevokeRequest, TokenKindSpec, VulnerabilityFeedback } from '../contract.js';
 import { classify } from './classify.js';
 import { GitLabInstance } from './instance.js';
+import { keepCredentials } from './rotator.js';
 import { STRATEGY } from './strategies/index.js';
 import type { Step, Strategy } from './strategies/step.js';
 
@@ -39,6 +40,11 @@ export class GitLabProvider implements Provider {
       steps.push(...found);
     }
     return named(conclude(steps), steps, where);
+  }
+
+  /** Our admin and group credentials: their expiry watched and, where opted in, rotated (rotator.ts). */
+  maintainCredentials(m: CredentialMaintenance): () => Promise<void> {
+    return keepCredentials(this.instances, this.breakers, m);
   }
 
   /** Whether a credential works again; used by the breaker monitor. `undefined`: cannot tell right now. */

@@ -1,6 +1,6 @@
 // trapi's commands: the command table (usage, help, options) and what each command does.
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import { ACTOR, ACTOR_HELP, FAILED, FILTERS, OK, SINCE_HELP, UsageError, actorOf, filterOf, sinceOf, str } from './args.js';
 import { auditLines, emit, failedLines, short, statusLines, viewLines } from './format.js';
 import { progressOf } from './progress.js';
@@ -40,7 +40,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (ctx) => {
       const given = ctx.positionals[0] ?? '';
       const view = await (await ctx.ops()).show(given);
-      if (!view) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}; check the fingerprint (\`trapi failed list\`, or \`trapi lookup\` with the token)`, 404);
+      if (!view) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}; check the fingerprint (\`trapi failed list\`, or \`trapi lookup\` with the token)`);
       return emit(ctx, view, () => viewLines(view));
     },
   },
@@ -186,6 +186,9 @@ async function replay(ctx: Context): Promise<number> {
   );
 }
 
+/** Codes that refuse one token of a `resolve` list: reported, and the others go on. */
+const PER_TOKEN_REFUSALS = new Set<ErrorCode>(['not_found', 'not_failed', 'ambiguous_fingerprint', 'invalid_request']);
+
 async function resolve(ctx: Context): Promise<number> {
   const reason = str(ctx.values, 'reason');
   if (reason === undefined || reason.trim() === '') throw new UsageError('resolve needs --reason "what was done", e.g. --reason "rotated by hand"');
@@ -208,7 +211,7 @@ async function resolve(ctx: Context): Promise<number> {
       resolved.push({ fingerprint: view.fingerprint, type: view.type });
     } catch (err) {
       // One token not failed (or unknown) does not stop the others; anything else (Redis gone) does.
-      if (!(err instanceof AppError) || !['not_found', 'not_failed', 'ambiguous_fingerprint', 'invalid_request'].includes(err.code)) throw err;
+      if (!(err instanceof AppError) || !PER_TOKEN_REFUSALS.has(err.code)) throw err;
       refused.push({ given: fp, error: err.code, message: err.message });
     }
     progress?.(i + 1, fps.length);
@@ -229,7 +232,7 @@ async function lookup(ctx: Context): Promise<number> {
   if (/[\r\n]/.test(token)) throw new UsageError('standard input holds more than one line; give one token per lookup');
   const { fingerprint, record } = await (await ctx.ops()).lookup(token);
   // One shape and one rule with `show`: the record at the top level, and "nothing found" is a failure (exit 1).
-  if (!record) throw new AppError('not_found', `no record of the token with fingerprint ${fingerprint}: the service has not received it (or its record has expired)`, 404);
+  if (!record) throw new AppError('not_found', `no record of the token with fingerprint ${fingerprint}: the service has not received it (or its record has expired)`);
   return emit(ctx, record, () => viewLines(record));
 }
 
@@ -247,7 +250,7 @@ async function audit(ctx: Context): Promise<number> {
     fingerprint = given.trim().toLowerCase();
     if (fingerprint.length < 64) {
       const view = await ops.show(fingerprint);
-      if (!view) throw new AppError('not_found', `no token record starts with ${fingerprint}; give the full fingerprint`, 404);
+      if (!view) throw new AppError('not_found', `no token record starts with ${fingerprint}; give the full fingerprint`);
       fingerprint = view.fingerprint;
     }
   }

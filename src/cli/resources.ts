@@ -69,7 +69,7 @@ function redisOf(res: Resources, url: string): Redis {
 
 /**
  * Ready, or the first connection error (refused, wrong password, 2 s connect timeout): at 3 a.m. the cause beats a
- * timeout. ioredis's own connect() settles on either; queue/redis.ts connect() waits for ready behind a timer that would
+ * timeout. ioredis's own connect() settles on either; src/queue/redis.ts connect() waits for ready behind a timer that would
  * keep a failed CLI process alive for its whole length.
  */
 async function connectOrFirstError(redis: Redis): Promise<void> {

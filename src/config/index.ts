@@ -7,10 +7,9 @@ import { expectedFromSchema, urlProblem } from './messages.js';
 import { loadSandboxSecrets } from './sandbox-secrets.js';
 import { ConfigError } from '../errors.js';
 import { keyFromBase64, type EncryptionKey } from '../domain/crypto.js';
-import type { StrategyName } from '../../providers/gitlab/kinds.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
-import type { NotifyEvent } from '../queue/notifications.js';
-import { PROVIDER_NAMES, type GitHubSettings, type ProviderName, type SlackSettings } from '../../providers/index.js';
+import type { NotifyEvent } from '../domain/events.js';
+import { PROVIDER_NAMES, type GitHubConfig, type ProviderName, type SlackConfig, type StrategyName } from './providers.js';
 
 export { VARIABLES } from './variables.js';
 export type { InstanceConfig } from './instances.js';
@@ -70,9 +69,9 @@ export interface Config {
   /** The providers that revoke, in the order they are asked (PROVIDERS). */
   readonly providers: readonly ProviderName[];
   /** The GitHub provider's settings (GITHUB_*); its token is in `secrets`. */
-  readonly github: Omit<GitHubSettings, 'token'>;
+  readonly github: GitHubConfig;
   /** The Slack provider's settings (SLACK_*). */
-  readonly slack: SlackSettings;
+  readonly slack: SlackConfig;
   /** Types accepted for on-call only, never sent anywhere (REPORT_ONLY_TYPES). */
   readonly reportOnlyTypes: readonly string[];
   /** GITLAB_VULNERABILITY_FEEDBACK as set; undefined: the default (see `vulnerabilityFeedbackActions`). */

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { parseRotationTarget, type RotationTarget } from '../domain/credentials.js';
-import type { StrategyName } from '../../providers/gitlab/kinds.js';
 import { schemaPath } from '../paths.js';
 import { describeFileError, urlProblem } from './messages.js';
+import type { StrategyName } from './providers.js';
 
 export interface InstanceConfig {
   readonly name: string;

@@ -1,15 +1,13 @@
-// Our GitLab credentials as one unit: which ones there are, the store that follows their rotations, the rotator,
-// and what status and metrics report about them.
+// Our GitLab credentials as one unit: which ones there are, the store that follows their rotations, starting the
+// provider's rotator (providers/gitlab/rotator.ts), and what status and metrics report about them.
 import type { Redis } from 'ioredis';
-import type { CredentialBreakers } from '../../providers/contract.js';
-import type { Credential, GitLabInstance } from '../../providers/gitlab/instance.js';
+import type { Provider, RotationResult } from '../../providers/contract.js';
 import type { Config, InstanceConfig } from '../config/index.js';
 import { describeRotation } from '../domain/credentials.js';
 import type { EncryptionKey } from '../domain/crypto.js';
 import type { CredentialStatus } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { credentialName, LiveCredentials, type ManagedCredential } from './live.js';
-import { CredentialRotator, type RotationResult, type Target } from './rotator.js';
 import { CredentialStore } from './store.js';
 
 export { credentialName, LiveCredentials } from './live.js';
@@ -18,7 +16,7 @@ export { CredentialStore } from './store.js';
 /** How often each replica re-reads a self-rotated credential's generation (a cheap HMGET). */
 const FOLLOW_MS = 2000;
 
-const CREDENTIALS: readonly Credential[] = ['admin', 'group'];
+const CREDENTIALS = ['admin', 'group'] as const;
 
 /** Every configured credential of every instance. */
 export function managedCredentials(instances: readonly InstanceConfig[]): ManagedCredential[] {
@@ -37,38 +35,26 @@ export function openCredentials(redis: Redis, keys: () => readonly EncryptionKey
 
 export interface MaintenanceDeps {
   readonly config: Config;
-  /** The GitLab instances whose credentials are kept: none when the GitLab provider is not enabled. */
-  readonly instances: readonly GitLabInstance[];
+  /** The providers built: those that keep their own credentials (GitLab) are started. */
+  readonly providers: readonly Provider[];
   readonly store: CredentialStore;
   readonly live: LiveCredentials;
-  readonly breakers: CredentialBreakers;
   readonly logger: Logger;
   readonly onRotation?: (credential: string, result: RotationResult) => void;
 }
 
 /**
- * In processes that revoke: adopt the configured credentials, follow their rotations, and check (and, where opted
- * in, rotate) them at start and every CREDENTIAL_CHECK_SECONDS. Returns what stops it.
+ * In processes that revoke: adopt the configured credentials, follow their rotations, and have each provider check
+ * (and, where opted in, rotate) them at start and every CREDENTIAL_CHECK_SECONDS. Returns what stops it.
  */
 export async function maintainCredentials(d: MaintenanceDeps): Promise<() => Promise<void>> {
   await d.live.start(FOLLOW_MS);
-  const targets: Target[] = d.instances.flatMap((instance) =>
-    CREDENTIALS.filter((c) => instance.credential(c) !== undefined).map((credential) => ({ instance, credential, rotation: instance.settings.rotation[credential] })),
-  );
   const timeout = d.config.gitlabTimeoutMs;
-  const rotator = new CredentialRotator({
-    targets,
-    store: d.store,
-    live: d.live,
-    breakers: d.breakers,
-    logger: d.logger,
-    // Three GitLab calls (read, rotate, verify) and a margin: the lock outlives any request sent under it.
-    policy: { ...d.config.credentials, lockMs: 4 * timeout + 2000, callTimeoutMs: timeout },
-    ...(d.onRotation ? { onRotation: d.onRotation } : {}),
-  });
-  rotator.start();
+  // Three GitLab calls (read, rotate, verify) and a margin: the lock outlives any request sent under it.
+  const policy = { ...d.config.credentials, lockMs: 4 * timeout + 2000, callTimeoutMs: timeout };
+  const stops = d.providers.flatMap((p) => (p.maintainCredentials ? [p.maintainCredentials({ vault: d.store, live: d.live, policy, logger: d.logger, onRotation: d.onRotation })] : []));
   return async () => {
-    await rotator.stop();
+    await Promise.all(stops.map((stop) => stop()));
     d.live.stop();
   };
 }

@@ -2,46 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { newestKey, open, seal, sealedKeyId, type EncryptionKey } from '../domain/crypto.js';
+import type { CredentialName, CredentialVault, Intent, Lock, Problem, StoredCredential } from '../domain/credentials.js';
 import { fingerprint } from '../domain/fingerprint.js';
-import { KEY_PREFIX } from '../queue/jobs.js';
+import { KEYS } from '../keys.js';
 
-/** `instance:credential`, as the breakers name it. */
-export type CredentialName = string;
-
-/** A rotation under way: written before GitLab is asked, so a successor process knows to recover. */
-export interface Intent {
-  readonly fence: number;
-  readonly at: string;
-}
-
-export interface Problem {
-  readonly reason: string;
-  readonly summary: string;
-  readonly at: string;
-}
-
-/** Everything the store holds about one credential; `current` and `candidate` stay sealed until asked for. */
-export interface StoredCredential {
-  readonly generation: number;
-  readonly current: string | undefined;
-  readonly candidate: string | undefined;
-  readonly intent: Intent | undefined;
-  /** The successor was lost with a rotation answer: never rotate again until a new credential is configured. */
-  readonly lost: Problem | undefined;
-  /** Why the credential cannot be rotated (or is refused), while that lasts. */
-  readonly problem: Problem | undefined;
-  readonly expiresAt: string | null | undefined;
-  readonly rotatedAt: string | undefined;
-  readonly seededAt: string | undefined;
-  readonly checkedAt: string | undefined;
-}
-
-export interface Lock {
-  readonly owner: string;
-  readonly fence: number;
-}
-
-const ROOT = `${KEY_PREFIX}:credential`;
+const ROOT = KEYS.credentialRoot;
 
 // Writes only when no later lock holder has written and the generation is the one the writer read.
 const FENCED = `
@@ -73,7 +38,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 const REMAINING = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PTTL', KEYS[1]) end return -1`;
 const RESEAL = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
 
-export class CredentialStore {
+export class CredentialStore implements CredentialVault {
   constructor(
     private readonly redis: Redis,
     private readonly keys: () => readonly EncryptionKey[],

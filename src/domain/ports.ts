@@ -1,4 +1,5 @@
-// What the HTTP edge needs from the rest of the service, as interfaces, so that it depends on no queue or vendor code.
+// What the rooms need from each other, as interfaces, so that the HTTP edge depends on no queue or vendor code and the
+// queue and the metrics on neither of each other.
 import type { TokenRecord } from './record.js';
 import type { AcceptedToken } from './revocation.js';
 
@@ -11,6 +12,34 @@ export interface TokenTypes {
 export interface Enqueuer {
   /** Resolves once every token is durably queued; rejects with StoreUnavailableError. */
   enqueue(tokens: readonly AcceptedToken[]): Promise<{ readonly queued: number }>;
+}
+
+/** What the worker reports to the metrics (src/metrics/index.ts implements it). */
+export interface RevocationMetrics {
+  /** One revocation attempt at a provider (every instance and strategy it tried) took this long. */
+  providerCall(provider: string, seconds: number): void;
+}
+
+/** What the scrape-time gauges read from Redis (src/queue/readings.ts implements it). */
+export interface QueueReadings {
+  /** Jobs per state of one queue, and the age of its longest-waiting unsettled token in seconds (null: none waits). */
+  queue(name: string): Promise<{ readonly jobs: Readonly<Record<string, number>>; readonly oldestWaitingSeconds: number | null }>;
+  /** Unsettled tokens by why they last waited (as Status.waiting). */
+  waiting(): Promise<Readonly<Record<string, number>>>;
+  /** Open credential breakers by name. */
+  openBreakers(): Promise<readonly string[]>;
+  close(): Promise<void>;
+}
+
+/** What the credential gauges read of one of our credentials from the shared store (src/credentials/store.ts). */
+export interface CredentialReadings {
+  read(name: string): Promise<{ readonly expiresAt: string | null | undefined; readonly rotatedAt: string | undefined }>;
+}
+
+/** Which generation of a self-rotated credential this process uses (src/credentials/live.ts). */
+export interface CredentialGenerations {
+  /** 0: the configured value, the store not read yet. */
+  generation(name: string): number;
 }
 
 export interface Readiness {

@@ -61,7 +61,7 @@ export function adminRouter(deps: AdminDeps, limits: { readonly maxBodyBytes: nu
     .route('/admin/tokens/:fingerprint')
     .get(async (req, res) => {
       const view = await ops.show(String(req.params['fingerprint']));
-      if (view === undefined) throw new AppError('not_found', 'no token record has this fingerprint', 404);
+      if (view === undefined) throw new AppError('not_found', 'no token record has this fingerprint');
       res.json(view);
     })
     .all(methodNotAllowed('GET, HEAD'));
@@ -92,7 +92,7 @@ export function adminRouter(deps: AdminDeps, limits: { readonly maxBodyBytes: nu
     .route('/admin/replays/:id')
     .get(async (req, res) => {
       const run = await ops.replayRun(String(req.params['id']));
-      if (run === undefined) throw new AppError('not_found', 'no replay has this id (a replay is kept for a day after its start)', 404);
+      if (run === undefined) throw new AppError('not_found', 'no replay has this id (a replay is kept for a day after its start)');
       res.json({ replay: run });
     })
     .all(methodNotAllowed('GET, HEAD'));
@@ -170,7 +170,7 @@ async function fullFingerprint(ops: Operations, given: string): Promise<string> 
   if (!/^[0-9a-f]{8,64}$/.test(fp)) throw new InvalidRequestError('a fingerprint is 8 to 64 hex characters');
   if (fp.length === 64) return fp;
   const view = await ops.show(fp);
-  if (view === undefined) throw new AppError('not_found', `no token record starts with ${fp}`, 404);
+  if (view === undefined) throw new AppError('not_found', `no token record starts with ${fp}`);
   return view.fingerprint;
 }
 

@@ -27,7 +27,7 @@ export interface AppDeps {
   readonly rateLimit: {
     readonly postPerMinute: number;
     readonly getPerMinute: number;
-    /** The shared count of the budget called `name`; absent: in memory (unit tests of the app). */
+    /** The shared count of the budget called `name`; absent: in memory (unit tests of the app: test/unit/app.test.ts). */
     readonly store?: (name: 'get' | 'post') => Store;
   };
   readonly trustProxy: number;

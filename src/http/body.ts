@@ -12,7 +12,7 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
 
 /** Non-JSON content types are refused before the body is read. */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  if (!isJsonMediaType(req.headers['content-type'])) return next(new AppError('unsupported_media_type', 'Content-Type must be application/json', 415));
+  if (!isJsonMediaType(req.headers['content-type'])) return next(new AppError('unsupported_media_type', 'Content-Type must be application/json'));
   next();
 };
 

@@ -2,18 +2,19 @@
 // sender): answered in the usual JSON error shape instead of Node's empty answers, then the connection is closed.
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { statusOf, type ErrorCode } from '../error-codes.js';
 
 interface Refusal {
   readonly status: number;
   readonly reason: string;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
-const HEADER_TOO_LARGE: Refusal = { status: 431, reason: 'Request Header Fields Too Large', code: 'header_too_large', message: 'The request line and headers are larger than the server accepts' };
-const TIMEOUT: Refusal = { status: 408, reason: 'Request Timeout', code: 'request_timeout', message: 'The request was not received in time' };
-const CHUNK_EXTENSIONS: Refusal = { status: 413, reason: 'Payload Too Large', code: 'payload_too_large', message: 'The chunk extensions of the request body are larger than the server accepts' };
-const BAD_REQUEST: Refusal = { status: 400, reason: 'Bad Request', code: 'bad_request', message: 'The request is not valid HTTP/1.1' };
+const HEADER_TOO_LARGE: Refusal = { status: statusOf('header_too_large'), reason: 'Request Header Fields Too Large', code: 'header_too_large', message: 'The request line and headers are larger than the server accepts' };
+const TIMEOUT: Refusal = { status: statusOf('request_timeout'), reason: 'Request Timeout', code: 'request_timeout', message: 'The request was not received in time' };
+const CHUNK_EXTENSIONS: Refusal = { status: statusOf('payload_too_large'), reason: 'Payload Too Large', code: 'payload_too_large', message: 'The chunk extensions of the request body are larger than the server accepts' };
+const BAD_REQUEST: Refusal = { status: statusOf('bad_request'), reason: 'Bad Request', code: 'bad_request', message: 'The request is not valid HTTP/1.1' };
 
 /** By Node's error code (the same cases Node's own handler distinguishes); anything else the parser refused is a 400. */
 export function refusalFor(code: unknown): Refusal {

@@ -3,6 +3,7 @@
 // What is described here is the rest: paths, statuses, headers, security. The contract test checks every answer of
 // the real service against this document, and fails for a status it does not list.
 import { readFileSync } from 'node:fs';
+import type { ErrorCode } from '../error-codes.js';
 import { packageVersion, schemaPath } from '../paths.js';
 
 type Json = Record<string, unknown>;
@@ -29,7 +30,7 @@ const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json): Json => ({ 'application/json': { schema } });
 
 /** An error answer whose `error` is one of `codes`. */
-function error(description: string, codes: readonly string[], headers?: Json): Json {
+function error(description: string, codes: readonly ErrorCode[], headers?: Json): Json {
   return {
     description,
     ...(headers ? { headers } : {}),

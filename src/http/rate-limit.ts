@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 
 export interface BudgetOptions {
   readonly perMinute: number;
-  /** Where the count is kept, shared by the replicas; undefined: in memory (single process, unit tests of the app). */
+  /** Where the count is kept, shared by the replicas; undefined: in memory (single process, unit tests of the app: test/unit/app.test.ts). */
   readonly store: Store | undefined;
 }
 
@@ -25,6 +25,6 @@ export function budget({ perMinute, store }: BudgetOptions): RequestHandler {
         .update(ipKeyGenerator(req.ip ?? ''))
         .digest('base64url'),
     handler: (_req, _res, next, options) =>
-      next(new AppError('rate_limited', `Too many requests: at most ${String(options.limit)} per minute per client; retry after the Retry-After delay`, 429)),
+      next(new AppError('rate_limited', `Too many requests: at most ${String(options.limit)} per minute per client; retry after the Retry-After delay`)),
   });
 }

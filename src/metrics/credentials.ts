@@ -1,10 +1,10 @@
 // The credential gauges: expiry and last rotation read from the shared store at scrape time, the generation in use
 // from this process (so that a replica still on an old credential stands out).
-import type { CredentialStore, LiveCredentials } from '../credentials/index.js';
 import { expiryTime } from '../domain/credentials.js';
+import type { CredentialGenerations, CredentialReadings } from '../domain/ports.js';
 import type { Metrics } from './index.js';
 
-export function watchCredentials(metrics: Metrics, store: CredentialStore, live: LiveCredentials, names: readonly string[], rotated: readonly string[]): void {
+export function watchCredentials(metrics: Metrics, store: CredentialReadings, live: CredentialGenerations, names: readonly string[], rotated: readonly string[]): void {
   metrics.onScrape(async () => {
     for (const name of names) {
       const s = await store.read(name);

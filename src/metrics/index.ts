@@ -3,6 +3,7 @@
 // or a fingerprint: every label value comes from a bounded set (routes, methods, statuses, configured instance names,
 // supported token types, strategies, outcomes, queue names, job states, breaker and credential names `instance:credential`).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RevocationMetrics } from '../domain/ports.js';
 import { packageVersion } from '../paths.js';
 
 export const METRIC_PREFIX = 'trapi_';
@@ -19,7 +20,7 @@ export interface SettledResult {
   readonly elapsedMs: number;
 }
 
-export class Metrics {
+export class Metrics implements RevocationMetrics {
   readonly registry = new Registry();
   readonly #collectors: Array<() => Promise<void>> = [];
   /** METRICS_TOKEN, if set: what a scrape must present as `Authorization: Bearer <token>`. */
@@ -152,6 +153,10 @@ export class Metrics {
   async scrape(): Promise<{ contentType: string; body: string }> {
     await Promise.all(this.#collectors.map((c) => c().catch(() => undefined)));
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  providerCall(provider: string, seconds: number): void {
+    this.providerCalls.observe({ provider }, seconds);
   }
 
   /** Counts one terminal result (called from the journal's listeners). */

@@ -2,9 +2,9 @@
 import type { Redis } from 'ioredis';
 import type { AuditEntry } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
-const STREAM = `${KEY_PREFIX}:audit`;
+const STREAM = KEYS.audit;
 
 export class AuditLog {
   constructor(

@@ -2,9 +2,9 @@
 import type { Redis } from 'ioredis';
 import type { BreakerState, CredentialBreakers } from '../../providers/contract.js';
 import type { Logger } from '../logger.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
-const KEY = `${KEY_PREFIX}:breakers`;
+const KEY = KEYS.breakers;
 
 export class RedisBreakers implements CredentialBreakers {
   constructor(

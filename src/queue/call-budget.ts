@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CallBudget } from '../../providers/contract.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
 /**
  * One atomic step on Redis's clock: refuses while blocked ({1, ms left}); drops calls older than the window; refuses
@@ -66,5 +66,5 @@ export class RedisCallBudget implements CallBudget {
   }
 }
 
-const callsKey = (key: string) => `${KEY_PREFIX}:budget:${key}:calls`;
-const blockKey = (key: string) => `${KEY_PREFIX}:budget:${key}:blocked`;
+const callsKey = KEYS.budgetCalls;
+const blockKey = KEYS.budgetBlocked;

@@ -8,6 +8,7 @@ import { shortFingerprint } from '../domain/fingerprint.js';
 import { mergeRefs, type VulnerabilityRef } from '../domain/vulnerability.js';
 import type { Logger } from '../logger.js';
 import { feedbackText, type FeedbackSubject } from './feedback-text.js';
+import { KEYS } from '../keys.js';
 import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
 import type { OutcomeRecord } from './outcomes.js';
@@ -38,7 +39,7 @@ const CONFIRMED: ReadonlySet<string> = new Set(['revoked', 'reset', 'deleted']);
 export const isResolvable = (s: { readonly status: string; readonly confirmed?: boolean | undefined }): boolean => CONFIRMED.has(s.status) && s.confirmed !== false;
 
 /** What was done for one token, vulnerability and result: remembered, so a resend after the job is gone does nothing. */
-const markerKey = (fp: string, vulnerability: number, status: string): string => `${KEY_PREFIX}:feedback:done:${fp}:${vulnerability}:${status}`;
+const markerKey = KEYS.feedbackDone;
 /** One job per token, vulnerability and result: a repeat (a resend, a job run twice) is absorbed by the id. */
 const jobId = (fp: string, vulnerability: number, status: string): string => `${fp}-${vulnerability}-${status}`;
 

@@ -7,8 +7,8 @@ import type { VulnerabilityRef } from '../domain/vulnerability.js';
 export const QUEUE_NAME = 'revocations';
 /** One job per accepted request, or per group of requests that arrived together (see producer.ts): their tokens, sealed together, fanned out into QUEUE_NAME by the workers. */
 export const INTAKE_QUEUE = 'intake';
-/** Every Redis key of the service starts with this, so one Redis can be shared and scanned. */
-export const KEY_PREFIX = 'trapi';
+/** BullMQ's queue prefix: the service's key prefix (src/keys.ts lists every key). */
+export { KEY_PREFIX } from '../keys.js';
 export const JOB_NAME = 'revoke';
 export const INTAKE_JOB_NAME = 'batch';
 export const BACKOFF_TYPE = 'jittered-exponential';

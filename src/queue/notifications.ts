@@ -5,6 +5,7 @@
 import { Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
 import got, { type Got } from 'got';
 import type { Redis } from 'ioredis';
+import { EVENT_OF, type NotifyEvent } from '../domain/events.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
 import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
@@ -12,23 +13,6 @@ import type { JournalListener, Settled } from './journal.js';
 
 export const NOTIFY_QUEUE = 'notifications';
 export const NOTIFY_JOB_NAME = 'notify';
-/**
- * What NOTIFY_ON may list: `revoked` covers reset and deleted too; `failed` is a terminal failure; `needs_manual` a
- * report-only type on-call must act on; `submitted` a token the vendor accepted for revocation that nothing can confirm.
- */
-export const NOTIFY_EVENTS = ['revoked', 'failed', 'already_gone', 'not_found', 'needs_manual', 'submitted'] as const;
-export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
-
-const EVENT_OF: Readonly<Record<string, NotifyEvent>> = {
-  revoked: 'revoked',
-  reset: 'revoked',
-  deleted: 'revoked',
-  failed: 'failed',
-  already_gone: 'already_gone',
-  not_found: 'not_found',
-  needs_manual: 'needs_manual',
-  submitted: 'submitted',
-};
 
 /** An incoming-webhook message in the common `text` + `blocks` shape (`text` is what receivers without blocks show). */
 export interface WebhookMessage {

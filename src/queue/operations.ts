@@ -10,7 +10,8 @@ import { mergeRefs } from '../domain/vulnerability.js';
 import { AppError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import type { FeedbackRequests } from './feedback.js';
-import { KEY_PREFIX, type IntakeJobData, type RevocationJobData } from './jobs.js';
+import { KEYS } from '../keys.js';
+import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
 import { rekey } from './rekey.js';
@@ -40,7 +41,7 @@ export interface OperationsDeps {
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
 /** A background replay's state lives in Redis, so that any replica answers its poll; kept a day after its start. */
-const REPLAY_KEY = (id: string): string => `${KEY_PREFIX}:replay-runs:${id}`;
+const REPLAY_KEY = KEYS.replayRun;
 const REPLAY_TTL_SECONDS = 86_400;
 /** How often a running replay writes its progress (and at its end). */
 const REPLAY_WRITE_MS = 250;
@@ -150,7 +151,7 @@ export class QueueOperations implements Operations {
     {
       const job = await this.d.revocations.getJob(fp);
       if (!job || !(await job.isFailed())) {
-        if (selection.fingerprint !== undefined) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; nothing to replay`, 409);
+        if (selection.fingerprint !== undefined) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; nothing to replay`);
         return;
       }
       // A fresh retry horizon and attempt count: the operator fixed the cause. Read the reason before retry clears it.
@@ -166,10 +167,10 @@ export class QueueOperations implements Operations {
   }
 
   async resolve(fingerprintOrPrefix: string, reason: string, actor: string): Promise<TokenView> {
-    if (reason.trim().length === 0) throw new AppError('invalid_request', 'a reason is required to resolve a token', 400);
+    if (reason.trim().length === 0) throw new AppError('invalid_request', 'a reason is required to resolve a token');
     const fp = await this.#mustResolve(fingerprintOrPrefix);
     const job = await this.d.revocations.getJob(fp);
-    if (!job || !(await job.isFailed())) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; only failed tokens can be resolved`, 409);
+    if (!job || !(await job.isFailed())) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; only failed tokens can be resolved`);
     const record = await this.d.records.get(fp);
     // Removing the job removes its ciphertext; the outcome keeps resends from queueing it again.
     await job.remove();
@@ -208,7 +209,7 @@ export class QueueOperations implements Operations {
 
   async retryFeedback(actor: string): Promise<number> {
     const queue = this.d.feedback?.queue;
-    if (!queue) throw new AppError('feedback_off', 'vulnerability feedback is off here: nothing to retry', 409);
+    if (!queue) throw new AppError('feedback_off', 'vulnerability feedback is off here: nothing to retry');
     let retried = 0;
     for (const job of await queue.getFailed(0, -1)) {
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
@@ -256,16 +257,16 @@ export class QueueOperations implements Operations {
 
   async #resolveFingerprint(given: string): Promise<string | undefined> {
     const prefix = given.trim().toLowerCase();
-    if (!/^[0-9a-f]{8,64}$/.test(prefix)) throw new AppError('invalid_request', 'a fingerprint is 8 to 64 hex characters', 400);
+    if (!/^[0-9a-f]{8,64}$/.test(prefix)) throw new AppError('invalid_request', 'a fingerprint is 8 to 64 hex characters');
     if (prefix.length === 64) return prefix;
     const found = await this.d.records.matching(prefix);
-    if (found.length > 1) throw new AppError('ambiguous_fingerprint', `more than one token starts with ${prefix}; give more characters`, 409);
+    if (found.length > 1) throw new AppError('ambiguous_fingerprint', `more than one token starts with ${prefix}; give more characters`);
     return found[0];
   }
 
   async #mustResolve(given: string): Promise<string> {
     const fp = await this.#resolveFingerprint(given);
-    if (fp === undefined) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}`, 404);
+    if (fp === undefined) throw new AppError('not_found', `no token record starts with ${given.trim().toLowerCase()}`);
     return fp;
   }
 }
@@ -298,7 +299,7 @@ function counting<T extends Queue>(queue: T, progress: Progress, run: { seen: nu
 
 function checkSelection(selection: ReplaySelection): void {
   if (selection.filter && Object.values(selection.filter).every((v) => v === undefined) && !selection.all) {
-    throw new AppError('invalid_request', 'an empty filter would replay every failed token; say `all` to mean that', 400);
+    throw new AppError('invalid_request', 'an empty filter would replay every failed token; say `all` to mean that');
   }
 }
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { OutboundLimiter } from '../../providers/contract.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
 /**
  * One atomic step. Drops expired leases and refuses while `concurrency` leases are held: {1, 5} (ask again in 5 ms).
@@ -49,10 +49,10 @@ export class RedisOutboundLimiter implements OutboundLimiter {
 
   async run<T>(key: string, limits: { perSecond: number; concurrency: number }, call: () => Promise<T>): Promise<T> {
     const interval = String(1000 / limits.perSecond);
-    const leases = `${KEY_PREFIX}:outbound:${key}:leases`;
+    const leases = KEYS.outboundLeases(key);
     const holder = randomBytes(8).toString('hex');
     for (;;) {
-      const [retry, ms] = await (this.redis as unknown as Acquiring).trapiAcquireSlot(`${KEY_PREFIX}:outbound:${key}:next`, leases, interval, MAX_WAIT_MS, limits.concurrency, this.leaseMs, holder);
+      const [retry, ms] = await (this.redis as unknown as Acquiring).trapiAcquireSlot(KEYS.outboundNext(key), leases, interval, MAX_WAIT_MS, limits.concurrency, this.leaseMs, holder);
       if (retry === 0) {
         if (ms > 0) await sleep(ms);
         break;

@@ -1,7 +1,7 @@
 // Remembers each token's final outcome, by fingerprint, for a window after its job is gone: resends cause no new call.
 import type { Redis } from 'ioredis';
 import type { Identified } from '../domain/outcome.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
 export interface OutcomeRecord {
   readonly status: string;
@@ -14,7 +14,7 @@ export interface OutcomeRecord {
   readonly confirmed?: boolean;
 }
 
-const key = (fp: string): string => `${KEY_PREFIX}:outcome:${fp}`;
+const key = KEYS.outcome;
 
 export class OutcomeStore {
   constructor(

@@ -1,7 +1,7 @@
 // A provider's small shared state in Redis (times and counts per fingerprint), scoped to its name and never a secret.
 import type { Redis } from 'ioredis';
 import type { ProviderState } from '../../providers/contract.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
 export class RedisProviderState implements ProviderState {
   readonly #prefix: string;
@@ -10,7 +10,7 @@ export class RedisProviderState implements ProviderState {
     private readonly redis: Redis,
     provider: string,
   ) {
-    this.#prefix = `${KEY_PREFIX}:provider:${provider}:`;
+    this.#prefix = KEYS.providerState(provider);
   }
 
   async get(key: string): Promise<string | undefined> {

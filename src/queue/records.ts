@@ -3,9 +3,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { Identified } from '../domain/outcome.js';
 import { RECORD_LIMITS, type TokenEvent, type TokenRecord, type TokenState } from '../domain/record.js';
 import { MAX_VULNERABILITIES_PER_TOKEN, parseRefKey, refKey, type VulnerabilityRef } from '../domain/vulnerability.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEYS } from '../keys.js';
 
-const key = (fp: string) => `${KEY_PREFIX}:record:${fp}`;
+const key = KEYS.record;
 const eventsKey = (fp: string) => `${key(fp)}:events`;
 const locationsKey = (fp: string) => `${key(fp)}:locations`;
 const vulnerabilitiesKey = (fp: string) => `${key(fp)}:vulnerabilities`;

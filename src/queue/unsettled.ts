@@ -2,11 +2,12 @@
 // `trapi status`, /admin/status and the trapi_oldest_waiting_job_age_seconds gauge alike.
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { KEY_PREFIX, QUEUE_NAME } from './jobs.js';
+import { KEYS } from '../keys.js';
+import { QUEUE_NAME } from './jobs.js';
 
-const KEY = `${KEY_PREFIX}:unsettled`;
+const KEY = KEYS.unsettled;
 /** fingerprint -> why it waits (`held:<reason>`, `pending:<reason>`), for tokens waiting on something other than a retry. */
-const WAITING_KEY = `${KEY_PREFIX}:unsettled:waiting`;
+const WAITING_KEY = KEYS.unsettledWaiting;
 /** Job states in which a token is still to be settled. */
 const UNSETTLED_STATES = new Set(['waiting', 'prioritized', 'active', 'delayed', 'waiting-children']);
 /** Stale entries dropped per reading, at most: the rest wait for the next one. */

@@ -5,8 +5,8 @@ import type { ProviderRegistry } from '../../providers/registry.js';
 import { open, type EncryptionKey } from '../domain/crypto.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import { isGone, type Gone, type Identified, type Outcome } from '../domain/outcome.js';
+import type { RevocationMetrics } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics/index.js';
 import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
 import type { FeedbackRequests } from './feedback.js';
 import type { Journal } from './journal.js';
@@ -25,7 +25,7 @@ export interface WorkerDeps {
   /** While our credential is refused, a held token looks again this often; it never fails for that reason. */
   readonly holdMs: number;
   /** Times each provider call (trapi_provider_call_duration_seconds). */
-  readonly metrics?: Metrics | undefined;
+  readonly metrics?: RevocationMetrics | undefined;
   /** Vulnerability feedback, when on. */
   readonly feedback?: FeedbackRequests | undefined;
 }
@@ -67,7 +67,7 @@ export async function processJob(job: Job<RevocationJobData>, lockToken: string 
   await deps.journal.attempted(fp, job.attemptsMade + 1);
   const started = Date.now();
   const outcome = withInstance(await route.provider.revoke({ token, kind: route.kind.kind, type, fingerprint: fp }), route.provider.name);
-  deps.metrics?.providerCalls.observe({ provider: route.provider.name }, (Date.now() - started) / 1000);
+  deps.metrics?.providerCall(route.provider.name, (Date.now() - started) / 1000);
   return settle(outcome, job, lockToken, deps, log.child({ provider: route.provider.name, ms: Date.now() - started }));
 }
 

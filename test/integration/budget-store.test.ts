@@ -1,6 +1,6 @@
 import type { Options } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
-import { SharedBudgetStore } from '../../src/queue/budget-store.js';
+import { SharedBudgetStore } from '../../src/rate-limit/budget-store.js';
 import { connect, producerConnection } from '../../src/queue/redis.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';

@@ -6,6 +6,7 @@ import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/inde
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { watchQueues } from '../../src/metrics/queues.js';
+import { queueReadings } from '../../src/queue/readings.js';
 import { outcomeOf } from '../support/queue.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
@@ -154,7 +155,7 @@ describe('GET /metrics after a scripted run', () => {
     // A queue no worker consumes, so that the jobs stay waiting.
     const metrics = new Metrics({ defaultMetrics: false });
     const conn = redis.client();
-    const stop = watchQueues(metrics, conn, ['metrics-probe'], { states: async () => ({}) } as unknown as CredentialBreakers, []);
+    const stop = watchQueues(metrics, queueReadings(conn, ['metrics-probe'], { states: async () => ({}) } as unknown as CredentialBreakers), ['metrics-probe'], []);
     const queue = new Queue('metrics-probe', { connection: conn, prefix: 'trapi' });
     try {
       await queue.add('probe', {}, { timestamp: Date.now() - 90_000 });

@@ -1,27 +1,12 @@
 // Keeps each instance's credentials alive: reads their expiry and, where opted in, rotates them before they expire,
 // across replicas, without ever rotating a token twice (GitLab would revoke the whole family, successor included).
-import type { CredentialBreakers } from '../../providers/contract.js';
-import type { Credential, GitLabInstance } from '../../providers/gitlab/instance.js';
-import { checkSelf, ROTATION_SCOPES, rotateSelf, type SelfCheck } from '../../providers/gitlab/self-token.js';
-import { expiryTime, type RotationTarget } from '../domain/credentials.js';
-import type { Logger } from '../logger.js';
-import type { LiveCredentials } from './live.js';
-import type { CredentialStore, Lock, StoredCredential } from './store.js';
+import { expiryTime, type CredentialVault, type Lock, type RotationTarget, type StoredCredential } from '../../src/domain/credentials.js';
+import type { Logger } from '../../src/logger.js';
+import type { CredentialBreakers, CredentialMaintenance, CredentialSource, RotationPolicy, RotationResult } from '../contract.js';
+import type { Credential, GitLabInstance } from './instance.js';
+import { checkSelf, ROTATION_SCOPES, rotateSelf, type SelfCheck } from './self-token.js';
 
 const DAY_MS = 86_400_000;
-
-export interface RotationPolicy {
-  /** Rotate when the credential expires within this long. */
-  readonly rotateBeforeMs: number;
-  /** Also rotate when the last rotation (or adoption) is older than this; undefined: by expiry only. */
-  readonly periodMs: number | undefined;
-  /** Lifetime asked for the successor (`expires_at`). */
-  readonly lifetimeDays: number;
-  readonly checkMs: number;
-  /** How long one rotation may hold the lock: several GitLab calls, each bounded by `callTimeoutMs`. */
-  readonly lockMs: number;
-  readonly callTimeoutMs: number;
-}
 
 export interface Target {
   readonly instance: GitLabInstance;
@@ -30,12 +15,10 @@ export interface Target {
   readonly rotation: RotationTarget | undefined;
 }
 
-export type RotationResult = 'rotated' | 'recovered' | 'refused' | 'unknown' | 'lost';
-
 export interface RotatorDeps {
   readonly targets: readonly Target[];
-  readonly store: CredentialStore;
-  readonly live: LiveCredentials;
+  readonly store: CredentialVault;
+  readonly live: CredentialSource;
   readonly breakers: CredentialBreakers;
   readonly policy: RotationPolicy;
   readonly logger: Logger;
@@ -268,3 +251,15 @@ export class CredentialRotator {
 }
 
 const nameOf = (t: Target): string => t.instance.breakerName(t.credential);
+
+const CREDENTIALS: readonly Credential[] = ['admin', 'group'];
+
+/** Checks (and, where opted in, rotates) every credential of these instances at start and every `checkMs`; returns what stops it. */
+export function keepCredentials(instances: readonly GitLabInstance[], breakers: CredentialBreakers, m: CredentialMaintenance): () => Promise<void> {
+  const targets: Target[] = instances.flatMap((instance) =>
+    CREDENTIALS.filter((c) => instance.credential(c) !== undefined).map((credential) => ({ instance, credential, rotation: instance.settings.rotation[credential] })),
+  );
+  const rotator = new CredentialRotator({ targets, store: m.vault, live: m.live, breakers, logger: m.logger, policy: m.policy, ...(m.onRotation ? { onRotation: m.onRotation } : {}) });
+  rotator.start();
+  return () => rotator.stop();
+}
