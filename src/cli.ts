@@ -8,7 +8,7 @@ import { createLogger } from './logger.js';
 import { packageVersion } from './paths.js';
 import { FAILED, LOOKUP_FROM_ARGUMENT, OK, USAGE, UsageError, parse } from './cli/args.js';
 import { COMMANDS } from './cli/commands.js';
-import { operationsOf, readConfig, registryOf, release, withoutSandboxSecrets, type Resources } from './cli/resources.js';
+import { operationsOf, readConfig, registryOf, release, type Resources } from './cli/resources.js';
 import type { CliIo, Command } from './cli/types.js';
 
 export type { CliIo } from './cli/types.js';
@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (positionals.length < min) throw new UsageError(`missing argument; usage: ${command.usage}`);
     // Extra arguments are not echoed: someone may have typed a token where it does not belong.
     if (positionals.length > max) throw new UsageError(name === 'lookup' ? LOOKUP_FROM_ARGUMENT : `too many arguments (at most ${max}); usage: ${command.usage}`);
-    const config = readConfig(withoutSandboxSecrets(io.env));
+    const config = readConfig(io.env);
     const logger = createLogger('warn', pino.destination(2));
     const res: Resources = { config, logger };
     resources = res;

@@ -68,11 +68,11 @@ async function main(): Promise<void> {
     logger.fatal({ code: err instanceof AppError ? err.code : undefined }, `could not start: ${message}`);
     process.exit(1);
   });
-  if (config.newSandboxApiToken) {
+  if (service.newSandboxApiToken) {
     // Printed once, on the start that generated it, and never logged: it is a credential.
     process.stdout.write(
       `\nSandbox credential generated (kept in ${config.dataDir}/sandbox-secrets.json). Try:\n` +
-        `  curl -i -X POST ${service.url}/v1/revoke_tokens -H 'Authorization: ${config.newSandboxApiToken}' -H 'Content-Type: application/json' \\\n` +
+        `  curl -i -X POST ${service.url}/v1/revoke_tokens -H 'Authorization: ${service.newSandboxApiToken}' -H 'Content-Type: application/json' \\\n` +
         `    -d '[{"type":"gitleaks_rule_id_gitlab_personal_access_token","token":"glpat-AAAAAAAAAAAAAAAAAAAA","location":"https://example.com/x"}]'\n\n`,
     );
   }

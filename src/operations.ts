@@ -29,7 +29,7 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX });
   // `trapi resolve` makes a note on the token's vulnerabilities too, when the workers write feedback.
   const actions = vulnerabilityFeedbackActions(config, instances ?? config.instances);
-  const feedbackQueue = actions.length > 0 ? new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection: redis, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS(config.retry.baseDelayMs) }) : undefined;
+  const feedbackQueue = actions.length > 0 ? new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection: redis, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS }) : undefined;
   for (const q of [revocations, intake, ...(feedbackQueue ? [feedbackQueue] : [])]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
   const operations = new QueueOperations({
     redis,

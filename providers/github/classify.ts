@@ -1,6 +1,7 @@
 // The one function that turns any GitHub answer, or a network failure, into a verdict the provider acts on.
 import { ANY_TOKEN } from './kinds.js';
 import type { Answer } from './client.js';
+import { parseObject } from '../json.js';
 
 export type Verdict =
   | 'ok'
@@ -85,13 +86,8 @@ const header = (headers: Answer['headers'], name: string): string | undefined =>
 
 /** GitHub's JSON errors carry `message`; anything else is summarised by its status alone (it could echo a token). */
 function message(body: string): string {
-  try {
-    const json = JSON.parse(body) as unknown;
-    const m = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['message'] : undefined;
-    return typeof m === 'string' ? m.replace(/\s+/g, ' ').slice(0, 10_000) : '';
-  } catch {
-    return '';
-  }
+  const m = parseObject(body)?.['message'];
+  return typeof m === 'string' ? m.replace(/\s+/g, ' ').slice(0, 10_000) : '';
 }
 
 function scrub(text: string, secrets: readonly string[]): string {

@@ -1,7 +1,6 @@
 // One got client for GitHub (or a GHES host): keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 export interface GitHubClientOptions {
   /** `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server. */
@@ -12,35 +11,21 @@ export interface GitHubClientOptions {
 }
 
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
-export interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
+export type Answer = HttpAnswer;
 
 export function createGitHubClient(options: GitHubClientOptions): Got {
-  const maxSockets = options.maxSockets ?? 32;
-  return got.extend({
-    prefixUrl: options.apiUrl.replace(/\/+$/, ''),
+  return createHttpClient({
+    baseUrl: options.apiUrl,
     // GitHub refuses calls without a User-Agent; the version header pins the REST API's behaviour.
     headers: { 'user-agent': options.userAgent, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
-    timeout: { connect: Math.min(5000, options.timeoutMs), request: options.timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    agent: { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) },
+    timeoutMs: options.timeoutMs,
+    maxSockets: options.maxSockets ?? 32,
   });
 }
 
 /** Sends one request, as `bearer` when given (never otherwise). Resolves with any answer; rejects only on network failure. */
 export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, bearer: string | undefined, body?: object): Promise<Answer> {
-  const response = await client(path, {
-    method,
-    headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
-    ...(body === undefined ? {} : { json: body }),
-    responseType: 'text',
-  });
-  return { status: response.statusCode, headers: response.headers, body: response.body };
+  return send(client, method, path, bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }, body === undefined ? undefined : { json: body });
 }
 
 /** api.github.com wants the revoke call unauthenticated (an authenticated one gets 403); only GHES takes our token. */

@@ -1,5 +1,6 @@
 // The one function that turns any GitLab answer, or a network failure, into a verdict the providers act on.
 import type { Answer } from './client.js';
+import { asObject } from '../json.js';
 
 export type Verdict =
   | 'ok'
@@ -96,8 +97,7 @@ function parseJson(body: string): unknown {
   }
 }
 
-const field = (json: unknown, name: string): unknown =>
-  typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>)[name] : undefined;
+const field = (json: unknown, name: string): unknown => asObject(json)?.[name];
 
 /** `message` may be a string or an object; OAuth errors use `error`/`error_description`; some bodies are empty or text. */
 function describe(json: unknown, body: string): string {

@@ -1,7 +1,6 @@
 // One got client per GitLab instance: keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 export interface GitLabClientOptions {
   readonly url: string;
@@ -14,25 +13,15 @@ export interface GitLabClientOptions {
 }
 
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
-export interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
+export type Answer = HttpAnswer;
 
 export function createGitLabClient(options: GitLabClientOptions): Got {
-  const maxSockets = options.maxSockets ?? 64;
-  return got.extend({
-    prefixUrl: `${options.url.replace(/\/+$/, '')}/api/v4`,
+  return createHttpClient({
+    baseUrl: `${options.url.replace(/\/+$/, '')}/api/v4`,
     headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-    timeout: { connect: Math.min(5000, options.timeoutMs), request: options.timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    agent: {
-      http: new HttpAgent({ keepAlive: true, maxSockets }),
-      https: new HttpsAgent({ keepAlive: true, maxSockets, ...(options.ca ? { ca: options.ca } : {}) }),
-    },
+    timeoutMs: options.timeoutMs,
+    maxSockets: options.maxSockets ?? 64,
+    ca: options.ca,
   });
 }
 
@@ -41,11 +30,6 @@ export function createGitLabClient(options: GitLabClientOptions): Got {
  * Resolves with any answer; rejects only on network failure.
  */
 export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, credential: string | undefined, body?: object, form = false): Promise<Answer> {
-  const response = await client(path, {
-    method,
-    headers: credential === undefined ? {} : { 'private-token': credential },
-    ...(body === undefined ? {} : form ? { form: body as Record<string, string> } : { json: body }),
-    responseType: 'text',
-  });
-  return { status: response.statusCode, headers: response.headers, body: response.body };
+  const headers = credential === undefined ? {} : { 'private-token': credential };
+  return send(client, method, path, headers, body === undefined ? undefined : form ? { form: body as Record<string, string> } : { json: body });
 }

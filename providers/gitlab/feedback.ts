@@ -16,12 +16,11 @@
 // 'vulnerabilityResolve' doesn't exist on type 'Mutation'", "... doesn't accept argument 'comment'", or "The resource
 // that you are attempting to access does not exist or you don't have permission ..."): remembered as unavailable for
 // UNAVAILABLE_RECHECK_MINUTES, and skipped without a call meanwhile.
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
 import type { VulnerabilityRef } from '../../src/domain/vulnerability.js';
 import type { CredentialSource, FeedbackResult, OutboundLimiter, VulnerabilityFeedback } from '../contract.js';
 import type { Availability, InstanceSettings } from './instance.js';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 const CREATE_NOTE = `mutation TrapiCreateNote($noteableId: NoteableID!, $body: String!) {
   createNote(input: { noteableId: $noteableId, body: $body }) { note { id } errors }
@@ -59,15 +58,7 @@ export class GitLabVulnerabilityFeedback implements VulnerabilityFeedback {
     private readonly credentials: CredentialSource,
   ) {
     const { instance } = settings;
-    this.#client = got.extend({
-      prefixUrl: instance.url.replace(/\/+$/, ''),
-      headers: { 'user-agent': settings.userAgent, accept: 'application/json' },
-      timeout: { connect: Math.min(5000, settings.timeoutMs), request: settings.timeoutMs },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      agent: { http: new HttpAgent({ keepAlive: true, maxSockets: 4 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(instance.ca ? { ca: instance.ca } : {}) }) },
-    });
+    this.#client = createHttpClient({ baseUrl: instance.url, headers: { 'user-agent': settings.userAgent, accept: 'application/json' }, timeoutMs: settings.timeoutMs, maxSockets: 4, ca: instance.ca });
     // Its own slots, at most half the instance's rate: feedback never takes a revocation's place in the limiter.
     this.#limits = { perSecond: Math.max(1, instance.limits.perSecond / 2), concurrency: Math.max(1, Math.floor(instance.limits.concurrency / 4)) };
   }
@@ -108,12 +99,9 @@ export class GitLabVulnerabilityFeedback implements VulnerabilityFeedback {
     if (remembered) return { result: 'unavailable', reason: `${remembered.reason} (remembered; skipped)` };
     const credential = this.credentials.get(this.instance, 'admin');
     if (credential === undefined) return { result: 'unavailable', reason: 'no_admin_credential' };
-    let answer: { status: number; body: string };
+    let answer: HttpAnswer;
     try {
-      answer = await this.limiter.run(`${this.instance}:feedback`, this.#limits, async () => {
-        const r = await this.#client.post('api/graphql', { headers: { authorization: `Bearer ${credential}` }, json: { query, variables }, responseType: 'text' });
-        return { status: r.statusCode, body: r.body };
-      });
+      answer = await this.limiter.run(`${this.instance}:feedback`, this.#limits, () => send(this.#client, 'POST', 'api/graphql', { authorization: `Bearer ${credential}` }, { json: { query, variables } }));
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       return { result: 'failed', reason: `network: ${typeof code === 'string' ? code : (err as Error).name}` };

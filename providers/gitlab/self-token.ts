@@ -1,7 +1,8 @@
 // Our own credential asking GitLab about itself (GET /personal_access_tokens/self) and rotating itself (…/self/rotate).
 import type { RotationTarget } from '../../src/domain/credentials.js';
-import { classify } from './classify.js';
+import { attempt } from './strategies/step.js';
 import type { GitLabInstance } from './instance.js';
+import { asObject } from '../json.js';
 
 export const rotationPath = (t: RotationTarget): string =>
   t.endpoint === 'personal' ? 'personal_access_tokens/self/rotate' : `${t.endpoint === 'project' ? 'projects' : 'groups'}/${t.id}/access_tokens/self/rotate`;
@@ -25,14 +26,9 @@ export type RotateResult =
 
 /** Reads a credential's own record: whether it works, when it expires, what it may do. */
 export async function checkSelf(instance: GitLabInstance, token: string): Promise<SelfCheck> {
-  let c;
-  try {
-    c = classify(await instance.sendDirect('GET', 'personal_access_tokens/self', token), [token]);
-  } catch (err) {
-    c = classify(err as Error);
-  }
+  const c = await attempt(() => instance.sendDirect('GET', 'personal_access_tokens/self', token), [token]);
   if (c.verdict === 'ok') {
-    const json = asRecord(c.json);
+    const json = asObject(c.json);
     if (json === undefined) return { kind: 'unknown', reason: 'malformed_answer', summary: 'GET personal_access_tokens/self answered 200 without a token record' };
     const scopes = Array.isArray(json['scopes']) ? json['scopes'].filter((s): s is string => typeof s === 'string') : [];
     if (json['active'] === false || json['revoked'] === true) return { kind: 'refused', reason: 'credential_inactive', summary: c.summary };
@@ -48,14 +44,10 @@ export async function checkSelf(instance: GitLabInstance, token: string): Promis
  * that was already rotated makes GitLab revoke its whole family, our new token included.
  */
 export async function rotateSelf(instance: GitLabInstance, token: string, target: RotationTarget, expiresAt: string): Promise<RotateResult> {
-  let c;
-  try {
-    c = classify(await instance.sendDirect('POST', rotationPath(target), token, { expires_at: expiresAt }), [token]);
-  } catch (err) {
-    return { kind: 'unknown', ...pick(classify(err as Error)) };
-  }
+  // A network failure classifies as transient: `unknown` below, since the rotation may have happened.
+  const c = await attempt(() => instance.sendDirect('POST', rotationPath(target), token, { expires_at: expiresAt }), [token]);
   if (c.verdict === 'ok') {
-    const json = asRecord(c.json);
+    const json = asObject(c.json);
     const fresh = json?.['token'];
     // A 200 without the new token is the worst case: it probably rotated and we cannot see the successor.
     if (typeof fresh !== 'string' || fresh.length === 0) return { kind: 'unknown', reason: 'rotate_answer_without_token', summary: `HTTP ${c.reason.slice(5)} without a token field` };
@@ -70,6 +62,3 @@ export async function rotateSelf(instance: GitLabInstance, token: string, target
 
 const pick = (c: { reason: string; summary: string }) => ({ reason: c.reason, summary: c.summary });
 
-function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}

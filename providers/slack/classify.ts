@@ -1,6 +1,7 @@
 // The one function that turns any answer of auth.revoke, or a network failure, into an Outcome.
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { SlackAnswer } from './client.js';
+import { parseObject } from '../json.js';
 
 export const VIA = 'auth_revoke';
 
@@ -28,10 +29,10 @@ export interface Subject {
 export function classify(answer: SlackAnswer | Error, subject: Subject = { refresh: false }): Outcome {
   if (answer instanceof Error) return networkFailure(answer);
   const { status } = answer;
-  if (status === 429) return { status: 'rate_limited', ...retryAfter(answer.headers), summary: `429 ${errorOf(parse(answer.body)) ?? 'ratelimited'}` };
-  if (status === 408 || status >= 500) return { status: 'transient', reason: `http_${status}`, summary: `${status} ${errorOf(parse(answer.body)) ?? ''}`.trim() };
-  if (status < 200 || status >= 300) return { status: 'permanent', reason: `http_${status}`, summary: `${status} ${errorOf(parse(answer.body)) ?? ''}`.trim() };
-  const json = parse(answer.body);
+  if (status === 429) return { status: 'rate_limited', ...retryAfter(answer.headers), summary: `429 ${errorOf(parseObject(answer.body)) ?? 'ratelimited'}` };
+  if (status === 408 || status >= 500) return { status: 'transient', reason: `http_${status}`, summary: `${status} ${errorOf(parseObject(answer.body)) ?? ''}`.trim() };
+  if (status < 200 || status >= 300) return { status: 'permanent', reason: `http_${status}`, summary: `${status} ${errorOf(parseObject(answer.body)) ?? ''}`.trim() };
+  const json = parseObject(answer.body);
   if (json === undefined) return { status: 'transient', reason: 'non_json_answer', summary: `${status} not a JSON object` };
   if (json['ok'] === true) {
     if (json['revoked'] === true) return { status: 'revoked', via: VIA, confirmed: true };
@@ -69,14 +70,6 @@ export function retryAfter(headers: SlackAnswer['headers'], now = Date.now()): {
   return { retryAfterMs: Number.isFinite(ms) ? Math.max(0, Math.ceil(ms)) : undefined };
 }
 
-function parse(body: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(body) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Only Slack's `error` code is ever read into a summary or reason, and only when it looks like one (never an echo). */
 function errorOf(json: Record<string, unknown> | undefined): string | undefined {

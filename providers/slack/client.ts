@@ -1,14 +1,9 @@
 // One got client for Slack's Web API: keep-alive, a timeout, our User-Agent, no got-level retries (the queue owns them).
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import got, { type Got } from 'got';
+import type { Got } from 'got';
+import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
 
 /** A raw answer: every status is returned, never thrown, so that one function classifies them all. */
-export interface SlackAnswer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
+export type SlackAnswer = HttpAnswer;
 
 export interface SlackClientOptions {
   readonly apiUrl: string;
@@ -18,15 +13,7 @@ export interface SlackClientOptions {
 }
 
 export function createSlackClient(o: SlackClientOptions): Got {
-  return got.extend({
-    prefixUrl: o.apiUrl,
-    headers: { 'user-agent': o.userAgent, accept: 'application/json' },
-    timeout: { connect: Math.min(5000, o.timeoutMs), request: o.timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    agent: { http: new HttpAgent({ keepAlive: true, maxSockets: o.maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets: o.maxSockets }) },
-  });
+  return createHttpClient({ baseUrl: o.apiUrl, headers: { 'user-agent': o.userAgent, accept: 'application/json' }, timeoutMs: o.timeoutMs, maxSockets: o.maxSockets });
 }
 
 /**
@@ -34,10 +21,5 @@ export function createSlackClient(o: SlackClientOptions): Got {
  * with an empty form body: no `test` field, so it is a real revocation. Rejects only on network failure.
  */
 export async function authRevoke(client: Got, token: string): Promise<SlackAnswer> {
-  const response = await client.post('auth.revoke', {
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: '',
-    responseType: 'text',
-  });
-  return { status: response.statusCode, headers: response.headers, body: response.body };
+  return send(client, 'POST', 'auth.revoke', { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, { body: '' });
 }

@@ -1,10 +1,8 @@
 // trapi's resources: the configuration, the Redis connection, the Operations and provider registry, and their release.
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { configuredCredentials } from '../../providers/contract.js';
-import { loadConfig, sandboxFromEnv, type Config, type InstanceConfig } from '../config/index.js';
-import { instance } from '../config/instances.js';
+import { loadConfig, type Config, type InstanceConfig } from '../config/index.js';
 import type { Operations, TokenTypes } from '../domain/ports.js';
 import { AppError, ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -13,26 +11,16 @@ import { RedisBreakers } from '../queue/breakers.js';
 import { producerConnection } from '../queue/redis.js';
 import { openProviders } from '../providers.js';
 import { embeddedRedisUrl } from '../runtime/embedded-redis.js';
+import { SANDBOX_PLACEHOLDER, sandboxInstance } from '../runtime/sandbox.js';
+import { storedSandboxSecrets } from '../runtime/sandbox-secrets.js';
 
 /**
- * In sandbox mode loadConfig generates and stores the inbound token and encryption key when unset. The CLI uses
- * neither (fingerprints need no key), and a CLI run before the first start of the service must not store them: the
- * service would then never print its generated credential. Placeholders keep loadConfig from generating anything.
+ * The service's configuration; in sandbox mode with the secrets the service's first start stored (the CLI writes
+ * none: a CLI run before that first start must leave the generating, and printing, of the credential to the service).
  */
-export function withoutSandboxSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  // Only where the service would run sandbox mode: elsewhere a missing secret must be reported, not papered over.
-  if (sandboxFromEnv(env) !== 'sandbox') return env;
-  const set = (name: string) => (env[name] ?? '') !== '' || (env[`${name}_FILE`] ?? '') !== '';
-  return {
-    ...env,
-    ...(set('REVOCATION_API_TOKENS') ? {} : { REVOCATION_API_TOKENS: `cli-unused-${randomBytes(12).toString('hex')}` }),
-    ...(set('TOKEN_ENCRYPTION_KEY') ? {} : { TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }),
-  };
-}
-
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   try {
-    return loadConfig(env);
+    return storedSandboxSecrets(loadConfig(env));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new AppError('invalid_configuration', `could not read the configuration: ${(err as Error).message}`);
@@ -126,14 +114,8 @@ function lazyTokenTypes(res: Resources): TokenTypes {
   return { types: () => registry().types(), supports: (type) => registry().supports(type) };
 }
 
-/** The instances as the service sees them: the configured ones, or in sandbox mode the simulator it adds. */
-const instancesOf = (config: Config): readonly InstanceConfig[] => (config.sandbox ? [sandboxPlaceholder(config)] : config.instances);
-
-/** Sandbox mode adds the built-in simulator (with an admin credential) at start-up; mirror it without starting one. */
-function sandboxPlaceholder(config: Config): InstanceConfig {
-  const d = config.instanceDefaults;
-  return instance({ name: 'sandbox', url: 'http://127.0.0.1', adminToken: 'sandbox-placeholder', group: undefined, tokenPrefix: undefined, ca: undefined, limits: { perSecond: d.perSecond, concurrency: d.concurrency }, strategies: d.strategies, rotation: { admin: undefined, group: undefined } });
-}
+/** The instances as the service sees them: the configured ones, or in sandbox mode the simulator it adds (not started here). */
+const instancesOf = (config: Config): readonly InstanceConfig[] => (config.sandbox ? [sandboxInstance(config.instanceDefaults, SANDBOX_PLACEHOLDER)] : config.instances);
 
 export async function release(res: Resources): Promise<void> {
   await res.ops?.catch(() => undefined);

@@ -1,8 +1,9 @@
 // Our GitLab credentials in Redis: sealed, versioned, and written only by the holder of a fenced lock.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { newestKey, open, seal, sealedKeyId, type EncryptionKey } from '../domain/crypto.js';
+import { newestKey, open, seal, type EncryptionKey } from '../domain/crypto.js';
 import type { CredentialName, CredentialVault, Intent, Lock, Problem, StoredCredential } from '../domain/credentials.js';
+import { Resealer, type ResealReport } from '../domain/reseal.js';
 import { fingerprint } from '../domain/fingerprint.js';
 import { KEYS } from '../keys.js';
 
@@ -123,31 +124,18 @@ export class CredentialStore implements CredentialVault {
   }
 
   /** Re-seals every stored credential under the newest key (key rotation); reports what still needs an old key. */
-  async rekey(): Promise<{ rekeyed: number; current: number; stillUsed: string[] }> {
-    const newest = newestKey(this.keys());
-    let rekeyed = 0;
-    let current = 0;
-    const stillUsed = new Set<string>();
+  async rekey(): Promise<ResealReport> {
+    const resealer = new Resealer(this.keys());
     for (const k of await this.#allKeys()) {
       const name = k.slice(ROOT.length + 1);
       for (const field of ['current', 'candidate']) {
         const sealed = await this.redis.hget(k, field);
         if (sealed === null) continue;
-        const kid = sealedKeyId(sealed);
-        if (kid === newest.id) {
-          current++;
-          continue;
-        }
-        try {
-          const resealed = seal(open(sealed, this.keys(), aad(name)), newest, aad(name));
-          // Compare-and-set: a rotation committed meanwhile keeps its own, newer value.
-          if (Number(await this.redis.eval(RESEAL, 1, k, field, sealed, resealed)) === 1) rekeyed++;
-        } catch {
-          if (kid) stillUsed.add(kid);
-        }
+        // Compare-and-set: a rotation committed meanwhile keeps its own, newer value.
+        await resealer.reseal(sealed, aad(name), async (resealed) => Number(await this.redis.eval(RESEAL, 1, k, field, sealed, resealed)) === 1);
       }
     }
-    return { rekeyed, current, stillUsed: [...stillUsed] };
+    return resealer.report();
   }
 
   /** Every credential hash (not its lock, fence counter or configured set). */

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { newestKey, open, seal, type EncryptionKey } from '../domain/crypto.js';
 import { fingerprint, shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
-import { INTAKE_QUEUE, JOB_NAME, KEY_PREFIX, backoffDelay, type IntakeItem, type IntakeJobData, type RevocationJobData } from './jobs.js';
+import { INTAKE_QUEUE, JOB_NAME, KEY_PREFIX, backoffSettings, type IntakeItem, type IntakeJobData, type RevocationJobData } from './jobs.js';
 import type { FeedbackRequests } from './feedback.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
@@ -29,7 +29,7 @@ export function createIntakeWorker(deps: FanOutDeps): Worker<IntakeJobData> {
     prefix: KEY_PREFIX,
     concurrency: 4,
     maxStalledCount: 1_000,
-    settings: { backoffStrategy: (attemptsMade) => backoffDelay(attemptsMade, deps.retry.baseDelayMs, deps.retry.maxDelayMs) },
+    settings: backoffSettings(deps.retry.baseDelayMs, deps.retry.maxDelayMs),
   });
 }
 

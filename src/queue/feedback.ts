@@ -1,15 +1,16 @@
 // Feedback to the finding's vulnerability (issue 14): once a token is settled, a note on each vulnerability that named
 // it, and optionally resolving it. Its own durable queue, retried with backoff, like notifications: the vendor being
 // down, slow or refusing never delays, fails or holds a revocation. Job data names the token by fingerprint only.
-import { UnrecoverableError, Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type JobsOptions, type Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FeedbackResult, VulnerabilityFeedback } from '../../providers/contract.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import { mergeRefs, type VulnerabilityRef } from '../domain/vulnerability.js';
 import type { Logger } from '../logger.js';
 import { feedbackText, type FeedbackSubject } from './feedback-text.js';
+import { followUpWorker, type FollowUpWorkerDeps } from './follow-up.js';
 import { KEYS } from '../keys.js';
-import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
+import { followUpJobOptions } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
 import type { OutcomeRecord } from './outcomes.js';
 import type { RecordStore } from './records.js';
@@ -32,7 +33,7 @@ export interface FeedbackJobData {
 }
 
 // With the default RETRY_BASE_DELAY_MS of 5 s, the last of 12 attempts comes some 5 hours on.
-export const FEEDBACK_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => followUpJobOptions(baseDelayMs, 12, 5000);
+export const FEEDBACK_JOB_OPTIONS: JobsOptions = followUpJobOptions(12, 5000);
 
 /** Revocations by us; resolved only when nothing says it is unconfirmed (a vendor needing proof sets `confirmed`). */
 const CONFIRMED: ReadonlySet<string> = new Set(['revoked', 'reset', 'deleted']);
@@ -99,25 +100,20 @@ export function feedbackListener(requests: FeedbackRequests, records: RecordStor
   };
 }
 
-export interface FeedbackWorkerDeps {
-  readonly connection: Redis;
+export interface FeedbackWorkerDeps extends FollowUpWorkerDeps {
   readonly port: VulnerabilityFeedback;
   readonly logger: Logger;
   /** How long a marker is kept: the outcome retention (a resend within it makes no second note). */
   readonly retentionSeconds: number;
   readonly count?: FeedbackCount | undefined;
-  readonly concurrency?: number;
 }
 
 export function createFeedbackWorker(deps: FeedbackWorkerDeps): Worker<FeedbackJobData> {
-  const worker = new Worker<FeedbackJobData>(FEEDBACK_QUEUE, (job) => deliver(job, deps), { connection: deps.connection, prefix: KEY_PREFIX, concurrency: deps.concurrency ?? 4 });
-  worker.on('failed', (job, err) => {
-    const attempts = job?.opts.attempts ?? 1;
-    const final = job !== undefined && (job.attemptsMade >= attempts || err instanceof UnrecoverableError);
-    const fields = { fp: job ? shortFingerprint(job.data.fp) : undefined, vulnerability: job?.data.vulnerability.id, attempt: job?.attemptsMade, of: attempts, error: err.message };
-    deps.logger[final ? 'error' : 'warn'](fields, final ? 'vulnerability feedback failed for good; kept in the feedback failed set' : 'vulnerability feedback failed; will retry');
+  return followUpWorker<FeedbackJobData>(FEEDBACK_QUEUE, (job) => deliver(job, deps), deps, {
+    fields: (job) => ({ fp: job ? shortFingerprint(job.data.fp) : undefined, vulnerability: job?.data.vulnerability.id }),
+    final: 'vulnerability feedback failed for good; kept in the feedback failed set',
+    retry: 'vulnerability feedback failed; will retry',
   });
-  return worker;
 }
 
 /** The note first, then (for a confirmed revocation, when configured) the resolve; each done once, remembered. */

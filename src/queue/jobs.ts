@@ -1,5 +1,5 @@
 // The revocation job: its data at rest (sealed token, never the token) and the queue-wide names and options.
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, WorkerOptions } from 'bullmq';
 import type { LostAnswer } from '../domain/outcome.js';
 import type { VulnerabilityRef } from '../domain/vulnerability.js';
 
@@ -71,13 +71,22 @@ export const INTAKE_JOB_OPTIONS: JobsOptions = {
 
 /**
  * Queues of what follows a settlement (webhook notifications, notes on vulnerabilities): never in a revocation's way,
- * retried from RETRY_BASE_DELAY_MS doubling, with jitter, and kept (the newest `keepFailed`) when they fail for good.
+ * retried with the one backoff (see follow-up.ts: without a cap, the attempt count bounds them), and
+ * kept (the newest `keepFailed`) when they fail for good.
  */
-export const followUpJobOptions = (baseDelayMs: number, attempts: number, keepFailed: number): JobsOptions => ({
+export const followUpJobOptions = (attempts: number, keepFailed: number): JobsOptions => ({
   attempts,
-  backoff: { type: 'exponential', delay: baseDelayMs, jitter: 0.5 },
+  backoff: { type: BACKOFF_TYPE },
   removeOnComplete: true,
   removeOnFail: { count: keepFailed },
+});
+
+/**
+ * Every queue's retry backoff, as BullMQ worker settings: a job whose backoff type is BACKOFF_TYPE waits `backoffDelay`.
+ * (A job queued with one of BullMQ's own types keeps that type's delay: BullMQ asks this strategy only for other types.)
+ */
+export const backoffSettings = (baseDelayMs: number, maxDelayMs: number): NonNullable<WorkerOptions['settings']> => ({
+  backoffStrategy: (attemptsMade: number, type?: string) => (type === BACKOFF_TYPE ? backoffDelay(attemptsMade, baseDelayMs, maxDelayMs) : 0),
 });
 
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries of a burst spread out. */

@@ -2,14 +2,15 @@
 // incoming-webhook message, made durable as a BullMQ job in its own queue and POSTed by the workers with exponential backoff.
 // A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
 // (most do): it is never logged, and never part of an error message that BullMQ keeps.
-import { Worker, type Job, type JobsOptions, type Queue } from 'bullmq';
-import got, { type Got } from 'got';
-import type { Redis } from 'ioredis';
+import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
+import type { Got } from 'got';
 import { EVENT_OF, type NotifyEvent } from '../domain/events.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
-import { followUpJobOptions, KEY_PREFIX } from './jobs.js';
+import { followUpWorker, type FollowUpWorkerDeps } from './follow-up.js';
+import { followUpJobOptions } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
+import { createHttpClient } from '../../providers/http-client.js';
 
 export const NOTIFY_QUEUE = 'notifications';
 export const NOTIFY_JOB_NAME = 'notify';
@@ -26,7 +27,7 @@ export interface NotificationJobData {
   readonly message: WebhookMessage;
 }
 
-export const NOTIFY_JOB_OPTIONS = (baseDelayMs: number): JobsOptions => followUpJobOptions(baseDelayMs, 10, 1000);
+export const NOTIFY_JOB_OPTIONS: JobsOptions = followUpJobOptions(10, 1000);
 
 /** The journal listener that turns each terminal result named in `on` into a notification job. */
 export function notificationListener(queue: Queue<NotificationJobData>, on: readonly NotifyEvent[], logger: Logger): JournalListener {
@@ -88,29 +89,21 @@ export function webhookMessage(r: Settled): WebhookMessage {
   return { text: esc(text), blocks };
 }
 
-export interface NotificationWorkerDeps {
-  readonly connection: Redis;
+export interface NotificationWorkerDeps extends FollowUpWorkerDeps {
   /** Secret: never logged. */
   readonly url: string;
   readonly timeoutMs: number;
-  readonly logger: Logger;
-  readonly concurrency?: number;
 }
 
 /** POSTs each notification once per attempt (no got-level retries: the queue owns retries, with backoff). */
 export function createNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJobData> {
-  const client = got.extend({ timeout: { request: deps.timeoutMs }, retry: { limit: 0 }, throwHttpErrors: false, followRedirect: false });
-  const worker = new Worker<NotificationJobData>(NOTIFY_QUEUE, (job) => deliver(client, deps.url, job), {
-    connection: deps.connection,
-    prefix: KEY_PREFIX,
-    concurrency: deps.concurrency ?? 4,
+  // Connecting may take the whole request timeout, as before: no separate cap for the webhook.
+  const client = createHttpClient({ timeoutMs: deps.timeoutMs, connectTimeoutMs: deps.timeoutMs });
+  return followUpWorker<NotificationJobData>(NOTIFY_QUEUE, (job) => deliver(client, deps.url, job), deps, {
+    fields: (job) => ({ event: job?.data.event }),
+    final: 'webhook notification failed for good',
+    retry: 'webhook notification failed; will retry',
   });
-  worker.on('failed', (job, err) => {
-    const attempts = job?.opts.attempts ?? 1;
-    const final = job !== undefined && job.attemptsMade >= attempts;
-    deps.logger[final ? 'error' : 'warn']({ event: job?.data.event, attempt: job?.attemptsMade, of: attempts, error: err.message }, final ? 'webhook notification failed for good' : 'webhook notification failed; will retry');
-  });
-  return worker;
 }
 
 async function deliver(client: Got, url: string, job: Job<NotificationJobData>): Promise<void> {

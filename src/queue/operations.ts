@@ -1,5 +1,4 @@
 // What on-call can see and do (status, failed tokens, records, replay, resolve, pause), for the CLI and the admin API.
-import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
@@ -10,11 +9,11 @@ import { mergeRefs } from '../domain/vulnerability.js';
 import { AppError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import type { FeedbackRequests } from './feedback.js';
-import { KEYS } from '../keys.js';
 import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
 import { rekey } from './rekey.js';
+import { ReplayRuns } from './replay-runs.js';
 import { oldestWaitingSeconds, type UnsettledTokens } from './unsettled.js';
 
 export interface OperationsDeps {
@@ -40,14 +39,12 @@ export interface OperationsDeps {
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
-/** A background replay's state lives in Redis, so that any replica answers its poll; kept a day after its start. */
-const REPLAY_KEY = KEYS.replayRun;
-const REPLAY_TTL_SECONDS = 86_400;
-/** How often a running replay writes its progress (and at its end). */
-const REPLAY_WRITE_MS = 250;
-
 export class QueueOperations implements Operations {
-  constructor(private readonly d: OperationsDeps) {}
+  readonly #runs: ReplayRuns;
+
+  constructor(private readonly d: OperationsDeps) {
+    this.#runs = new ReplayRuns(d.redis);
+  }
 
   async status(): Promise<Status> {
     const [revocations, intake, breakers, workers, paused, credentials, waiting, needsManual] = await Promise.all([
@@ -104,47 +101,11 @@ export class QueueOperations implements Operations {
 
   async startReplay(selection: ReplaySelection, actor: string): Promise<ReplayRun> {
     checkSelection(selection);
-    const { redis } = this.d;
-    const now = new Date().toISOString();
-    const run: ReplayRun = { id: randomUUID(), state: 'running', actor, startedAt: now, updatedAt: now, total: 0, done: 0, queued: 0 };
-    const key = REPLAY_KEY(run.id);
-    await redis.multi().hset(key, fields(run)).expire(key, REPLAY_TTL_SECONDS).exec();
-    let last = { done: 0, total: 0 };
-    let writing: Promise<unknown> = Promise.resolve();
-    let lastWrite = 0;
-    const write = (f: Record<string, string>) => {
-      writing = writing.then(() => redis.hset(key, { ...f, updatedAt: new Date().toISOString() })).catch(() => undefined);
-      return writing;
-    };
-    const work = this.replay(selection, actor, (done, total) => {
-      last = { done, total };
-      if (Date.now() - lastWrite < REPLAY_WRITE_MS && done < total) return;
-      lastWrite = Date.now();
-      void write({ done: String(done), total: String(total) });
-    });
-    void work.then(
-      (queued) => write({ state: 'done', done: String(last.done), total: String(last.total), queued: String(queued.length), finishedAt: new Date().toISOString() }),
-      (err: unknown) => write({ state: 'failed', done: String(last.done), total: String(last.total), error: err instanceof AppError ? err.message : 'the replay stopped: Redis failed mid-way; replay again', finishedAt: new Date().toISOString() }),
-    );
-    return run;
+    return this.#runs.start(actor, (progress) => this.replay(selection, actor, progress));
   }
 
-  async replayRun(id: string): Promise<ReplayRun | undefined> {
-    if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
-    const h = await this.d.redis.hgetall(REPLAY_KEY(id));
-    if (!h['id'] || !h['state'] || !h['actor'] || !h['startedAt'] || !h['updatedAt']) return undefined;
-    return {
-      id: h['id'],
-      state: h['state'] as ReplayRun['state'],
-      actor: h['actor'],
-      startedAt: h['startedAt'],
-      updatedAt: h['updatedAt'],
-      ...(h['finishedAt'] ? { finishedAt: h['finishedAt'] } : {}),
-      total: Number(h['total'] ?? 0),
-      done: Number(h['done'] ?? 0),
-      queued: Number(h['queued'] ?? 0),
-      ...(h['error'] ? { error: h['error'] } : {}),
-    };
+  replayRun(id: string): Promise<ReplayRun | undefined> {
+    return this.#runs.get(id);
   }
 
   async #replayOne(fp: string, selection: ReplaySelection, actor: string, queued: string[]): Promise<void> {
@@ -220,14 +181,7 @@ export class QueueOperations implements Operations {
   }
 
   async rekey(actor: string, progress?: Progress): Promise<RekeyReport> {
-    const queues = { revocations: this.d.revocations, intake: this.d.intake };
-    const run = { seen: 0, total: 0 };
-    if (progress) {
-      for (const q of [queues.revocations, queues.intake] as Queue[]) run.total += Object.values(await q.getJobCounts(...REKEYED)).reduce((a, b) => a + b, 0);
-      progress(0, run.total);
-    }
-    const jobs = await rekey(progress ? { revocations: counting(queues.revocations, progress, run), intake: counting(queues.intake, progress, run) } : queues, this.d.keys());
-    if (progress) progress(run.total, run.total);
+    const jobs = await rekey({ revocations: this.d.revocations, intake: this.d.intake }, this.d.keys(), progress);
     // A stored credential left under a retired key would lock the service out of GitLab: re-seal them too.
     const creds = await this.d.credentials.rekey();
     const report: RekeyReport = { ...jobs, credentials: creds.rekeyed, current: jobs.current + creds.current, stillUsed: [...new Set([...jobs.stillUsed, ...creds.stillUsed])] };
@@ -271,39 +225,11 @@ export class QueueOperations implements Operations {
   }
 }
 
-/** The job states rekey walks (as src/queue/rekey.ts does), for the total of its progress. */
-const REKEYED = ['waiting', 'delayed', 'prioritized', 'failed', 'waiting-children'] as const;
-
-/**
- * The queue, seen through its getJobs: rekey reads jobs a page at a time and handles a page before asking for the
- * next, so every job read before the current page is done. Reported a page (500 jobs) at a time, and at each
- * queue's end. `seen` is shared by the queues of one run.
- */
-function counting<T extends Queue>(queue: T, progress: Progress, run: { seen: number; total: number }): T {
-  let page = 0;
-  const report = () => progress(Math.min(run.seen, run.total), run.total);
-  return new Proxy(queue, {
-    get(target, prop) {
-      const v: unknown = Reflect.get(target, prop, target);
-      if (prop !== 'getJobs') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      return async (...args: Parameters<Queue['getJobs']>) => {
-        run.seen += page;
-        const jobs = await target.getJobs(...args);
-        page = jobs.length;
-        report();
-        return jobs;
-      };
-    },
-  });
-}
-
 function checkSelection(selection: ReplaySelection): void {
   if (selection.filter && Object.values(selection.filter).every((v) => v === undefined) && !selection.all) {
     throw new AppError('invalid_request', 'an empty filter would replay every failed token; say `all` to mean that');
   }
 }
-
-const fields = (run: ReplayRun): Record<string, string> => Object.fromEntries(Object.entries(run).map(([k, v]) => [k, String(v)]));
 
 function matches(t: FailedToken, f: FailedFilter): boolean {
   return (

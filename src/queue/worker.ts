@@ -7,7 +7,7 @@ import { shortFingerprint } from '../domain/fingerprint.js';
 import { isGone, type Gone, type Identified, type Outcome } from '../domain/outcome.js';
 import type { RevocationMetrics } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
-import { BACKOFF_TYPE, KEY_PREFIX, QUEUE_NAME, backoffDelay, type RevocationJobData, type RevocationJobResult } from './jobs.js';
+import { KEY_PREFIX, QUEUE_NAME, backoffDelay, backoffSettings, type RevocationJobData, type RevocationJobResult } from './jobs.js';
 import type { FeedbackRequests } from './feedback.js';
 import type { Journal } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
@@ -40,9 +40,7 @@ export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobDa
     stalledInterval: deps.lockMs,
     // A job whose worker died is picked up again, however often that happens: it must never fail for it.
     maxStalledCount: 1_000,
-    settings: {
-      backoffStrategy: (attemptsMade, type) => (type === BACKOFF_TYPE ? backoffDelay(attemptsMade, retry.baseDelayMs, retry.maxDelayMs) : 0),
-    },
+    settings: backoffSettings(retry.baseDelayMs, retry.maxDelayMs),
   });
 }
 

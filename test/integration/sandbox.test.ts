@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -68,6 +68,28 @@ describe('when started with no configuration (sandbox mode, embedded Redis)', ()
     expect(again.stdout.join('\n')).not.toContain(credential ?? '?');
     again.child.kill('SIGTERM');
     expect(await again.exited()).toBe(0);
+  });
+
+  it('when sent SIGHUP, then it reloads without rewriting the sandbox secrets file, and the stored credential still works', async () => {
+    const file = join(dataDir, 'sandbox-secrets.json');
+    const proc = spawnService(bareEnv());
+    const url = await proc.started();
+    const before = { text: readFileSync(file, 'utf8'), mtimeMs: statSync(file).mtimeMs };
+    const { apiToken } = JSON.parse(before.text) as { apiToken: string };
+    proc.child.kill('SIGHUP');
+    await eventually(() => proc.logs().some((r) => String(r['msg']).startsWith('secrets reloaded (SIGHUP)')), 'SIGHUP handled');
+    expect(proc.logs().find((r) => String(r['msg']).startsWith('secrets reloaded (SIGHUP)'))).toMatchObject({ apiTokenCount: '1 -> 1' });
+    expect({ text: readFileSync(file, 'utf8'), mtimeMs: statSync(file).mtimeMs }).toEqual(before);
+    // Even with the file gone, a reload generates nothing: the running credential and key stay.
+    rmSync(file);
+    proc.child.kill('SIGHUP');
+    await eventually(() => proc.logs().filter((r) => String(r['msg']).startsWith('secrets reloaded (SIGHUP)')).length === 2, 'second SIGHUP handled');
+    expect(existsSync(file)).toBe(false);
+    const res = await request(url).post('/v1/revoke_tokens').set('Authorization', apiToken).send([{ type: 'gitleaks_rule_id_gitlab_personal_access_token', token: 'glpat-SandboxReloadToken01', location: 'https://example.com/x' }]);
+    expect(res.status).toBe(204);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+    writeFileSync(file, before.text, { mode: 0o600 });
   });
 
   it('exits with a message naming REDIS_URL and how to install Redis when redis-server is missing', async () => {

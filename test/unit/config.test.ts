@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, VARIABLES } from '../../src/config/index.js';
 import { configTable } from '../../src/config/variables.js';
 import { ConfigError } from '../../src/errors.js';
-import { readConfig, withoutSandboxSecrets } from '../../src/cli/resources.js';
+import { readConfig } from '../../src/cli/resources.js';
+import { provisionSandboxSecrets, reloadedSandboxSecrets, storedSandboxSecrets } from '../../src/runtime/sandbox-secrets.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const production = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_ADMIN_TOKEN: 'glpat-admin-token-0123456789', REVOCATION_API_TOKENS: 'a-long-shared-secret-1,a-long-shared-secret-2', TOKEN_ENCRYPTION_KEY: KEY };
@@ -106,22 +107,49 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...env, REVOCATION_API_TOKENS_FILE: join(dir, 'missing') }).join('\n')).toMatch(/cannot read/);
   });
 
-  it('in sandbox mode generates the inbound token and key once, keeps them, and reports the token only the first time', () => {
+  it('in sandbox mode generates the inbound token and key once at start-up, keeps them, and reports the token only the first time', () => {
     const dir = tmp();
-    const first = loadConfig({ DATA_DIR: dir });
+    const first = provisionSandboxSecrets(loadConfig({ DATA_DIR: dir }));
     expect(first.sandbox).toBe(true);
     expect(first.newSandboxApiToken).toBe(first.secrets.apiTokens[0]);
     expect(statSync(join(dir, 'sandbox-secrets.json')).mode & 0o777).toBe(0o600);
-    const second = loadConfig({ DATA_DIR: dir });
+    const second = provisionSandboxSecrets(loadConfig({ DATA_DIR: dir }));
     expect(second.newSandboxApiToken).toBeUndefined();
     expect(second.secrets.apiTokens).toEqual(first.secrets.apiTokens);
     expect(second.secrets.encryptionKeys[0]?.id).toBe(first.secrets.encryptionKeys[0]?.id);
+    // Like loadConfig's: printing or serialising the Config shows no secret.
+    expect(Object.keys(second)).not.toContain('secrets');
+    expect(JSON.stringify(second)).not.toContain(String(first.secrets.apiTokens[0]));
   });
 
   it('in sandbox mode never writes a configured secret to disk', () => {
     const dir = tmp();
-    loadConfig({ DATA_DIR: dir, REVOCATION_API_TOKENS: 'configured-secret-123' });
+    provisionSandboxSecrets(loadConfig({ DATA_DIR: dir, REVOCATION_API_TOKENS: 'configured-secret-123' }));
     expect(readFileSync(join(dir, 'sandbox-secrets.json'), 'utf8')).not.toContain('configured-secret-123');
+  });
+
+  it('when the configuration is loaded (a start, a SIGHUP reload, a CLI call), then nothing is written: the sandbox secrets file is start-up work', () => {
+    const dir = tmp();
+    const loaded = loadConfig({ DATA_DIR: dir });
+    expect(loaded.sandbox).toBe(true);
+    expect(existsSync(join(dir, 'sandbox-secrets.json'))).toBe(false);
+    expect(loaded.secrets.apiTokens).toEqual([]);
+    expect(storedSandboxSecrets(loaded).secrets.encryptionKeys).toEqual([]);
+    expect(existsSync(join(dir, 'sandbox-secrets.json'))).toBe(false);
+  });
+
+  it('when the sandbox configuration is reloaded, then the unset secrets keep their running values and the file is not rewritten', () => {
+    const dir = tmp();
+    const file = join(dir, 'sandbox-secrets.json');
+    const started = provisionSandboxSecrets(loadConfig({ DATA_DIR: dir }));
+    const before = { text: readFileSync(file, 'utf8'), mtimeMs: statSync(file).mtimeMs };
+    const reloaded = reloadedSandboxSecrets(loadConfig({ DATA_DIR: dir }), started.secrets);
+    expect(reloaded.secrets.apiTokens).toEqual(started.secrets.apiTokens);
+    expect(reloaded.secrets.encryptionKeys.map((k) => k.id)).toEqual(started.secrets.encryptionKeys.map((k) => k.id));
+    expect(reloaded.newSandboxApiToken).toBeUndefined();
+    expect({ text: readFileSync(file, 'utf8'), mtimeMs: statSync(file).mtimeMs }).toEqual(before);
+    // A secret the new configuration sets wins over the running one.
+    expect(reloadedSandboxSecrets(loadConfig({ DATA_DIR: dir, REVOCATION_API_TOKENS: 'configured-secret-123' }), started.secrets).secrets.apiTokens).toEqual(['configured-secret-123']);
   });
 
   describe('sandbox mode', () => {
@@ -148,12 +176,14 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...production, NODE_ENV: 'production', SANDBOX: 'false' }).sandbox).toBe(false);
     });
 
-    it('follows the one rule in the CLI: placeholders for the sandbox secrets only where the service would run sandbox mode', () => {
-      expect(withoutSandboxSecrets({ DATA_DIR: '/x' })).toMatchObject({ REVOCATION_API_TOKENS: expect.any(String), TOKEN_ENCRYPTION_KEY: expect.any(String) });
-      for (const env of [{ NODE_ENV: 'production' }, { SANDBOX: 'false' }, { GITLAB_URL: 'https://gitlab.example.com' }]) expect(withoutSandboxSecrets(env)).toBe(env);
-      expect(withoutSandboxSecrets({ NODE_ENV: 'production', SANDBOX: 'true' })).toHaveProperty('TOKEN_ENCRYPTION_KEY');
+    it('follows the one rule in the CLI: it stores no sandbox secret, reads the service\'s back, and refuses where the service would', () => {
+      const dir = tmp();
+      expect(readConfig({ DATA_DIR: dir }).sandbox).toBe(true);
+      expect(existsSync(join(dir, 'sandbox-secrets.json'))).toBe(false);
+      const service = provisionSandboxSecrets(loadConfig({ DATA_DIR: dir }));
+      expect(readConfig({ DATA_DIR: dir }).secrets.encryptionKeys.map((k) => k.id)).toEqual(service.secrets.encryptionKeys.map((k) => k.id));
       // So that the CLI in a production image with GITLAB_URL forgotten says why, as the service does.
-      expect(() => readConfig(withoutSandboxSecrets({ NODE_ENV: 'production', DATA_DIR: tmp() }))).toThrow(/GITLAB_INSTANCES_FILE/);
+      expect(() => readConfig({ NODE_ENV: 'production', DATA_DIR: tmp() })).toThrow(/GITLAB_INSTANCES_FILE/);
     });
   });
 

@@ -3,6 +3,7 @@ import type { Identified } from '../../../src/domain/outcome.js';
 import { rulesOf } from '../kinds.js';
 import type { Classified } from '../classify.js';
 import { attempt, failure, revokingFailure, type Step, type Strategy } from './step.js';
+import { asObject } from '../../json.js';
 
 const PATH = 'admin/token';
 
@@ -37,8 +38,8 @@ async function afterRefusal(identified: Identified, refused: Classified, send: (
   return failure(refused);
 }
 
-type Json = Record<string, unknown>;
-const asRecord = (json: unknown): Json => (typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Json) : {});
+/** A JSON object's fields; none for anything else. */
+const asRecord = (json: unknown): Record<string, unknown> => asObject(json) ?? {};
 
 /**
  * Access-token records carry `revoked` (and `active`, false once revoked or expired); agent tokens carry `status`.

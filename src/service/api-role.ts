@@ -1,0 +1,73 @@
+// The API role: the intake producer, the shared rate-limit budgets, the admin API and the Express app on its port.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import type { Config, InstanceConfig } from '../config/index.js';
+import { newestKey } from '../domain/crypto.js';
+import type { Readiness } from '../domain/ports.js';
+import type { AdminDeps } from '../http/admin.js';
+import { createApp } from '../http/app.js';
+import { listen, type Listening } from '../http/server.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
+import { openOperations } from '../operations.js';
+import { SharedBudgetStore } from '../rate-limit/budget-store.js';
+import { KEYS } from '../keys.js';
+import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeJobData } from '../queue/jobs.js';
+import { IntakeProducer } from '../queue/producer.js';
+import type { Stopper } from './lifecycle.js';
+
+/** The secrets that may change while running: read through this holder, never captured at start-up. */
+export interface LiveSecrets {
+  secrets: Config['secrets'];
+}
+
+export interface ApiRoleDeps {
+  readonly config: Config;
+  readonly live: LiveSecrets;
+  readonly logger: Logger;
+  /** The producer connection (fail-fast, no offline queue). */
+  readonly redis: Redis;
+  readonly registry: ProviderRegistry;
+  readonly instances: readonly InstanceConfig[];
+  readonly readiness: () => Promise<Readiness>;
+  readonly metrics: Metrics;
+  readonly stoppers: Stopper[];
+}
+
+/** Starts the API role and listens on PORT. */
+export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
+  const { config, live, logger, redis, registry, stoppers } = d;
+  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
+  intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
+  stoppers.push(() => intake.close());
+  const producer = new IntakeProducer(intake, () => newestKey(live.secrets.encryptionKeys));
+  const budgets = { get: new SharedBudgetStore(redis, KEYS.rateLimit('get')), post: new SharedBudgetStore(redis, KEYS.rateLimit('post')) };
+  // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
+  stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));
+  const admin = adminDeps(d);
+  const app = createApp({
+    logger,
+    apiTokens: () => live.secrets.apiTokens,
+    tokenTypes: registry,
+    enqueuer: producer,
+    readiness: d.readiness,
+    limits: config.limits,
+    rateLimit: { postPerMinute: config.rateLimitPerMinute, getPerMinute: config.rateLimitGetPerMinute, store: (name) => budgets[name] },
+    trustProxy: config.trustProxy,
+    metrics: d.metrics,
+    ...(admin ? { admin } : {}),
+  });
+  return listen(app, config.port, config.host);
+}
+
+/** The admin API's Operations, credentials and queues; undefined (and one info line) when ADMIN_API_TOKENS is unset. */
+function adminDeps({ config, live, redis, registry, instances, logger, stoppers }: ApiRoleDeps): AdminDeps | undefined {
+  if (config.secrets.adminTokens.length === 0) {
+    logger.info('ADMIN_API_TOKENS is unset: the admin API and Bull Board (/admin/) are disabled');
+    return undefined;
+  }
+  const ops = openOperations(redis, config, registry, logger, () => live.secrets.encryptionKeys, instances);
+  stoppers.push(() => ops.close());
+  return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
+}
