@@ -64,22 +64,22 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   const keys = (): readonly EncryptionKey[] => live.secrets.encryptionKeys;
 
   // Fail-fast connections (a request must never hang), each following the master through a failover by itself.
-  const connection = (name: string): RedisClient => {
+  // Connected before use: without an offline queue a command sent while connecting fails. Unreachable: logged once
+  // (503 until it is), and retryStrategy keeps reconnecting.
+  const connection = async (name: string): Promise<RedisClient> => {
     const redis = producerConnectionTo(target);
     redis.on('error', (err: Error) => logger.debug({ err: err.message }, `redis (${name}) connection error`));
     stoppers.push(() => closeConnection(redis));
-    // Connected now, not on first use: without an offline queue a command sent while connecting fails.
-    if (redis.status === 'wait') redis.connect().catch(() => undefined); // 'error' events carry the cause; retryStrategy reconnects
+    await connect(redis).catch((err: Error) => logger.error({ err: err.message, connection: name }, 'Redis is not reachable; answering 503 until it is'));
     return redis;
   };
-  const redis = connection('producer');
-  await connect(redis).catch((err: Error) => logger.error({ err: err.message }, 'Redis is not reachable; answering 503 until it is'));
+  const redis = await connection('producer');
   await warnUnlessNoEviction(redis, logger);
   const replicas = await replicasToAck(redis, config.minReplicasAck, target.kind !== 'single', !config.sandbox, logger);
 
   const breakers = new RedisBreakers(redis, logger);
   // The credential store writes on a connection of its own: a WAIT for a stored successor blocks only it.
-  const credentialRedis = config.role === 'api' ? redis : connection('credentials');
+  const credentialRedis = config.role === 'api' ? redis : await connection('credentials');
   const credentials = openCredentials(credentialRedis, keys, instances, logger, new ReplicaGate(credentialRedis, replicas));
   const registry = openProviders(config, instances, { redis, breakers, logger, gitlabCredentials: credentials.live, simulators: sb?.simulators });
   stoppers.push(() => registry.close());

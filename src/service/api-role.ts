@@ -15,7 +15,7 @@ import { SharedBudgetStore } from '../rate-limit/budget-store.js';
 import { KEYS } from '../keys.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeJobData } from '../queue/jobs.js';
 import { IntakeProducer } from '../queue/producer.js';
-import { connect, ReplicaGate, type RedisClient } from '../queue/redis.js';
+import { ReplicaGate, type RedisClient } from '../queue/redis.js';
 import type { Stopper } from './lifecycle.js';
 
 /** The secrets that may change while running: read through this holder, never captured at start-up. */
@@ -30,7 +30,7 @@ export interface ApiRoleDeps {
   /** The producer connection (fail-fast, no offline queue). */
   readonly redis: Redis | Cluster;
   /** Opens another fail-fast connection (closed at stop): for writes confirmed with WAIT, which blocks its connection. */
-  readonly connection: (name: string) => RedisClient;
+  readonly connection: (name: string) => Promise<RedisClient>;
   /** Replicas that must have an accepted batch, replay or resolve before it is confirmed (REDIS_MIN_REPLICAS_ACK). */
   readonly replicas: number;
   readonly registry: ProviderRegistry;
@@ -45,8 +45,7 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
   const { config, live, logger, redis, registry, stoppers } = d;
   // The intake jobs, and the WAIT that confirms them, on a connection of their own: the WAIT blocks it meanwhile, and
   // counts only the writes made on it. The rate-limit counters stay on the shared one, never behind a WAIT.
-  const intakeRedis = d.connection('intake');
-  await connect(intakeRedis).catch(() => undefined); // unreachable: the first requests answer 503, as on the shared connection
+  const intakeRedis = await d.connection('intake');
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: intakeRedis, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
   intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
   stoppers.push(() => intake.close());
@@ -54,7 +53,7 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
   const budgets = { get: new SharedBudgetStore(redis, KEYS.rateLimit('get')), post: new SharedBudgetStore(redis, KEYS.rateLimit('post')) };
   // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
   stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));
-  const admin = adminDeps(d);
+  const admin = await adminDeps(d);
   const app = createApp({
     logger,
     apiTokens: () => live.secrets.apiTokens,
@@ -71,13 +70,13 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
 }
 
 /** The admin API's Operations, credentials and queues; undefined (and one info line) when ADMIN_API_TOKENS is unset. */
-function adminDeps({ config, live, connection, replicas, registry, instances, logger, stoppers }: ApiRoleDeps): AdminDeps | undefined {
+async function adminDeps({ config, live, connection, replicas, registry, instances, logger, stoppers }: ApiRoleDeps): Promise<AdminDeps | undefined> {
   if (config.secrets.adminTokens.length === 0) {
     logger.info('ADMIN_API_TOKENS is unset: the admin API and Bull Board (/admin/) are disabled');
     return undefined;
   }
   // Replays and resolves are confirmed with a WAIT on the operations' connection: one of their own.
-  const ops = openOperations(connection('operations'), config, registry, logger, () => live.secrets.encryptionKeys, instances, replicas);
+  const ops = openOperations(await connection('operations'), config, registry, logger, () => live.secrets.encryptionKeys, instances, replicas);
   stoppers.push(() => ops.close());
   return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
 }
