@@ -1,24 +1,25 @@
 // What on-call can see and do (status, failed tokens, records, replay, resolve, pause), for the CLI and the admin API.
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
 import { fingerprint } from '../domain/fingerprint.js';
 import type { EncryptionKey } from '../domain/crypto.js';
 import type { AuditEntry, FailedFilter, FailedToken, Operations, Progress, RekeyReport, ReplayRun, ReplaySelection, Status, TokenTypes, TokenView } from '../domain/ports.js';
 import { mergeRefs } from '../domain/vulnerability.js';
-import { AppError } from '../errors.js';
+import { AppError, StoreUnavailableError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import type { FeedbackRequests } from './feedback.js';
 import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
+import type { ReplicaGate } from './redis.js';
 import { rekey } from './rekey.js';
 import { ReplayRuns } from './replay-runs.js';
 import { oldestWaitingSeconds, type UnsettledTokens } from './unsettled.js';
 
 export interface OperationsDeps {
   /** For the state of background replays (`startReplay`), which any replica must be able to read. */
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly revocations: Queue<RevocationJobData>;
   readonly intake: Queue<IntakeJobData>;
   readonly records: RecordStore;
@@ -35,6 +36,8 @@ export interface OperationsDeps {
   };
   /** Vulnerability feedback, when on: a token resolved by on-call gets its notes too. */
   readonly feedback?: FeedbackRequests | undefined;
+  /** Confirms a replay or resolve only once the replicas have it (on the connection all of the above write on). */
+  readonly replicated?: Pick<ReplicaGate, 'confirm'> | undefined;
 }
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -96,6 +99,8 @@ export class QueueOperations implements Operations {
       await this.#replayOne(fp, selection, actor, queued);
       progress?.(i + 1, fps.length);
     }
+    // One WAIT for the whole selection: it covers every write made before it on this connection.
+    if (queued.length > 0) await this.#replicated();
     return queued;
   }
 
@@ -142,6 +147,7 @@ export class QueueOperations implements Operations {
       { fingerprint: fp, type: job.data.type, status: 'resolved', strategy: `operator:${actor}`, instance: record?.instance, reason: `resolved by ${actor}: ${reason}`, at: new Date().toISOString() },
       mergeRefs(job.data.vulnerabilities, record?.vulnerabilities),
     );
+    await this.#replicated();
     return (await this.#view(fp)) as TokenView;
   }
 
@@ -207,6 +213,18 @@ export class QueueOperations implements Operations {
       attempts: job.attemptsMade,
       ...(record?.instance ? { instance: record.instance } : {}),
     };
+  }
+
+  /**
+   * A replay or resolve lost in a failover would be undone silently (the token back in the failed set, or failed
+   * again unseen): on-call gets 503 store_unavailable instead of a confirmation, and may repeat the command.
+   */
+  async #replicated(): Promise<void> {
+    try {
+      await this.d.replicated?.confirm();
+    } catch (err) {
+      throw new StoreUnavailableError(err);
+    }
   }
 
   async #resolveFingerprint(given: string): Promise<string | undefined> {

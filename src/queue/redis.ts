@@ -1,11 +1,34 @@
 // Redis connections: the producer fails fast (a request must never hang), the worker waits and reconnects; to one
 // Redis, a Sentinel-monitored master or a Cluster.
 import { Cluster, Redis, type ClusterOptions } from 'ioredis';
-import type { RedisTarget } from '../config/redis-target.js';
+import { nodeOfKeys } from '../keys.js';
 import type { Logger } from '../logger.js';
+
+export { masterFor, nodeOfKeys } from '../keys.js';
 
 /** A connection of either shape; BullMQ takes both. */
 export type RedisClient = Redis | Cluster;
+
+/** One `host:port`. */
+interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+interface DataNodeAuth {
+  readonly password?: string;
+  readonly username?: string;
+  readonly tls?: true;
+}
+
+/**
+ * What a connection can be opened to, in this room's terms: the Config's RedisTarget (src/config/redis-target.ts,
+ * which documents each field) is handed in by the composition roots, and TypeScript checks there that it fits.
+ */
+export type RedisTarget =
+  | { readonly kind: 'single'; readonly url: string }
+  | ({ readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword?: string; readonly db?: number } & DataNodeAuth)
+  | ({ readonly kind: 'cluster'; readonly nodes: readonly HostPort[] } & DataNodeAuth);
 
 /** What differs between the roles; the same on one Redis, behind sentinels and (split per node) on a cluster. */
 interface RoleOptions {
@@ -132,15 +155,71 @@ export async function waitForReplicas(redis: Redis, n: number, timeoutMs: number
 }
 
 /**
- * The node connection of the cluster that serves `key`'s slot: where a WAIT for writes to that key must go (it is the
- * connection the cluster client sent them on). Asked each time, as a failover moves the slot to another node.
+ * Longest one WAIT may block: under the 2 s commandTimeout of the producer's connections, so that the WAIT's own
+ * answer (how many replicas have the writes), not a command timeout, decides, and a request still answers in time.
  */
-export async function masterFor(cluster: Cluster, key: string): Promise<Redis> {
-  const slot = await cluster.cluster('KEYSLOT', key);
-  const owner = cluster.slots[slot]?.[0];
-  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
-  if (!node) throw new Error(`no connected master serves slot ${slot}`);
-  return node;
+export const WAIT_MAX_MS = 1500;
+
+/** Fewer replicas than required acknowledged in time: the write may be on the master only, and is not confirmed. */
+export class NotReplicatedError extends Error {
+  override readonly name = 'NotReplicatedError';
+}
+
+/**
+ * "Acknowledged means replicated": confirms that `replicas` replicas hold every write made so far on `connection`.
+ * WAIT counts the writes of the connection it is sent on and blocks that connection meanwhile, so the gate gets a
+ * connection of its own (the writes it confirms are made on it). Callers share WAITs: one sent after a caller's
+ * write covers that write and every earlier one, so a caller arriving while a WAIT is in flight joins the next one,
+ * and at most one WAIT blocks the connection at a time. `replicas` 0: confirms at once (one Redis, no replica).
+ */
+export class ReplicaGate {
+  #current: Promise<number> | undefined;
+  #queued: Promise<number> | undefined;
+
+  constructor(
+    readonly connection: RedisClient,
+    readonly replicas: number,
+  ) {}
+
+  /** Resolves once enough replicas acknowledged, within `timeoutMs` (at most WAIT_MAX_MS); else NotReplicatedError. */
+  async confirm(timeoutMs: number = WAIT_MAX_MS): Promise<void> {
+    if (this.replicas <= 0) return;
+    const ms = Math.max(1, Math.min(timeoutMs, WAIT_MAX_MS));
+    const acked = await this.#wait(ms);
+    if (acked < this.replicas) throw new NotReplicatedError(`${acked} of ${this.replicas} replica(s) acknowledged the write within ${ms} ms`);
+  }
+
+  #wait(ms: number): Promise<number> {
+    if (this.#queued) return this.#queued;
+    const start = (): Promise<number> => {
+      this.#queued = undefined;
+      const sent = nodeOfKeys(this.connection).then((node) => waitForReplicas(node, this.replicas, ms));
+      this.#current = sent;
+      const clear = () => {
+        if (this.#current === sent) this.#current = undefined;
+      };
+      sent.then(clear, clear);
+      return sent;
+    };
+    if (!this.#current) return start();
+    this.#queued = this.#current.then(start, start);
+    return this.#queued;
+  }
+}
+
+/**
+ * REDIS_MIN_REPLICAS_ACK as it applies: `auto` is 1 when the master has a connected replica now, else 0; when the
+ * master cannot be asked, 1 behind sentinels or on a cluster (they exist to replicate), 0 on one Redis. Warns when
+ * the master has no replica and `warnAlone` (outside sandbox mode): a failover, or a lost disk, loses what it held.
+ */
+export async function replicasToAck(redis: RedisClient, setting: number | 'auto', replicated: boolean, warnAlone: boolean, logger: Logger): Promise<number> {
+  const replicas = await nodeOfKeys(redis)
+    .then(connectedReplicas)
+    .catch(() => undefined);
+  if (replicas === 0 && warnAlone) logger.warn('Redis has no replica: an accepted token lives on one node only, and is lost with it. Run Redis with a replica (REDIS_SENTINELS or REDIS_CLUSTER_NODES) in production.');
+  const n = setting !== 'auto' ? setting : replicas === undefined ? (replicated ? 1 : 0) : Math.min(replicas, 1);
+  logger.info({ minReplicasAck: n, setting, connectedReplicas: replicas }, 'writes confirmed once replicated to this many replicas (REDIS_MIN_REPLICAS_ACK)');
+  return n;
 }
 
 /** Replicas attached to this master and streaming (`state=online` in INFO replication): those a WAIT can count. */
@@ -167,9 +246,9 @@ export async function connect(redis: RedisClient, timeoutMs = 5000): Promise<voi
 }
 
 /** BullMQ loses jobs silently if Redis evicts keys: say so loudly at start-up. */
-export async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
+export async function warnUnlessNoEviction(redis: RedisClient, logger: Logger): Promise<void> {
   try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const reply = (await (await nodeOfKeys(redis)).config('GET', 'maxmemory-policy')) as string[];
     const policy = reply[1];
     if (policy !== 'noeviction') {
       logger.warn({ policy }, `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may evict queued tokens. Set maxmemory-policy noeviction.`);

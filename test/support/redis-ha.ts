@@ -13,10 +13,13 @@ export interface Address {
   readonly port: number;
 }
 
-/** One redis-server process; `start()` brings it back with the same arguments (and data folder) after a stop. */
+/**
+ * One redis-server process; `start()` brings it back with the same arguments (and data folder) after a stop, plus
+ * `extra` (e.g. `--replicaof host port`, as an operator restarts a dead master behind sentinels: as a replica).
+ */
 export interface Node extends Address {
   readonly running: boolean;
-  start(): Promise<void>;
+  start(extra?: readonly string[]): Promise<void>;
   /** SIGKILL unless `graceful` (SIGTERM); resolves once the process is gone. */
   stop(graceful?: boolean): Promise<void>;
 }
@@ -42,8 +45,11 @@ export interface SentinelGroup {
 export interface TestCluster {
   /** Every node, masters and replicas, as seeds for a client. */
   readonly nodes: readonly Node[];
-  /** SIGKILLs one master and waits until its replica has taken over and the cluster is `ok` again; returns both. */
-  killMasterAndWaitForFailover(timeoutMs?: number): Promise<{ killed: Node; promoted: Node }>;
+  /**
+   * SIGKILLs one master (with `key`: the one serving that key's slot) and waits until its replica has taken over and
+   * the cluster is `ok` again; returns both.
+   */
+  killMasterAndWaitForFailover(timeoutMs?: number, key?: string): Promise<{ killed: Node; promoted: Node }>;
   stop(): Promise<void>;
 }
 
@@ -117,9 +123,10 @@ export async function startCluster(): Promise<TestCluster> {
     await until(async () => (await Promise.all(nodes.map(clusterHealthy))).every(Boolean), 20_000, 'cluster_state:ok with replicas in sync');
     return {
       nodes,
-      killMasterAndWaitForFailover: async (timeoutMs = 30_000) => {
+      killMasterAndWaitForFailover: async (timeoutMs = 30_000, key?: string) => {
         const view = await clusterNodes(nodes[0]!);
-        const victim = view.find((n) => n.master && n.slots)!;
+        const slot = key === undefined ? undefined : Number(await ask(nodes[0]!, (r) => r.cluster('KEYSLOT', key)));
+        const victim = view.find((n) => n.master && n.slots && (slot === undefined || n.ranges.some(([from, to]) => slot >= from && slot <= to)))!;
         const heir = view.find((n) => n.masterId === victim.id)!;
         const killed = nodes.find((n) => n.port === victim.port)!;
         const promoted = nodes.find((n) => n.port === heir.port)!;
@@ -154,8 +161,8 @@ async function startNode(dir: string, port: number, extra: readonly string[], se
     get running() {
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     },
-    start: async () => {
-      child = spawn('redis-server', args, { stdio: 'ignore' });
+    start: async (more: readonly string[] = []) => {
+      child = spawn('redis-server', [...args, ...more], { stdio: 'ignore' });
       await new Promise<void>((resolve, reject) => {
         child?.once('spawn', resolve);
         child?.once('error', reject);
@@ -259,6 +266,8 @@ interface ClusterNode {
   readonly connected: boolean;
   /** Serves hash slots (a master that was just assigned as a replica has none until gossip says it replicates). */
   readonly slots: boolean;
+  /** The slot ranges it serves, inclusive. */
+  readonly ranges: readonly (readonly [number, number])[];
 }
 
 async function clusterNodes(at: Address): Promise<ClusterNode[]> {
@@ -273,6 +282,10 @@ async function clusterNodes(at: Address): Promise<ClusterNode[]> {
       masterId: masterId === '-' ? undefined : masterId,
       connected: link === 'connected',
       slots: slots.length > 0,
+      ranges: slots.filter((s) => /^\d/.test(s)).map((s) => {
+        const [from, to] = s.split('-').map(Number);
+        return [from!, to ?? from!] as const;
+      }),
     };
   });
 }
