@@ -1,13 +1,15 @@
 import type { Options } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import { SharedBudgetStore } from '../../src/rate-limit/budget-store.js';
-import { connect, producerConnection } from '../../src/queue/redis.js';
+import { connect, producerConnectionTo, type RedisClient } from '../../src/queue/redis.js';
 import { StoreUnavailableError } from '../../src/errors.js';
+import { KEY_PREFIX, nodeOfKeys } from '../../src/keys.js';
+import { targetOf } from '../support/cluster-redis.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 
 let redis: TestRedis;
 let client: Redis;
-const connections: Redis[] = [];
+const connections: RedisClient[] = [];
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -21,7 +23,7 @@ afterAll(async () => {
 let n = 0;
 /** A store on its own connection, made as the service makes it (fails fast when Redis is down). */
 async function replica(prefix: string, limit: number, windowMs = 60_000): Promise<SharedBudgetStore> {
-  const connection = producerConnection(redis.url);
+  const connection = producerConnectionTo(targetOf(redis.url));
   connection.on('error', () => undefined);
   connections.push(connection);
   await connect(connection);
@@ -29,11 +31,12 @@ async function replica(prefix: string, limit: number, windowMs = 60_000): Promis
   store.init({ limit, windowMs } as Options);
   return store;
 }
-const prefix = () => `test:rl:${++n}:`;
+// Under our key prefix, as the service's budgets are: on a cluster (TEST_REDIS=cluster) they are then in our slot.
+const prefix = () => `${KEY_PREFIX}:test:rl:${++n}:`;
 
 /** Scripts Redis has run so far: every call of the store is one. */
 async function scriptCalls(): Promise<number> {
-  const stats = await client.info('commandstats');
+  const stats = await (await nodeOfKeys(client)).info('commandstats'); // on a cluster: the node of our slot
   return ['evalsha', 'eval'].reduce((sum, cmd) => sum + Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
 }
 

@@ -4,9 +4,20 @@ import type { Redis } from 'ioredis';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { KEY_PREFIX, QUEUE_NAME } from '../../src/queue/jobs.js';
 import type { OutcomeRecord } from '../../src/queue/outcomes.js';
+import { clusterClient, clusterNodesOf } from './cluster-redis.js';
 
 export function inspectQueue(redisUrl: string, name = QUEUE_NAME): Queue {
-  return new Queue(name, { connection: { url: redisUrl }, prefix: KEY_PREFIX });
+  const seeds = clusterNodesOf(redisUrl);
+  if (seeds === undefined) return new Queue(name, { connection: { url: redisUrl }, prefix: KEY_PREFIX });
+  // BullMQ opens a Cluster only when given one, and then leaves it open on close(): closed here.
+  const connection = clusterClient(seeds);
+  const queue = new Queue(name, { connection, prefix: KEY_PREFIX });
+  const close = queue.close.bind(queue);
+  queue.close = async () => {
+    await close();
+    connection.disconnect();
+  };
+  return queue;
 }
 
 export async function outcomeOf(client: Redis, token: string): Promise<OutcomeRecord | undefined> {

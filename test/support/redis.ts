@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../src/runtime/free-port.js';
+import { clusterMode, startClusterTestRedis } from './cluster-redis.js';
 
 export interface TestRedis {
   readonly url: string;
@@ -18,7 +19,9 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
+/** One redis-server; a Redis Cluster instead under TEST_REDIS=cluster (test/support/cluster-redis.ts). */
 export async function startTestRedis(): Promise<TestRedis> {
+  if (clusterMode()) return startClusterTestRedis();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'trapi-redis-'));
   const url = `redis://127.0.0.1:${port}`;

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/index.js';
 import { startService, type Service } from '../../src/service.js';
+import { clusterNodesOf } from './cluster-redis.js';
 import { captureLogs, type CapturedLogs } from './logs.js';
 
 export const API_TOKEN = `test-shared-secret-${randomBytes(12).toString('hex')}`;
@@ -34,6 +35,8 @@ export function testEnv(redisUrl: string, gitlabUrl: string, adminToken: string,
     // Closed loopback ports: a test that sends another vendor's token without its own simulator reaches nothing.
     GITHUB_API_URL: 'http://127.0.0.1:9',
     SLACK_API_URL: 'http://127.0.0.1:9/api',
+    // A cluster's TestRedis (TEST_REDIS=cluster): REDIS_URL then only gives the (absent) password.
+    ...(clusterNodesOf(redisUrl) === undefined ? {} : { REDIS_CLUSTER_NODES: clusterNodesOf(redisUrl) }),
     ...env,
   };
 }
