@@ -98,10 +98,9 @@ describe('the series of the dashboard and the alert rules', () => {
   let body = '';
 
   beforeAll(async () => {
-    const client = stack.client;
     const tokens = [0, 1, 2].map(() => stack.gitlab.createToken('personal_access_token', { userId: 7 }));
     await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t) => item(t))).expect(204);
-    await eventually(async () => (await Promise.all(tokens.map((t) => outcomeOf(client, t)))).every(Boolean), 'the 3 tokens settled');
+    await eventually(async () => (await Promise.all(tokens.map((t) => outcomeOf(stack.client, t)))).every(Boolean), 'the 3 tokens settled');
     body = (await request(stack.service.url).get('/metrics').expect(200)).text;
     for (const m of body.matchAll(/^# TYPE (\S+) (\S+)$/gm)) exported.set(m[1] ?? '', m[2] ?? '');
   });
