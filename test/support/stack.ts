@@ -1,5 +1,7 @@
 // One fixture for a suite's Redis, vendor simulators and service: useStack() registers the beforeAll that starts them
-// and the afterAll that stops them in reverse order, so suites hold no lifecycle code of their own.
+// and the afterAll that stops them in reverse order, so suites hold no lifecycle code of their own; startStack() is the
+// same for a test that needs a stack of its own. Isolation: each stack owns a redis-server (the key prefix is fixed in
+// production code and some tests read every key), unless it borrows another stack's.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startGitHubSimulator, type GitHubSimulator, type GitHubSimulatorOptions } from '../../simulator/github/index.js';
@@ -21,7 +23,7 @@ const HOOK_TIMEOUT_MS = 60_000;
 /**
  * What a suite needs. Redis, the GitLab simulator and the service are on unless `false`; the other parts start only
  * when asked for. A function instead of options borrows a part that another stack (an enclosing describe's) runs:
- * it is read in beforeAll and never stopped here.
+ * it is read when the stack starts and never stopped by it.
  */
 export interface StackOptions {
   /** A redis-server of this suite's own (the isolation: no other suite sees its keys); `false` for none. */
@@ -35,11 +37,11 @@ export interface StackOptions {
   replicas?: number;
   /** The production HTTP app alone (startApiServer) with these limits, on the stack's Redis. */
   api?: Partial<ServerLimits>;
-  /** The stack's services' variables, over testEnv's; a function is called in beforeAll, once the simulators run. */
+  /** The stack's services' variables, over testEnv's; a function is called at start, once the simulators run. */
   env?: Env | ((stack: Stack) => Env);
 }
 
-/** The running parts; each field is set in beforeAll and throws if read before, or if the suite did not ask for it. */
+/** The running parts; each field is set once the stack has started and throws if read before, or if the suite did not ask for it. */
 export interface Stack {
   readonly redis: TestRedis;
   /** A plain client of the stack's Redis, for assertions. */
@@ -64,13 +66,37 @@ export interface Stack {
   inspect(name: string): Queue;
 }
 
+/** A stack for a describe block: started in beforeAll, stopped in afterAll. */
 export function useStack(opts: StackOptions = {}): Stack {
+  const { stack, start, stop } = createStack(opts);
+  beforeAll(start, HOOK_TIMEOUT_MS);
+  afterAll(stop, HOOK_TIMEOUT_MS);
+  return stack;
+}
+
+export interface RunningStack extends Stack {
+  stop(): Promise<void>;
+}
+
+/** A stack for one test (each with a budget or a Redis of its own): started now, stopped by the caller. */
+export async function startStack(opts: StackOptions = {}): Promise<RunningStack> {
+  const { stack, start, stop } = createStack(opts);
+  try {
+    await start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return Object.assign(stack, { stop });
+}
+
+function createStack(opts: StackOptions): { stack: Stack; start(): Promise<void>; stop(): Promise<void> } {
   const parts: Partial<Record<'redis' | 'client' | 'gitlab' | 'github' | 'slack' | 'service' | 'api' | 'queue', unknown>> = {};
   const stoppers: Array<() => Promise<unknown>> = []; // run in reverse order of start
   const replicas: TestService[] = [];
 
   const part = <T>(name: keyof typeof parts): T => {
-    if (parts[name] === undefined) throw new Error(`useStack: no ${name} (not asked for, or read before beforeAll ran)`);
+    if (parts[name] === undefined) throw new Error(`stack: no ${name} (not asked for, or read before it started)`);
     return parts[name] as T;
   };
   const own = <T extends { stop(): Promise<unknown> }>(started: T): T => {
@@ -88,7 +114,7 @@ export function useStack(opts: StackOptions = {}): Stack {
     get api() { return part<ApiServer>('api'); },
     replica: (i) => {
       const svc = replicas[i];
-      if (svc === undefined) throw new Error(`useStack: no replica ${i} (not asked for, or read before beforeAll ran)`);
+      if (svc === undefined) throw new Error(`stack: no replica ${i} (not asked for, or read before it started)`);
       return svc;
     },
     env: (extra = {}) => {
@@ -121,7 +147,7 @@ export function useStack(opts: StackOptions = {}): Stack {
     },
   };
 
-  beforeAll(async () => {
+  const start = async () => {
     if (typeof opts.redis === 'function') parts.redis = opts.redis();
     else if (opts.redis !== false) parts.redis = own(await startTestRedis());
     if (parts.redis) parts.client = (parts.redis as TestRedis).client(); // disconnected by redis.stop()
@@ -141,11 +167,11 @@ export function useStack(opts: StackOptions = {}): Stack {
     if (opts.api) parts.api = own(await startApiServer(stack.redis.url, opts.api));
     if (opts.service !== false) for (let i = 0; i < (opts.replicas ?? 1); i++) replicas.push(await stack.startService(env));
     parts.service = replicas[0];
-  }, HOOK_TIMEOUT_MS);
-  afterAll(async () => {
-    for (const stop of stoppers.splice(0).reverse()) await stop();
-  }, HOOK_TIMEOUT_MS);
-  return stack;
+  };
+  const stop = async () => {
+    for (const stopper of stoppers.splice(0).reverse()) await stopper();
+  };
+  return { stack, start, stop };
 }
 
 /** A failed test must not leave a service process (and its embedded Redis) running. */
