@@ -1,9 +1,8 @@
 import request from 'supertest';
 import { makeToken, type TokenKind } from '../../simulator/index.js';
-import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
-import { startTestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService } from '../support/service.js';
-import { useStack } from '../support/stack.js';
+import { failedReasonOf, outcomeOf } from '../support/queue.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { startStack, useStack } from '../support/stack.js';
 
 /** One of each kind, with the type string GitLab sends for it. */
 const KINDS: ReadonlyArray<[TokenKind, string]> = [
@@ -107,8 +106,9 @@ describe('fault: the admin revoke API is flag-disabled', () => {
   });
 
   it('remembers the disabled flag, so later tokens skip the admin API', async () => {
-    const ownRedis = await startTestRedis();
-    const own = await startTestService(ownRedis.url, stack.gitlab.url, stack.gitlab.adminToken, { UNAVAILABLE_RECHECK_MINUTES: '10' });
+    // A Redis of its own: the remembered flag must not leak into the other tests.
+    const ownStack = await startStack({ gitlab: () => stack.gitlab, env: { UNAVAILABLE_RECHECK_MINUTES: '10' } });
+    const own = ownStack.service;
     try {
       stack.gitlab.setAdminApiMode('flag_disabled');
       const first = stack.gitlab.createToken('personal_access_token');
@@ -121,20 +121,19 @@ describe('fault: the admin revoke API is flag-disabled', () => {
       expect(adminCalls(first)).toBe(2); // identify, then the DELETE that revealed the flag
       expect(adminCalls(later)).toBe(0);
     } finally {
-      await own.stop();
-      await ownRedis.stop();
+      await ownStack.stop();
     }
   });
 });
 
 describe('fault: the group credential is valid but not an Owner of the group', () => {
   it('keeps the breaker open (one log line, no flapping) and holds the token until ownership is granted', async () => {
-    const ownRedis = await startTestRedis();
-    const ownQueue = inspectQueue(ownRedis.url);
     const groupToken = makeToken('personal_access_token');
     const owner = (ownedGroupIds: number[]) => stack.gitlab.seed({ token: groupToken, kind: 'personal_access_token', userId: 78, ownedGroupIds, scopes: ['api'] });
     owner([]); // a working token, but of a user who owns no group
-    const own = await startTestService(ownRedis.url, stack.gitlab.url, stack.gitlab.adminToken, { STRATEGY_ORDER: 'group', GITLAB_GROUP_ID: '4242', GITLAB_GROUP_TOKEN: groupToken });
+    const ownStack = await startStack({ gitlab: () => stack.gitlab, env: { STRATEGY_ORDER: 'group', GITLAB_GROUP_ID: '4242', GITLAB_GROUP_TOKEN: groupToken } });
+    const own = ownStack.service;
+    const ownQueue = ownStack.queue;
     try {
       const token = stack.gitlab.createToken('deploy_token', { groupId: 4242 });
       await request(own.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token, 'gitleaks_rule_id_gitlab_deploy_token')]).expect(204);
@@ -148,9 +147,7 @@ describe('fault: the group credential is valid but not an Owner of the group', (
       await eventually(() => stack.gitlab.stateOf(token) === 'revoked', 'revoked once the credential may revoke');
       expect(lines('breaker CLOSED')).toBe(1);
     } finally {
-      await own.stop();
-      await ownQueue.close();
-      await ownRedis.stop();
+      await ownStack.stop();
     }
   });
 });
