@@ -41,7 +41,7 @@ export interface StackOptions {
   env?: Env | ((stack: Stack) => Env);
 }
 
-/** The running parts; each field is set once the stack has started and throws if read before, or if the suite did not ask for it. */
+/** The running parts: each field is set once the stack has started, and throws if read before or if not asked for. */
 export interface Stack {
   readonly redis: TestRedis;
   /** A plain client of the stack's Redis, for assertions. */
@@ -54,13 +54,13 @@ export interface Stack {
   /** Replica `i` (0-based) of `replicas`. */
   replica(i: number): TestService;
   readonly api: ApiServer;
-  /** testEnv with the stack's Redis and simulator URLs, and `extra` on top (not the stack's `env`: that is its own services'). */
+  /** testEnv with the stack's Redis and simulator URLs and `extra` on top; not the stack's `env` (its services' own). */
   env(extra?: Env): NodeJS.ProcessEnv;
-  /** Another in-process service with env(extra); stopped in afterAll unless stopped before. */
+  /** Another in-process service with env(extra); stopped with the stack unless stopped before. */
   startService(extra?: Env): Promise<TestService>;
-  /** The built service as a child process (test/support/process.ts) with env(extra); killed in afterAll. */
+  /** The built service as a child process (test/support/process.ts) with env(extra); killed with the stack. */
   spawn(extra?: Env): ServiceProcess;
-  /** The revocation queue, for inspection (test/support/queue.ts): opened when first read, closed in afterAll. */
+  /** The revocation queue, for inspection (test/support/queue.ts): opened when first read, closed with the stack. */
   readonly queue: Queue;
   /** Another queue by name, likewise. */
   inspect(name: string): Queue;
