@@ -65,11 +65,22 @@ export async function nodeOfKeys(redis: Redis | Cluster): Promise<Redis> {
   return redis.isCluster ? masterFor(redis as Cluster, KEY_PREFIX) : (redis as Redis);
 }
 
-/** The connected master of the cluster that serves `key`'s slot; throws while none does (mid-failover). */
+/**
+ * The connected master of the cluster that serves `key`'s slot; throws while none does (mid-failover). A client that
+ * sent nothing keyed since a failover still names the dead master (only a MOVED or a refresh updates its map): on
+ * a miss the slot map is refreshed once before giving up.
+ */
 export async function masterFor(cluster: Cluster, key: string): Promise<Redis> {
   const slot = await cluster.cluster('KEYSLOT', key);
-  const owner = cluster.slots[slot]?.[0];
-  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  const find = () => {
+    const owner = cluster.slots[slot]?.[0];
+    return cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  };
+  let node = find();
+  if (!node) {
+    await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+    node = find();
+  }
   if (!node) throw new Error(`no connected master serves slot ${slot}`);
   return node;
 }

@@ -127,6 +127,8 @@ function clusterOptions(target: Extract<RedisTarget, { kind: 'cluster' }>, role:
   return {
     redisOptions: { ...perNode, ...auth(target) },
     scaleReads: 'master' as const,
+    // An idle client (the operations', between on-call's commands) learns of a failover this soon, not at its next use.
+    slotsRefreshInterval: 2000,
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
