@@ -1,6 +1,7 @@
 // The deployment files hold to the code: every variable they set exists (a `_FILE` only where the variable reads
 // files), no secret is an environment value or an argument, probes and ports are the service's, grace periods outlast
 // SHUTDOWN_TIMEOUT_SECONDS; and the repository files (LICENSE, SECURITY.md, CHANGELOG.md) say what package.json says.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultOf, isSecret, read, readYaml, readYamlFolder, ROOT, variableProblem } from '../support/deploy-files.js';
@@ -354,6 +355,16 @@ describe('docker-compose.sentinel.yml', () => {
 
   it('gives api and worker a stop_grace_period beyond SHUTDOWN_TIMEOUT_SECONDS and the forced close', () => {
     for (const svc of [api, worker]) expect(seconds(svc.stop_grace_period)).toBeGreaterThan(defaultOf('SHUTDOWN_TIMEOUT_SECONDS') + FORCED_CLOSE_SECONDS);
+  });
+
+  it('every entrypoint is a script sh parses (the compose escape `$$` read as `$`), its heredocs closed', () => {
+    for (const n of [...dataNodes, ...sentinels]) {
+      const [shell, flag, body] = services[n]?.entrypoint ?? [];
+      expect([shell, flag]).toEqual(['sh', '-c']);
+      const parsed = spawnSync('sh', ['-n', '-c', (body ?? '').replace(/\$\$/g, '$')], { encoding: 'utf8' });
+      expect([n, parsed.status, parsed.stderr]).toEqual([n, 0, '']);
+      expect(body?.match(/<<EOF$/gm)?.length).toBe(body?.match(/^EOF$/gm)?.length);
+    }
   });
 
   it('pins every Redis to the release of docker-compose.yml', () => {
