@@ -103,7 +103,7 @@ describe('SharedBudgetStore', () => {
     const p = prefix();
     const store = await replica(p, 1000);
     await hits(store, 'known', 1);
-    await stack.redis.kill(true); // graceful: the count so far is kept on disk
+    await stack.redis.kill(true); // graceful: the count so far is kept on disk (on a cluster: by the replica promoted)
     // A window this replica has not seen must wait for Redis: refused.
     await expect(store.increment('new-client')).rejects.toBeInstanceOf(StoreUnavailableError);
     // A known window far from its limit is still answered; its hits are held, not lost.
