@@ -110,8 +110,11 @@ function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' }>, rol
     ...(target.db === undefined ? {} : { db: target.db }),
     // Without it ioredis speaks TLS to the sentinels only if sentinelTLS is set, and never to the master.
     ...(target.tls ? { enableTLSForSentinelMode: true } : {}),
-    // Told by the sentinels (+switch-master) instead of waiting for the old master's socket to time out.
-    failoverDetector: true,
+    // No failover detector (ioredis's +switch-master subscription): its subscriber connections to the sentinels
+    // outlived a closed connection and kept reconnecting forever after a stop. A dead master's socket closes, and
+    // the reconnect asks the sentinels again; a master cut off but alive answers READONLY once demoted (below), and
+    // until then nothing written to it is confirmed: its replica left it, so the WAIT gate answers 503.
+    failoverDetector: false,
     // Sentinels can be down one by one during maintenance: keep asking, as the data connection keeps reconnecting.
     sentinelRetryStrategy: (times: number) => Math.min(times * 200, 2000),
     reconnectOnError: reconnectOnReadonly,

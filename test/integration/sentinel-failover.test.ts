@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { loadConfig } from '../../src/config/index.js';
+import { ReplicaGate } from '../../src/queue/redis.js';
 import { startService, type Service } from '../../src/service.js';
 import { revocationsPerToken, sendInBatches } from '../support/ha-load.js';
 import { captureLogs, type CapturedLogs } from '../support/logs.js';
@@ -42,6 +43,24 @@ describe('the WAIT gate', () => {
   });
   afterAll(async () => {
     await svc?.stop();
+  });
+
+  it('shares WAITs between concurrent confirmations: one WAIT covers every earlier write on its connection', async () => {
+    const client = new Redis({ host: group.master.host, port: group.master.port });
+    try {
+      const waits = async () => Number(/cmdstat_wait:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+      const gate = new ReplicaGate(client, 1);
+      const before = await waits();
+      await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+        await client.set(`gate-test:${i}`, 'x');
+        await gate.confirm();
+      }));
+      const sent = (await waits()) - before;
+      expect(sent).toBeGreaterThan(0);
+      expect(sent).toBeLessThan(10);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('waits for the replica by default when the master has one; with the replica down a POST answers 503 within the deadline, never 204; 204 again once it is back', async () => {
