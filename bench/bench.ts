@@ -1,5 +1,6 @@
 // Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis; then the
-// service on one Redis vs on a master with one replica and WAIT before 204 (REDIS_MIN_REPLICAS_ACK=1); then the drain rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit; then
+// service on one Redis vs on a master with one replica and WAIT before 204 (REDIS_MIN_REPLICAS_ACK=1); then the drain
+// rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit; then
 // 10,000 GitHub tokens through the service against the GitHub simulator, beside a bare client.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
