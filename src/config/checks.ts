@@ -1,7 +1,7 @@
 // The rules that span variables: what sandbox mode may leave unset, provider settings, credential rotation.
-import { PROVIDER_NAMES } from './providers.js';
 import type { Raw } from './environment.js';
 import type { InstanceConfig } from './instances.js';
+import { PROVIDER_NAMES } from './providers.js';
 import { splitTokens } from './secrets.js';
 
 export function crossCheck(raw: Raw, sandbox: boolean, problems: string[]): void {

@@ -1,11 +1,11 @@
 // Reads the environment once, validates it against VARIABLES, and returns a typed, frozen Config.
 import { resolve } from 'node:path';
-import type { ProviderName, StrategyName } from './providers.js';
 import { ConfigError } from '../errors.js';
 import type { NotifyEvent } from '../domain/events.js';
 import { checkProviders, checkRotation, crossCheck } from './checks.js';
 import { readRaw, validate, type Raw } from './environment.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
+import type { ProviderName, StrategyName } from './providers.js';
 import { minReplicasAck, redisTarget, type RedisTarget } from './redis-target.js';
 import { decideSandbox } from './sandbox-rule.js';
 import { encryptionKeys, parseAdminTokens, splitTokens } from './secrets.js';

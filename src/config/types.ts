@@ -1,8 +1,8 @@
 // The typed, frozen configuration every part of the service reads: its shape, apart from how it is read.
-import type { GitHubConfig, ProviderName, SlackConfig, StrategyName } from './providers.js';
 import type { EncryptionKey } from '../domain/crypto.js';
 import type { NotifyEvent } from '../domain/events.js';
 import type { InstanceConfig } from './instances.js';
+import type { GitHubConfig, ProviderName, SlackConfig, StrategyName } from './providers.js';
 import type { RedisTarget } from './redis-target.js';
 
 export type Role = 'all' | 'api' | 'worker';

@@ -6,8 +6,8 @@ import type { Progress, ReplayRun } from '../domain/ports.js';
 import { AppError } from '../errors.js';
 import { KEYS } from '../keys.js';
 
-/** Kept a day after its start. */
 const REPLAY_KEY = KEYS.replayRun;
+/** Kept a day after its start. */
 const REPLAY_TTL_SECONDS = 86_400;
 /** How often a running replay writes its progress (and at its end). */
 const REPLAY_WRITE_MS = 250;

@@ -4,12 +4,12 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { open, type EncryptionKey } from '../domain/crypto.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
-import { isGone, type Gone, type Identified, type Outcome } from '../domain/outcome.js';
+import { isGone, type Gone, type Outcome } from '../domain/outcome.js';
 import type { RevocationMetrics } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { KEY_PREFIX, QUEUE_NAME, backoffDelay, backoffSettings, type RevocationJobData, type RevocationJobResult } from './jobs.js';
 import type { FeedbackRequests } from './feedback.js';
-import type { Journal } from './journal.js';
+import type { Journal, Settled } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
 
 export interface WorkerDeps {
@@ -124,14 +124,8 @@ async function settle(outcome: Outcome, job: Job<RevocationJobData>, lockToken: 
   }
 }
 
-interface Done {
-  readonly status: string;
-  readonly via: string;
-  readonly instance?: string | undefined;
-  readonly identified?: Identified | undefined;
-  readonly confirmed?: boolean | undefined;
-  readonly note?: string | undefined;
-}
+/** What the worker knows of a terminal success: the journal's Settled fields it sets, by the strategy that did it (`via`). */
+type Done = Pick<Settled, 'status' | 'instance' | 'identified' | 'confirmed'> & { readonly via: string; readonly note?: string | undefined };
 
 /** A terminal success (or an unconfirmed submission): remembered, logged once and journaled; the job and its ciphertext go. */
 async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, d: Done, extra: Record<string, unknown>): Promise<RevocationJobResult> {

@@ -11,10 +11,10 @@ import { listen, type Listening } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { openOperations } from '../operations.js';
-import { SharedBudgetStore } from '../rate-limit/budget-store.js';
-import { KEYS } from '../keys.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeJobData } from '../queue/jobs.js';
 import { IntakeProducer } from '../queue/producer.js';
+import { SharedBudgetStore } from '../rate-limit/budget-store.js';
+import { KEYS } from '../keys.js';
 import { ReplicaGate, type RedisClient } from '../queue/redis.js';
 import type { Stopper } from './lifecycle.js';
 

@@ -1,22 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Queue } from 'bullmq';
 import request, { type Response, type Test } from 'supertest';
 import { loadConfig } from '../../src/config/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { ConfigError } from '../../src/errors.js';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { failedReasonOf, inspectQueue } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const ONCALL = `oncall-secret-${randomBytes(12).toString('hex')}`;
 const BARE = `bare-admin-secret-${randomBytes(12).toString('hex')}`;
 const DEPLOY = 'gitleaks_rule_id_gitlab_deploy_token';
-
-let redis: TestRedis;
-let queue: Queue;
-let sim: GitLabSimulator;
-let svc: TestService;
 
 /** Every admin answer of this file, scanned at the end for tokens and ciphertexts. */
 const answers: Response[] = [];
@@ -24,19 +17,8 @@ const answers: Response[] = [];
 const submitted: string[] = [];
 const sealed: string[] = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  queue = inspectQueue(redis.url);
-  sim = await startGitLabSimulator();
-  svc = await startTestService(redis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'admin', ADMIN_API_TOKENS: `oncall:${ONCALL}, ${BARE}` });
-});
-afterEach(() => sim.faults.clear());
-afterAll(async () => {
-  await svc?.stop();
-  await queue?.close();
-  await sim?.stop();
-  await redis?.stop();
-});
+const stack = useStack({ env: { STRATEGY_ORDER: 'admin', ADMIN_API_TOKENS: `oncall:${ONCALL}, ${BARE}` } });
+afterEach(() => stack.gitlab.faults.clear());
 
 const keep = async (t: Test): Promise<Response> => {
   const res = await t;
@@ -44,23 +26,23 @@ const keep = async (t: Test): Promise<Response> => {
   return res;
 };
 /** An admin request with the on-call Bearer token (or `auth` to override). */
-const admin = (method: 'get' | 'post' | 'put', path: string, auth: (t: Test) => Test = (t) => t.set('Authorization', `Bearer ${ONCALL}`)) => auth(request(svc.url)[method](path));
+const admin = (method: 'get' | 'post' | 'put', path: string, auth: (t: Test) => Test = (t) => t.set('Authorization', `Bearer ${ONCALL}`)) => auth(request(stack.service.url)[method](path));
 const get = (path: string) => keep(admin('get', path));
 const post = (path: string, body?: object) => keep(body === undefined ? admin('post', path) : admin('post', path).send(body));
 
 /** Submits tokens that fail for good (GitLab answers 400 to every DELETE), and waits until they are in the failed set. */
 async function failing(...kinds: Array<'deploy_token' | 'personal_access_token'>): Promise<string[]> {
-  const tokens = kinds.map((k) => sim.createToken(k));
+  const tokens = kinds.map((k) => stack.gitlab.createToken(k));
   submitted.push(...tokens);
-  sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
-  await request(svc.url)
+  stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
+  await request(stack.service.url)
     .post('/v1/revoke_tokens')
     .set('Authorization', API_TOKEN)
     .send(tokens.map((t, i) => item(t, kinds[i] === 'deploy_token' ? DEPLOY : undefined)))
     .expect(204);
-  await eventually(async () => (await Promise.all(tokens.map((t) => failedReasonOf(queue, t)))).every((r) => r !== undefined), 'tokens in the failed set');
-  for (const t of tokens) sealed.push(String((await queue.getJob(fingerprint(t)))?.data.sealed));
-  sim.faults.clear();
+  await eventually(async () => (await Promise.all(tokens.map((t) => failedReasonOf(stack.queue, t)))).every((r) => r !== undefined), 'tokens in the failed set');
+  for (const t of tokens) sealed.push(String((await stack.queue.getJob(fingerprint(t)))?.data.sealed));
+  stack.gitlab.faults.clear();
   return tokens;
 }
 
@@ -104,8 +86,8 @@ describe('admin credentials', () => {
   });
 
   it('keeps GitLab\'s endpoints closed to the admin token', async () => {
-    await request(svc.url).get('/v1/revocable_token_types').set('Authorization', ONCALL).expect(401);
-    await request(svc.url).get('/v1/revocable_token_types').set('Authorization', `Bearer ${ONCALL}`).expect(401);
+    await request(stack.service.url).get('/v1/revocable_token_types').set('Authorization', ONCALL).expect(401);
+    await request(stack.service.url).get('/v1/revocable_token_types').set('Authorization', `Bearer ${ONCALL}`).expect(401);
   });
 });
 
@@ -140,11 +122,11 @@ describe('admin API', () => {
     expect(await fps(`since=${new Date(Date.now() + 60_000).toISOString()}`)).toEqual([]);
     expect(await fps(`since=${before}`)).toHaveLength(2);
     // A single-instance setup names its instance too (the host of GITLAB_URL), so the filter selects them.
-    const instance = new URL(sim.url).host.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
+    const instance = new URL(stack.gitlab.url).host.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
     expect((all.body.failed as Array<{ instance?: string }>).map((t) => t.instance)).toEqual([instance, instance]);
     expect(await fps(`instance=${encodeURIComponent(instance)}`)).toHaveLength(2);
     expect(await fps('instance=elsewhere')).toEqual([]);
-    const metrics = await request(svc.url).get('/metrics');
+    const metrics = await request(stack.service.url).get('/metrics');
     expect(metrics.text).toContain(`trapi_revocation_outcomes_total{instance="${instance}",strategy="none",outcome="failed"} 2`);
 
     const bad = await get('/admin/failed?since=yesterday-ish');
@@ -185,7 +167,7 @@ describe('admin API', () => {
     const res = await post('/admin/replay', { all: true });
     expect(res.status).toBe(202);
     expect((await replayed(res)).queued).toBe(2);
-    await eventually(() => sim.stateOf(deploy) === 'revoked' && sim.stateOf(pat) === 'revoked', 'replayed tokens revoked at GitLab');
+    await eventually(() => stack.gitlab.stateOf(deploy) === 'revoked' && stack.gitlab.stateOf(pat) === 'revoked', 'replayed tokens revoked at GitLab');
     await eventually(async () => (await get(`/admin/tokens/${prefix(deploy)}`)).body.state === 'revoked', 'record revoked');
     const view = await get(`/admin/tokens/${prefix(deploy)}`);
     expect(view.body.events).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'replayed', actor: 'admin:oncall' })]));
@@ -197,17 +179,17 @@ describe('admin API', () => {
 
   it('POST /admin/replay {filter} and {fingerprint} requeue only what they select', async () => {
     const [d = '', p = ''] = await failing('deploy_token', 'personal_access_token');
-    sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Still cannot' } } });
+    stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Still cannot' } } });
     // While GitLab still refuses, a replay only moves the token back into the failed set.
     const byFilter = await post('/admin/replay', { filter: { type: DEPLOY, reason: 'http_400', since: new Date(Date.now() - 60_000).toISOString() } });
     expect(await replayed(byFilter)).toMatchObject({ total: 1, queued: 1 });
     expect((await get(`/admin/tokens/${prefix(d)}`)).body.events).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'replayed' })]));
-    await eventually(async () => (await failedReasonOf(queue, d))?.includes('Still cannot') === true, 'deploy token failed again');
-    sim.faults.clear();
+    await eventually(async () => (await failedReasonOf(stack.queue, d))?.includes('Still cannot') === true, 'deploy token failed again');
+    stack.gitlab.faults.clear();
     const byFp = await post('/admin/replay', { fingerprint: prefix(p, 10) });
     expect(byFp.body.queued).toEqual([fingerprint(p)]);
-    await eventually(() => sim.stateOf(p) === 'revoked', 'replayed PAT revoked');
-    expect(await failedReasonOf(queue, d)).toMatch(/^http_400/);
+    await eventually(() => stack.gitlab.stateOf(p) === 'revoked', 'replayed PAT revoked');
+    expect(await failedReasonOf(stack.queue, d)).toMatch(/^http_400/);
     // Leave d failed for the next test.
     deploy = d;
   });
@@ -222,7 +204,7 @@ describe('admin API', () => {
     expect(res.body).toMatchObject({ fingerprint: fingerprint(deploy), state: 'resolved' });
     expect(res.body.job).toBeUndefined();
     expect(res.body.events[0]).toMatchObject({ event: 'resolved', actor: 'admin:oncall', detail: 'revoked by hand in GitLab' });
-    expect(await queue.getJob(fingerprint(deploy))).toBeUndefined(); // and with it the ciphertext
+    expect(await stack.queue.getJob(fingerprint(deploy))).toBeUndefined(); // and with it the ciphertext
     const again = await post(path, { reason: 'twice' });
     expect(again.status).toBe(409);
     expect(again.body.error).toBe('not_failed');
@@ -245,13 +227,13 @@ describe('admin API', () => {
     const paused = await keep(admin('post', '/admin/pause', (t) => t.auth('x', BARE)));
     expect(paused.body).toEqual({ paused: true });
     expect((await get('/admin/status')).body.paused).toBe(true);
-    const token = sim.createToken('personal_access_token');
+    const token = stack.gitlab.createToken('personal_access_token');
     submitted.push(token);
-    await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token)]).expect(204);
+    await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token)]).expect(204);
     await new Promise((r) => setTimeout(r, 500));
-    expect(sim.stateOf(token)).toBe('active');
+    expect(stack.gitlab.stateOf(token)).toBe('active');
     expect((await post('/admin/resume')).body).toEqual({ paused: false });
-    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked after resume');
+    await eventually(() => stack.gitlab.stateOf(token) === 'revoked', 'revoked after resume');
     const entries = (await get('/admin/audit?limit=10')).body.entries as Array<{ action: string; actor: string }>;
     expect(entries.filter((e) => e.actor !== 'service').slice(0, 2).map((e) => [e.action, e.actor])).toEqual([['resume', 'admin:oncall'], ['pause', 'admin:admin']]);
     expect((await get('/admin/resume')).status).toBe(405);
@@ -276,18 +258,18 @@ describe('Bull Board', () => {
     // Its assets, relative to the page, are served behind the same credentials.
     const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(page.text)?.[1];
     expect(script).toBeDefined();
-    const asset = await request(svc.url).get(`/admin/queues/${script}`).auth('oncall', ONCALL);
+    const asset = await request(stack.service.url).get(`/admin/queues/${script}`).auth('oncall', ONCALL);
     expect(asset.status).toBe(200);
     expect(asset.headers['content-type']).toMatch(/javascript/);
-    expect((await request(svc.url).get(`/admin/queues/${script}`)).status).toBe(401);
+    expect((await request(stack.service.url).get(`/admin/queues/${script}`)).status).toBe(401);
     expect((await get('/admin/queues/queue/revocations')).status).toBe(200);
-    const none = await keep(request(svc.url).get('/admin/queues'));
+    const none = await keep(request(stack.service.url).get('/admin/queues'));
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/^Basic /);
   });
 
   it('lists failed jobs with their data redacted: fingerprint and type, no ciphertext', async () => {
-    const inQueue = String((await queue.getJob(fp))?.data.sealed);
+    const inQueue = String((await stack.queue.getJob(fp))?.data.sealed);
     expect(inQueue).toMatch(/^v1\./);
     const res = await get('/admin/queues/api/queues?activeQueue=revocations&status=failed&page=1');
     expect(res.status).toBe(200);
@@ -307,13 +289,13 @@ describe('Bull Board', () => {
   });
 
   it('redacts queued intake jobs the same way', async () => {
-    const intake = inspectQueue(redis.url, 'intake');
+    const intake = inspectQueue(stack.redis.url, 'intake');
     try {
       // An intake job lives only until a worker fans it out: pause the intake queue to look at one.
       await intake.pause();
-      const t = sim.createToken('personal_access_token');
+      const t = stack.gitlab.createToken('personal_access_token');
       submitted.push(t);
-      await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(t)]).expect(204);
+      await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(t)]).expect(204);
       const [waiting] = await intake.getWaiting();
       const ciphertext = String(waiting?.data.sealed);
       sealed.push(ciphertext);
@@ -323,7 +305,7 @@ describe('Bull Board', () => {
       expect(jobs.map((j) => j.data)).toEqual([{ v: 1, count: 1, acceptedAt: expect.any(Number), sealed: '[encrypted]' }]);
       expect(res.text).not.toContain(ciphertext);
       await intake.resume();
-      await eventually(() => sim.stateOf(t) === 'revoked', 'revoked once the intake queue resumes');
+      await eventually(() => stack.gitlab.stateOf(t) === 'revoked', 'revoked once the intake queue resumes');
     } finally {
       await intake.resume();
       await intake.close();
@@ -341,7 +323,7 @@ describe('Bull Board', () => {
       const res = await keep(admin(method, path));
       expect({ path, status: res.status }).toEqual({ path, status: 405 });
     }
-    expect(await failedReasonOf(queue, token)).toMatch(/^http_400/);
+    expect(await failedReasonOf(stack.queue, token)).toMatch(/^http_400/);
     expect((await get('/admin/status')).body.paused).toBe(false);
   });
 });
@@ -351,17 +333,17 @@ describe('no admin answer', () => {
     expect(answers.length).toBeGreaterThan(50);
     expect(sealed.length).toBeGreaterThan(3);
     const text = answers.map((a) => `${JSON.stringify(a.headers)}\n${a.text}`).join('\n');
-    for (const secret of [...submitted, ...sealed, ONCALL, BARE, API_TOKEN, sim.adminToken]) {
+    for (const secret of [...submitted, ...sealed, ONCALL, BARE, API_TOKEN, stack.gitlab.adminToken]) {
       expect({ secret: secret.slice(0, 10), found: text.includes(secret) }).toEqual({ secret: secret.slice(0, 10), found: false });
     }
-    const logs = svc.logs.lines.join('\n');
+    const logs = stack.service.logs.lines.join('\n');
     for (const secret of [...submitted, ...sealed, ONCALL, BARE]) expect(logs.includes(secret)).toBe(false);
   });
 });
 
 describe('without ADMIN_API_TOKENS', () => {
   it('answers 404 under /admin/ and says so once at start', async () => {
-    const plain = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'api' });
+    const plain = await stack.startService({ ROLE: 'api' });
     try {
       for (const path of ['/admin/status', '/admin/queues', '/admin/failed']) {
         const res = await request(plain.url).get(path).set('Authorization', `Bearer ${ONCALL}`);

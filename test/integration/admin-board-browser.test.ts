@@ -1,10 +1,8 @@
 // Bull Board in a real browser (headless Chromium): the page renders the queues, and no request leaves 127.0.0.1.
 // Skipped, saying so, only outside CI when Chromium is absent; under CI a missing Chromium fails.
 import { randomBytes } from 'node:crypto';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { findChromium, launchChromium, type Browser, type CdpEvent } from '../support/chromium.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const ADMIN = `browser-admin-secret-${randomBytes(12).toString('hex')}`;
 const chromium = findChromium();
@@ -21,22 +19,13 @@ describe('Bull Board in headless Chromium', () => {
     return;
   }
 
-  let redis: TestRedis;
-  let sim: GitLabSimulator;
-  let svc: TestService;
   let browser: Browser | undefined;
 
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    sim = await startGitLabSimulator();
-    svc = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'api', ADMIN_API_TOKENS: `oncall:${ADMIN}` });
-  });
+  // Registered before the stack's: jest runs afterAll hooks in order, so the browser closes before the service stops.
   afterAll(async () => {
     await browser?.close();
-    await svc?.stop();
-    await sim?.stop();
-    await redis?.stop();
   });
+  const stack = useStack({ env: { ROLE: 'api', ADMIN_API_TOKENS: `oncall:${ADMIN}` } });
 
   it('renders /admin/queues with its queues, every request to 127.0.0.1 and answered, no CSP violation', async () => {
     if (chromium === undefined) throw new Error('CI is set but no Chromium was found (/usr/bin/chromium, or CHROMIUM_PATH): CI must install it');
@@ -51,7 +40,7 @@ describe('Bull Board in headless Chromium', () => {
     await page('Page.addScriptToEvaluateOnNewDocument', { source: WATCH });
 
     const started = Date.now();
-    const url = `${svc.url}/admin/queues`;
+    const url = `${stack.service.url}/admin/queues`;
     await page('Page.navigate', { url });
     const text = await until(async () => {
       const r = (await page('Runtime.evaluate', { expression: 'document.body ? document.body.innerText : ""', returnByValue: true })) as { result: { value?: string } };
@@ -75,7 +64,7 @@ describe('Bull Board in headless Chromium', () => {
 
     expect(foreign).toEqual([]);
     expect(requests.length).toBeGreaterThan(3);
-    expect(requests.every((u) => u.startsWith(`${svc.url}/admin/queues`) || u.startsWith('data:'))).toBe(true);
+    expect(requests.every((u) => u.startsWith(`${stack.service.url}/admin/queues`) || u.startsWith('data:'))).toBe(true);
     expect(failed).toEqual([]);
     expect(statuses.filter((s) => !/^(?:200|304) /.test(s))).toEqual([]);
     expect(violations.result.value ?? []).toEqual([]);

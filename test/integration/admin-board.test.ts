@@ -2,28 +2,13 @@
 // makes no request to another host.
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { startTestService, type TestService } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const ADMIN = `board-admin-secret-${randomBytes(12).toString('hex')}`;
 
-let redis: TestRedis;
-let sim: GitLabSimulator;
-let svc: TestService;
+const stack = useStack({ env: { ROLE: 'api', ADMIN_API_TOKENS: `oncall:${ADMIN}` } });
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  sim = await startGitLabSimulator();
-  svc = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'api', ADMIN_API_TOKENS: `oncall:${ADMIN}` });
-});
-afterAll(async () => {
-  await svc?.stop();
-  await sim?.stop();
-  await redis?.stop();
-});
-
-const get = (path: string) => request(svc.url).get(path).set('Authorization', `Bearer ${ADMIN}`);
+const get = (path: string) => request(stack.service.url).get(path).set('Authorization', `Bearer ${ADMIN}`);
 
 describe('admin routing is strict and case-sensitive', () => {
   it.each(['/admin/status/', '/ADMIN/status', '/admin/Status', '/Admin/queues', '/ADMIN/QUEUES', '/admin/failed/'])('answers GET %s with 404 not_found', async (path) => {
@@ -41,7 +26,7 @@ describe('admin routing is strict and case-sensitive', () => {
 
 /** The request counter's samples, as `route method status` -> count. */
 async function requestCounts(): Promise<Map<string, number>> {
-  const res = await request(svc.url).get('/metrics');
+  const res = await request(stack.service.url).get('/metrics');
   expect(res.status).toBe(200);
   const counts = new Map<string, number>();
   for (const line of res.text.split('\n')) {
@@ -61,7 +46,7 @@ describe('Bull Board in the request metric', () => {
     expect(script).toBeDefined();
     const paths = ['/admin/queues', '/admin/queues/', `/admin/queues/${script}`, '/admin/queues/api/queues?activeQueue=revocations&status=latest&page=1', '/admin/queues/queue/revocations', `/admin/queues/static/no-such-${randomBytes(4).toString('hex')}.js`];
     for (const path of paths) await get(path);
-    await request(svc.url).get('/admin/queues'); // no credential: 401
+    await request(stack.service.url).get('/admin/queues'); // no credential: 401
     const after = await requestCounts();
     const grown = [...after].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k]) => k);
     expect(grown.filter((k) => !k.startsWith('/metrics '))).toEqual(expect.arrayContaining(['/admin/queues GET 200', '/admin/queues GET 401']));

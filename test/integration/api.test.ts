@@ -1,28 +1,14 @@
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
-let redis: TestRedis;
-let sim: GitLabSimulator;
-let svc: TestService;
+const stack = useStack();
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  sim = await startGitLabSimulator();
-  svc = await startTestService(redis.url, sim.url, sim.adminToken);
-});
-afterAll(async () => {
-  await svc?.stop();
-  await sim?.stop();
-  await redis?.stop();
-});
-
-const post = (body: unknown) => request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(body as object);
+const post = (body: unknown) => request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(body as object);
 
 describe('GET /v1/revocable_token_types', () => {
   it('answers 200 with every supported type, sorted and unique', async () => {
-    const res = await request(svc.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN);
+    const res = await request(stack.service.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     const types = res.body.types as string[];
@@ -32,13 +18,13 @@ describe('GET /v1/revocable_token_types', () => {
   });
 
   it('answers 401 without the pre-shared token', async () => {
-    const res = await request(svc.url).get('/v1/revocable_token_types');
+    const res = await request(stack.service.url).get('/v1/revocable_token_types');
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ error: 'unauthorized', message: expect.any(String) });
   });
 
   it('answers 405 with Allow for other methods', async () => {
-    const res = await request(svc.url).put('/v1/revocable_token_types').set('Authorization', API_TOKEN);
+    const res = await request(stack.service.url).put('/v1/revocable_token_types').set('Authorization', API_TOKEN);
     expect(res.status).toBe(405);
     expect(res.headers['allow']).toBe('GET, HEAD');
     expect(res.body.error).toBe('method_not_allowed');
@@ -47,27 +33,27 @@ describe('GET /v1/revocable_token_types', () => {
 
 describe('POST /v1/revoke_tokens', () => {
   it('answers 204 and the token ends revoked at GitLab (personal access token)', async () => {
-    const token = sim.createToken('personal_access_token');
+    const token = stack.gitlab.createToken('personal_access_token');
     const res = await post([item(token)]);
     expect(res.status).toBe(204);
     expect(res.text).toBe('');
-    await eventually(() => sim.stateOf(token) === 'revoked', 'PAT revoked at the simulator');
+    await eventually(() => stack.gitlab.stateOf(token) === 'revoked', 'PAT revoked at the simulator');
   });
 
   it('answers 204 and the runner token ends reset at GitLab', async () => {
-    const token = sim.createToken('runner_authentication_token');
+    const token = stack.gitlab.createToken('runner_authentication_token');
     expect((await post([item(token, 'gitleaks_rule_id_gitlab_runner_auth_token')])).status).toBe(204);
-    await eventually(() => sim.stateOf(token) === 'reset', 'runner token reset at the simulator');
+    await eventually(() => stack.gitlab.stateOf(token) === 'reset', 'runner token reset at the simulator');
   });
 
   it('accepts `url` in place of `location`, Bearer credentials and extra keys', async () => {
-    const token = sim.createToken('personal_access_token');
-    const res = await request(svc.url)
+    const token = stack.gitlab.createToken('personal_access_token');
+    const res = await request(stack.service.url)
       .post('/v1/revoke_tokens')
       .set('Authorization', `Bearer ${API_TOKEN}`)
       .send([{ type: 'gitleaks_rule_id_gitlab_personal_access_token', token, url: 'https://x/y', vulnerability: { id: 7, nested: { deep: [1, 2] } } }]);
     expect(res.status).toBe(204);
-    await eventually(() => sim.stateOf(token) === 'revoked', 'revoked');
+    await eventually(() => stack.gitlab.stateOf(token) === 'revoked', 'revoked');
   });
 
   it('answers 204 to an empty array', async () => {
@@ -75,7 +61,7 @@ describe('POST /v1/revoke_tokens', () => {
   });
 
   it('enqueues the supported items of a mixed batch, then answers 400 naming the unsupported ones', async () => {
-    const good = sim.createToken('personal_access_token');
+    const good = stack.gitlab.createToken('personal_access_token');
     const res = await post([item('GR1348941abcdefghijklmnopqrst', 'gitleaks_rule_id_gitlab_runner_registration_token'), item(good), item('AKIAXXXXXXXXXXXXXXXX', 'gitleaks_rule_id_aws')]);
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('unsupported_token_type');
@@ -84,17 +70,17 @@ describe('POST /v1/revoke_tokens', () => {
       expect.objectContaining({ index: 2, type: 'gitleaks_rule_id_aws' }),
     ]);
     expect(JSON.stringify(res.body)).not.toContain('GR1348941abcdefghijklmnopqrst');
-    await eventually(() => sim.stateOf(good) === 'revoked', 'the supported token revoked despite the 400');
+    await eventually(() => stack.gitlab.stateOf(good) === 'revoked', 'the supported token revoked despite the 400');
   });
 
   it('answers 404 as JSON for unknown paths', async () => {
-    const res = await request(svc.url).get('/v2/nothing');
+    const res = await request(stack.service.url).get('/v2/nothing');
     expect(res.status).toBe(404);
     expect(res.body.error).toBe('not_found');
   });
 
   it.each(['get', 'put', 'delete', 'patch'] as const)('answers 405 with Allow: POST to %s', async (method) => {
-    const res = await request(svc.url)[method]('/v1/revoke_tokens').set('Authorization', API_TOKEN);
+    const res = await request(stack.service.url)[method]('/v1/revoke_tokens').set('Authorization', API_TOKEN);
     expect(res.status).toBe(405);
     expect(res.headers['allow']).toBe('POST');
   });
@@ -109,8 +95,8 @@ describe('POST /v1/revoke_tokens', () => {
 
 describe('health', () => {
   it('answers liveness and readiness with Redis and the worker up', async () => {
-    expect((await request(svc.url).get('/-/liveness')).status).toBe(200);
-    const ready = await request(svc.url).get('/-/readiness');
+    expect((await request(stack.service.url).get('/-/liveness')).status).toBe(200);
+    const ready = await request(stack.service.url).get('/-/readiness');
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ready', checks: { redis: 'ok', worker: 'running' } });
   });
@@ -119,9 +105,9 @@ describe('health', () => {
 describe('request logs', () => {
   it('writes one line per request with route and status, and never the credential', async () => {
     await post([]);
-    const lines = svc.logs.records().filter((r) => r['msg'] === 'request' && r['route'] === '/v1/revoke_tokens');
+    const lines = stack.service.logs.records().filter((r) => r['msg'] === 'request' && r['route'] === '/v1/revoke_tokens');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.at(-1)).toMatchObject({ method: 'POST', status: 204 });
-    expect(svc.logs.lines.join('\n')).not.toContain(API_TOKEN);
+    expect(stack.service.logs.lines.join('\n')).not.toContain(API_TOKEN);
   });
 });

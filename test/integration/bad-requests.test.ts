@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { schemaPath } from '../../src/paths.js';
-import { startApiServer, SUPPORTED_TYPE, type ApiServer } from '../support/api-server.js';
+import { SUPPORTED_TYPE } from '../support/api-server.js';
 import { head, rawExchange } from '../support/raw-http.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const PAT = 'gitleaks_rule_id_gitlab_personal_access_token';
 const TOKEN = 'glpat-BadRequestToken12345';
@@ -15,28 +13,8 @@ const ok = { type: PAT, token: TOKEN, location: 'https://x/y' };
 const MAX_ITEMS = 50;
 const MAX_BODY = 64 * 1024;
 
-let redis: TestRedis;
-let client: Redis;
-let sim: GitLabSimulator;
-let svc: TestService;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-  sim = await startGitLabSimulator();
-  // The API role alone: anything enqueued would stay in Redis for the assertion below to see.
-  svc = await startTestService(redis.url, sim.url, sim.adminToken, {
-    ROLE: 'api',
-    MAX_TOKENS_PER_REQUEST: String(MAX_ITEMS),
-    MAX_BODY_BYTES: String(MAX_BODY),
-    MAX_JSON_DEPTH: '8',
-  });
-});
-afterAll(async () => {
-  await svc?.stop();
-  await sim?.stop();
-  await redis?.stop();
-});
+// The API role alone: anything enqueued would stay in Redis for the assertion below to see.
+const stack = useStack({ env: { ROLE: 'api', MAX_TOKENS_PER_REQUEST: String(MAX_ITEMS), MAX_BODY_BYTES: String(MAX_BODY), MAX_JSON_DEPTH: '8' } });
 
 interface Case {
   readonly body?: string | Buffer;
@@ -157,7 +135,7 @@ const cases: ReadonlyArray<[string, Case, number, string]> = [
 
 /** Intake jobs (one per accepted request) and revocation jobs (one per token): neither may appear. */
 async function enqueuedJobs(): Promise<number> {
-  const keys = await client.keys('trapi:*');
+  const keys = await stack.client.keys('trapi:*');
   return keys.filter((k) => /^trapi:(intake|revocations):[0-9a-f]{64}$/.test(k)).length;
 }
 
@@ -165,7 +143,7 @@ describe('POST /v1/revoke_tokens with bad requests', () => {
   it(`covers at least 30 cases (has ${cases.length})`, () => expect(cases.length).toBeGreaterThanOrEqual(30));
 
   it.each(cases.map(([name, c, status, code]) => [name, status, code, c] as const))('answers %s with %i %s and enqueues nothing', async (_name, status, code, c) => {
-    let req = request(svc.url).post('/v1/revoke_tokens');
+    let req = request(stack.service.url).post('/v1/revoke_tokens');
     // Bytes as they are: superagent would JSON-encode a Buffer under a JSON content type.
     if (Buffer.isBuffer(c.body)) req = req.serialize((bytes: unknown) => bytes as string);
     if (c.auth !== null) req = req.set('Authorization', c.auth ?? API_TOKEN);
@@ -182,7 +160,7 @@ describe('POST /v1/revoke_tokens with bad requests', () => {
   });
 
   it('names each bad item by index and path', async () => {
-    const res = await request(svc.url)
+    const res = await request(stack.service.url)
       .post('/v1/revoke_tokens')
       .set('Authorization', API_TOKEN)
       .send([ok, { type: PAT, token: 5 }, { token: TOKEN }]);
@@ -197,7 +175,7 @@ describe('POST /v1/revoke_tokens with bad requests', () => {
 
   it('names a token or location with a bad character by index and path, without quoting it', async () => {
     const secret = 'glpat-QuotedNowhere0001';
-    const res = await request(svc.url)
+    const res = await request(stack.service.url)
       .post('/v1/revoke_tokens')
       .set('Authorization', API_TOKEN)
       .send([ok, { ...ok, location: 'https://x/\u0000' }, ok, { ...ok, token: `${secret}\u0000Zq9Tail` }, { ...ok, url: 'https://x/\ud800' }]);
@@ -280,7 +258,7 @@ describe('hostile requests (fuzz): no 5xx, every refusal in the error shape, not
   it(`refuses ${FUZZ_REQUESTS} mutated batches (seed ${FUZZ_SEED}: control characters, bad locations, invalid UTF-8, truncation)`, async () => {
     const rnd = prng(FUZZ_SEED);
     for (let i = 0; i < FUZZ_REQUESTS; i++) {
-      const res = await request(svc.url)
+      const res = await request(stack.service.url)
         .post('/v1/revoke_tokens')
         .set('Authorization', API_TOKEN)
         .set('Content-Type', 'application/json')
@@ -310,7 +288,7 @@ describe('hostile requests (fuzz): no 5xx, every refusal in the error shape, not
     ['GET', '/metrics/'],
   ];
   it.each(variants)('answers %s %s with 404 not_found (routing is strict and case-sensitive) and queues nothing', async (method, path) => {
-    const res = await request(svc.url)[method === 'POST' ? 'post' : 'get'](path).set('Authorization', API_TOKEN).send(method === 'POST' ? [ok] : undefined);
+    const res = await request(stack.service.url)[method === 'POST' ? 'post' : 'get'](path).set('Authorization', API_TOKEN).send(method === 'POST' ? [ok] : undefined);
     expect(res.status).toBe(404);
     expect(res.body.error).toBe('not_found');
     expectRefusal(res.status, res.headers['content-type'], res.text);
@@ -318,11 +296,11 @@ describe('hostile requests (fuzz): no 5xx, every refusal in the error shape, not
   });
 
   it('still answers the exact paths', async () => {
-    const types = await request(svc.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN);
+    const types = await request(stack.service.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN);
     expect(types.status).toBe(200);
     expect(types.body.types).toContain(PAT);
-    expect((await request(svc.url).get('/-/liveness')).status).toBe(200);
-    const tooFew = await request(svc.url).post('/v1/revoke_tokens?x=1').set('Authorization', API_TOKEN).send({});
+    expect((await request(stack.service.url).get('/-/liveness')).status).toBe(200);
+    const tooFew = await request(stack.service.url).post('/v1/revoke_tokens?x=1').set('Authorization', API_TOKEN).send({});
     expect(tooFew.status).toBe(400); // routed: a query string is not part of the path
   });
 
@@ -349,7 +327,7 @@ describe('hostile requests (fuzz): no 5xx, every refusal in the error shape, not
     ['an invalid chunk size', post(['Transfer-Encoding: chunked']) + 'zz\r\n[]\r\n0\r\n\r\n', 400, 'bad_request'],
   ];
   it.each(wire.map(([name, bytes, status, code]) => [name, status, code, bytes] as const))('answers %s with %i %s in JSON, closes the connection and queues nothing', async (_name, status, code, bytes) => {
-    const a = await rawExchange(svc.url, [bytes]);
+    const a = await rawExchange(stack.service.url, [bytes]);
     expect(a.status).toBe(status);
     expect(a.headers['connection']).toBe('close');
     expect(JSON.parse(a.body)).toEqual(expect.objectContaining({ error: code }));
@@ -359,13 +337,8 @@ describe('hostile requests (fuzz): no 5xx, every refusal in the error shape, not
 });
 
 describe('slow senders (timeouts of 0.5 s for headers and 1 s for the request, on the production app)', () => {
-  let slow: ApiServer;
-  beforeAll(async () => {
-    slow = await startApiServer(redis.url, { headersTimeoutMs: 500, requestTimeoutMs: 1000, timeoutCheckMs: 100 });
-  });
-  afterAll(async () => {
-    await slow?.stop();
-  });
+  // The production app alone, on the file's Redis.
+  const slow = useStack({ redis: () => stack.redis, gitlab: false, service: false, api: { headersTimeoutMs: 500, requestTimeoutMs: 1000, timeoutCheckMs: 100 } });
   const body = json([{ ...ok, type: SUPPORTED_TYPE }]);
   const postHead = head('POST', '/v1/revoke_tokens', [`Authorization: ${API_TOKEN}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`]);
 
@@ -377,7 +350,7 @@ describe('slow senders (timeouts of 0.5 s for headers and 1 s for the request, o
     ['a byte every 100 ms (slowloris)', [...postHead.slice(0, 40)], 100],
   ])('answers %s with 408 request_timeout in JSON within the limit and queues nothing', async (_name, parts, pauseMs) => {
     const started = Date.now();
-    const a = await rawExchange(slow.url, parts, { pauseMs, timeoutMs: 5000 });
+    const a = await rawExchange(slow.api.url, parts, { pauseMs, timeoutMs: 5000 });
     const ms = Date.now() - started;
     expect(a.status).toBe(408);
     expect(a.headers['connection']).toBe('close');
@@ -395,14 +368,14 @@ describe('afterwards', () => {
   });
 
   it('logged no token and no error', () => {
-    expect(svc.logs.lines.join('\n')).not.toContain(TOKEN);
-    expect(svc.logs.records().filter((r) => Number(r['level']) >= 50)).toEqual([]);
+    expect(stack.service.logs.lines.join('\n')).not.toContain(TOKEN);
+    expect(stack.service.logs.records().filter((r) => Number(r['level']) >= 50)).toEqual([]);
   });
 
   it('still enqueues a good batch afterwards (the checks above could see a job)', async () => {
     // Every printable ASCII character is a valid token character; a location may hold spaces and non-ASCII text.
     const printable = String.fromCharCode(...Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => 0x21 + i));
-    const res = await request(svc.url)
+    const res = await request(stack.service.url)
       .post('/v1/revoke_tokens')
       .set('Authorization', API_TOKEN)
       .send([ok, { type: PAT, token: printable, location: 'https://x/a file name, é, 日本, \u{1F600}' }]);

@@ -3,25 +3,19 @@ import type { Redis } from 'ioredis';
 import { SharedBudgetStore } from '../../src/rate-limit/budget-store.js';
 import { connect, producerConnection } from '../../src/queue/redis.js';
 import { StoreUnavailableError } from '../../src/errors.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { useStack } from '../support/stack.js';
 
-let redis: TestRedis;
-let client: Redis;
 const connections: Redis[] = [];
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-});
-afterAll(async () => {
+// Before the stack's afterAll (hooks run in order): the stores' connections close before their Redis stops.
+afterAll(() => {
   for (const c of connections) c.disconnect();
-  await redis?.stop();
 });
+const stack = useStack({ gitlab: false, service: false });
 
 let n = 0;
 /** A store on its own connection, made as the service makes it (fails fast when Redis is down). */
 async function replica(prefix: string, limit: number, windowMs = 60_000): Promise<SharedBudgetStore> {
-  const connection = producerConnection(redis.url);
+  const connection = producerConnection(stack.redis.url);
   connection.on('error', () => undefined);
   connections.push(connection);
   await connect(connection);
@@ -33,7 +27,7 @@ const prefix = () => `test:rl:${++n}:`;
 
 /** Scripts Redis has run so far: every call of the store is one. */
 async function scriptCalls(): Promise<number> {
-  const stats = await client.info('commandstats');
+  const stats = await stack.client.info('commandstats');
   return ['evalsha', 'eval'].reduce((sum, cmd) => sum + Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
 }
 
@@ -54,8 +48,8 @@ describe('SharedBudgetStore', () => {
     // The first hit of a window waits for Redis; the next 39 are sent together (at most one timed send in between).
     expect(calls).toBeLessThanOrEqual(2);
     await store.flush();
-    expect(Number(await client.get(`${p}client`))).toBe(40);
-    expect(await client.pttl(`${p}client`)).toBeGreaterThan(50_000);
+    expect(Number(await stack.client.get(`${p}client`))).toBe(40);
+    expect(await stack.client.pttl(`${p}client`)).toBeGreaterThan(50_000);
   });
 
   it('makes every hit wait for Redis once 5% of the budget is unacknowledged', async () => {
@@ -69,7 +63,7 @@ describe('SharedBudgetStore', () => {
     expect(calls).toBeGreaterThanOrEqual(5);
     expect(calls).toBeLessThan(15);
     await store.flush();
-    expect(Number(await client.get(`${p}client`))).toBe(30);
+    expect(Number(await stack.client.get(`${p}client`))).toBe(30);
   });
 
   it('waits for Redis on every hit with a small budget, so replicas share it exactly', async () => {
@@ -87,7 +81,7 @@ describe('SharedBudgetStore', () => {
     expect(admitted).toBeGreaterThanOrEqual(200);
     expect(admitted).toBeLessThanOrEqual(200 + 2 * 10);
     await Promise.all([a.flush(), b.flush()]);
-    expect(Number(await client.get(`${p}k`))).toBe(300);
+    expect(Number(await stack.client.get(`${p}k`))).toBe(300);
   });
 
   it('starts over when the window ends, in Redis and in its own view', async () => {
@@ -100,21 +94,21 @@ describe('SharedBudgetStore', () => {
     expect(first).toBe(1);
     expect(second).toBe(2);
     await store.flush();
-    expect(Number(await client.get(`${p}k`))).toBe(2);
+    expect(Number(await stack.client.get(`${p}k`))).toBe(2);
   });
 
   it('refuses a hit that must wait when Redis is down (a 503, never a free pass), and sends held hits once it is back', async () => {
     const p = prefix();
     const store = await replica(p, 1000);
     await hits(store, 'known', 1);
-    await redis.kill(true); // graceful: the count so far is kept on disk
+    await stack.redis.kill(true); // graceful: the count so far is kept on disk
     // A window this replica has not seen must wait for Redis: refused.
     await expect(store.increment('new-client')).rejects.toBeInstanceOf(StoreUnavailableError);
     // A known window far from its limit is still answered; its hits are held, not lost.
     expect((await store.increment('known')).totalHits).toBe(2);
     await store.flush();
-    await redis.start();
-    const c = redis.client();
+    await stack.redis.start();
+    const c = stack.redis.client();
     connections.push(c);
     let stored = 0;
     for (let i = 0; i < 100 && stored !== 2; i++) {

@@ -4,19 +4,16 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { startService, type Service } from '../../src/service.js';
 import { captureLogs } from '../support/logs.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { KEY_PREFIX } from '../../src/queue/jobs.js';
 import { freePort } from '../../src/runtime/free-port.js';
-import { failedReasonOf, inspectQueue } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, testEnv, type TestService } from '../support/service.js';
+import { failedReasonOf } from '../support/queue.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 const DEPLOY = 'gitleaks_rule_id_gitlab_deploy_token';
@@ -27,30 +24,15 @@ interface Run {
   readonly stderr: string;
 }
 
-let redis: TestRedis;
-let client: Redis;
-let queue: Queue;
-let sim: GitLabSimulator;
-let svc: TestService;
 let env: NodeJS.ProcessEnv;
 /** Every token given to the service, and every CLI output: no output may contain a token. */
 const tokens: string[] = [];
 const outputs: Run[] = [];
 
-beforeAll(async () => {
+const stack = useStack();
+beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-  redis = await startTestRedis();
-  client = redis.client();
-  queue = inspectQueue(redis.url);
-  sim = await startGitLabSimulator();
-  svc = await startTestService(redis.url, sim.url, sim.adminToken);
-  env = { PATH: process.env['PATH'] ?? '', ...testEnv(redis.url, sim.url, sim.adminToken) };
-});
-afterAll(async () => {
-  await svc?.stop();
-  await queue?.close();
-  await sim?.stop();
-  await redis?.stop();
+  env = { PATH: process.env['PATH'] ?? '', ...stack.env() };
 });
 
 /** Runs `node dist/src/cli.js ...args`; `input` is piped to its standard input (closed at once otherwise). */
@@ -79,17 +61,17 @@ async function json<T = any>(args: readonly string[], opts: { input?: string } =
 }
 
 const submit = async (...items: object[]) => {
-  await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items).expect(204);
+  await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items).expect(204);
 };
 const token = (kind: 'personal_access_token' | 'deploy_token'): string => {
-  const t = sim.createToken(kind);
+  const t = stack.gitlab.createToken(kind);
   tokens.push(t);
   return t;
 };
 const short = (fp: string) => fp.slice(0, 12);
 const failedFps = async (...args: string[]) => ((await json(['failed', 'list', ...args])).failed as Array<{ fingerprint: string }>).map((t) => t.fingerprint).sort();
 /** A field of a token's record, read straight from Redis: cheaper to poll than a CLI process. */
-const recordField = (t: string, field: string) => client.hget(`${KEY_PREFIX}:record:${fingerprint(t)}`, field);
+const recordField = (t: string, field: string) => stack.client.hget(`${KEY_PREFIX}:record:${fingerprint(t)}`, field);
 const defaultActor = `cli:${userInfo().username}@${hostname()}`;
 
 describe('trapi status and types', () => {
@@ -110,7 +92,7 @@ describe('trapi status and types', () => {
   });
 
   it('types: what GET /v1/revocable_token_types answers', async () => {
-    const served = (await request(svc.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN)).body.types as string[];
+    const served = (await request(stack.service.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN)).body.types as string[];
     expect((await json(['types'])).types).toEqual(served);
     const human = await cli(['types']);
     expect(human.stdout.trim().split('\n')).toEqual(served);
@@ -124,15 +106,15 @@ describe('trapi on failed tokens', () => {
   const fp = (t: string) => fingerprint(t);
 
   it('failed list shows tokens that failed permanently, with their reasons, and filters them', async () => {
-    sim.faults.failUntilCleared(400, { method: 'DELETE' }); // every revocation is refused: no strategy can act
+    stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE' }); // every revocation is refused: no strategy can act
     [patA, patB, deploy] = [token('personal_access_token'), token('personal_access_token'), token('deploy_token')];
     await submit(item(patA), item(patB), item(deploy, DEPLOY));
-    await eventually(async () => (await Promise.all([patA, patB, deploy].map((t) => failedReasonOf(queue, t)))).every((r) => r !== undefined), 'three tokens in the failed set');
+    await eventually(async () => (await Promise.all([patA, patB, deploy].map((t) => failedReasonOf(stack.queue, t)))).every((r) => r !== undefined), 'three tokens in the failed set');
 
     const listed = await json(['failed', 'list']);
     expect(listed.count).toBe(3);
     for (const t of [patA, patB, deploy]) {
-      expect(listed.failed).toContainEqual(expect.objectContaining({ fingerprint: fp(t), reason: await failedReasonOf(queue, t), attempts: expect.any(Number), failedAt: expect.any(String) }));
+      expect(listed.failed).toContainEqual(expect.objectContaining({ fingerprint: fp(t), reason: await failedReasonOf(stack.queue, t), attempts: expect.any(Number), failedAt: expect.any(String) }));
     }
     expect(listed.failed.find((f: { fingerprint: string }) => f.fingerprint === fp(deploy)).type).toBe(DEPLOY);
 
@@ -140,12 +122,12 @@ describe('trapi on failed tokens', () => {
     expect(human.code).toBe(0);
     for (const t of [patA, patB, deploy]) {
       const line = human.stdout.split('\n').find((l) => l.startsWith(short(fp(t))));
-      expect(line).toContain(String(await failedReasonOf(queue, t)).split(':')[0]);
+      expect(line).toContain(String(await failedReasonOf(stack.queue, t)).split(':')[0]);
     }
     expect(human.stdout).toContain('3 failed token(s)');
     expect(human.stdout).not.toContain('undefined');
 
-    const reasonA = String(await failedReasonOf(queue, patA));
+    const reasonA = String(await failedReasonOf(stack.queue, patA));
     expect(await failedFps('--type', DEPLOY)).toEqual([fp(deploy)]);
     expect(await failedFps('--reason', reasonA.split(':')[0] ?? '')).toContain(fp(patA));
     expect(await failedFps('--since', new Date(Date.now() + 3_600_000).toISOString())).toEqual([]);
@@ -162,14 +144,14 @@ describe('trapi on failed tokens', () => {
     const audit = await json(['audit', '--fingerprint', fp(patB).slice(0, 10)]);
     expect(audit.entries[0]).toMatchObject({ action: 'resolve', actor: 'cli:alice', fingerprint: fp(patB), detail: 'rotated by hand' });
     expect(await failedFps()).toEqual([fp(patA), fp(deploy)].sort());
-    expect(await queue.getJob(fp(patB))).toBeUndefined();
+    expect(await stack.queue.getJob(fp(patB))).toBeUndefined();
 
-    const deletesBefore = sim.calls().filter((c) => c.method === 'DELETE' && c.token === patB).length;
+    const deletesBefore = stack.gitlab.calls().filter((c) => c.method === 'DELETE' && c.token === patB).length;
     await submit(item(patB)); // GitLab resends the whole batch
     await eventually(async () => (await recordField(patB, 'received')) === '2', 'the resend received');
     await new Promise((r) => setTimeout(r, 300));
-    expect(await queue.getJob(fp(patB))).toBeUndefined();
-    expect(sim.calls().filter((c) => c.method === 'DELETE' && c.token === patB)).toHaveLength(deletesBefore);
+    expect(await stack.queue.getJob(fp(patB))).toBeUndefined();
+    expect(stack.gitlab.calls().filter((c) => c.method === 'DELETE' && c.token === patB)).toHaveLength(deletesBefore);
     expect((await json(['show', fp(patB)])).state).toBe('resolved');
 
     const again = await cli(['resolve', fp(patB), '--reason', 'twice']);
@@ -184,7 +166,7 @@ describe('trapi on failed tokens', () => {
     const failedHuman = (await cli(['show', fp(patA)])).stdout;
     expect(failedHuman).toMatch(new RegExp(`^last error\\s+${failed.lastError}: `, 'm'));
     expect(failedHuman).not.toContain(`${failed.lastError}: ${failed.lastError}`);
-    sim.faults.clear();
+    stack.gitlab.faults.clear();
     const dry = await json(['replay', '--all', '--dry-run']);
     expect([...dry.wouldQueue].sort()).toEqual([fp(patA), fp(deploy)].sort());
     expect(await failedFps()).toHaveLength(2); // a dry run changes nothing
@@ -194,7 +176,7 @@ describe('trapi on failed tokens', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines.slice(0, -1).sort()).toEqual([short(fp(patA)), short(fp(deploy))].sort());
     expect(lines.at(-1)).toMatch(/^queued 2 token\(s\)/);
-    await eventually(() => sim.stateOf(patA) === 'revoked' && sim.stateOf(deploy) === 'revoked', 'replayed tokens revoked at GitLab');
+    await eventually(() => stack.gitlab.stateOf(patA) === 'revoked' && stack.gitlab.stateOf(deploy) === 'revoked', 'replayed tokens revoked at GitLab');
     await eventually(async () => (await recordField(patA, 'state')) === 'revoked', 'record revoked');
 
     const view = await json(['show', fp(patA).slice(0, 10)]);
@@ -250,12 +232,12 @@ describe('trapi pause and resume', () => {
     await submit(item(t));
     await eventually(async () => (await recordField(t, 'received')) === '1', 'the token received');
     await new Promise((r) => setTimeout(r, 800));
-    expect(sim.stateOf(t)).toBe('active');
+    expect(stack.gitlab.stateOf(t)).toBe('active');
 
     const resumed = await cli(['resume']);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/resumed/);
-    await eventually(() => sim.stateOf(t) === 'revoked', 'revoked after resume');
+    await eventually(() => stack.gitlab.stateOf(t) === 'revoked', 'revoked after resume');
     expect((await json(['status'])).paused).toBe(false);
     const audit = (await json(['audit', '--limit', '5'])).entries as Array<{ action: string; actor: string }>;
     const operator = audit.filter((e) => e.actor !== 'service').map((e) => `${e.action}/${e.actor}`);
@@ -294,7 +276,7 @@ describe('trapi errors and exit codes', () => {
     const emptyDataDir = mkdtempSync(join(tmpdir(), 'trapi-cli-'));
     try {
       const [badConfig, unreachable, noService] = await Promise.all([
-        cli(['status'], { env: { PATH: env['PATH'], REDIS_URL: redis.url, GITLAB_URL: sim.url } }), // no secrets
+        cli(['status'], { env: { PATH: env['PATH'], REDIS_URL: stack.redis.url, GITLAB_URL: stack.gitlab.url } }), // no secrets
         freePort().then((port) => cli(['status', '--json'], { env: { ...env, REDIS_URL: `redis://:secret-password@127.0.0.1:${port}` } })),
         cli(['failed', 'list'], { env: { PATH: env['PATH'], DATA_DIR: emptyDataDir } }), // sandbox mode, nothing running
       ]);
@@ -323,27 +305,27 @@ describe('trapi errors and exit codes', () => {
 });
 
 describe('trapi status in sandbox mode', () => {
-  let sandboxRedis: TestRedis;
   let sandbox: Service | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'trapi-cli-sandbox-'));
   const ADMIN = 'ops:cli-test-admin-credential-0001';
 
-  beforeAll(async () => {
-    sandboxRedis = await startTestRedis(); // its own Redis: the sandbox's workers must not take the other tests' jobs
-    const config = loadConfig({ REDIS_URL: sandboxRedis.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_API_TOKENS: ADMIN, LOG_LEVEL: 'warn' });
-    sandbox = await startService(config, captureLogs('warn').logger);
-  });
+  // Before the stack's afterAll (hooks run in order): the sandbox service stops before its Redis.
   afterAll(async () => {
     await sandbox?.stop();
-    await sandboxRedis?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  });
+  // Its own Redis: the sandbox's workers must not take the other tests' jobs. The sandbox service is not a test one.
+  const sandboxStack = useStack({ gitlab: false, service: false });
+  beforeAll(async () => {
+    const config = loadConfig({ REDIS_URL: sandboxStack.redis.url, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_API_TOKENS: ADMIN, LOG_LEVEL: 'warn' });
+    sandbox = await startService(config, captureLogs('warn').logger);
   });
 
   it('reports the same credentials as /admin/status (the simulator the service adds, not an empty list)', async () => {
     const adminStatus = async () => (await request(sandbox?.url ?? '').get('/admin/status').set('Authorization', `Bearer ${ADMIN.split(':')[1]}`).expect(200)).body as { credentials: Record<string, { checkedAt: string | null }> };
     await eventually(async () => (await adminStatus()).credentials['sandbox:admin']?.checkedAt != null, 'the sandbox credential checked once');
     const served = (await adminStatus()).credentials;
-    const run = await cli(['status', '--json'], { env: { PATH: env['PATH'], REDIS_URL: sandboxRedis.url, DATA_DIR: dataDir } });
+    const run = await cli(['status', '--json'], { env: { PATH: env['PATH'], REDIS_URL: sandboxStack.redis.url, DATA_DIR: dataDir } });
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(Object.keys(served)).toEqual(['sandbox:admin']);
     expect((JSON.parse(run.stdout) as { credentials: unknown }).credentials).toEqual(served);

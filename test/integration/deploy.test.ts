@@ -5,11 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { deliverableExpressions, metricNames, read, readYaml, ROOT } from '../support/deploy-files.js';
 import { outcomeOf } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -93,28 +92,17 @@ describe('deploy/prometheus/alerts.yml', () => {
 });
 
 describe('the series of the dashboard and the alert rules', () => {
-  let redis: TestRedis;
-  let sim: GitLabSimulator;
-  let svc: TestService;
+  const stack = useStack({ env: { STRATEGY_ORDER: 'admin' } });
   /** From the exposition's # TYPE lines: every series the service exports, and its type. */
   const exported = new Map<string, string>();
   let body = '';
 
   beforeAll(async () => {
-    redis = await startTestRedis();
-    sim = await startGitLabSimulator();
-    svc = await startTestService(redis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'admin' });
-    const client = redis.client();
-    const tokens = [0, 1, 2].map(() => sim.createToken('personal_access_token', { userId: 7 }));
-    await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t) => item(t))).expect(204);
-    await eventually(async () => (await Promise.all(tokens.map((t) => outcomeOf(client, t)))).every(Boolean), 'the 3 tokens settled');
-    body = (await request(svc.url).get('/metrics').expect(200)).text;
+    const tokens = [0, 1, 2].map(() => stack.gitlab.createToken('personal_access_token', { userId: 7 }));
+    await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t) => item(t))).expect(204);
+    await eventually(async () => (await Promise.all(tokens.map((t) => outcomeOf(stack.client, t)))).every(Boolean), 'the 3 tokens settled');
+    body = (await request(stack.service.url).get('/metrics').expect(200)).text;
     for (const m of body.matchAll(/^# TYPE (\S+) (\S+)$/gm)) exported.set(m[1] ?? '', m[2] ?? '');
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await sim?.stop();
-    await redis?.stop();
   });
 
   it('are all exported by the service', () => {

@@ -11,7 +11,7 @@ import { RedisOutboundLimiter } from '../../src/queue/outbound-limiter.js';
 import { RedisProviderState } from '../../src/queue/provider-state.js';
 import { captureLogs, type CapturedLogs } from '../support/logs.js';
 import { dumpRedis } from '../support/redis-scan.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { useStack } from '../support/stack.js';
 
 const KIND_OF: Record<TokenPrefix, [string, string]> = {
   ghp_: ['personal_access_token', 'gitleaks_rule_id_github_personal_access_token'],
@@ -112,21 +112,16 @@ function tally(driven: readonly Driven[]): Record<string, number> {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-let redis: TestRedis;
-let client: Redis;
+// Redis only: the provider is driven directly, each test against a GitHub simulator with options of its own.
+const stack = useStack({ gitlab: false, service: false });
 let sim: GitHubSimulator | undefined;
 let logs: CapturedLogs;
 const providers: Provider[] = [];
 /** Every token a test made: none may show up in a log line or in Redis. */
 let issued: string[] = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-});
-afterAll(async () => redis?.stop());
 beforeEach(async () => {
-  await client.flushall(); // the revoke budget is per hour: each test starts with a full one
+  await stack.client.flushall(); // the revoke budget is per hour: each test starts with a full one
   logs = captureLogs('debug');
   issued = [];
 });
@@ -137,7 +132,7 @@ afterEach(async () => {
 });
 
 function provider(s: GitHubSimulator, overrides: Partial<GitHubSettings> = {}): Provider {
-  const p = build(s, client, logs, overrides);
+  const p = build(s, stack.client, logs, overrides);
   providers.push(p);
   return p;
 }
@@ -151,7 +146,7 @@ function tokens(s: GitHubSimulator, prefix: TokenPrefix, n: number, opts: { aliv
 }
 
 async function expectNoTokenLeak(): Promise<void> {
-  const dump = (await dumpRedis(client)).toString('utf8');
+  const dump = (await dumpRedis(stack.client)).toString('utf8');
   const text = logs.lines.join('\n');
   expect(issued.filter((t) => dump.includes(t) || text.includes(t))).toEqual([]);
   // And nothing shaped like one, whoever's it is.
@@ -181,7 +176,7 @@ describe('GitHub provider (Redis-backed services, simulator)', () => {
     const checks = sim.calls({ route: 'user' });
     expect(checks.length).toBe(2000);
     expect(checks.every((c) => c.status === 401 && !c.bearer?.startsWith('ghr_'))).toBe(true);
-    const ttl = await client.pttl(`trapi:provider:github:${requests[0]?.fingerprint ?? ''}`);
+    const ttl = await stack.client.pttl(`trapi:provider:github:${requests[0]?.fingerprint ?? ''}`);
     expect(ttl).toBeGreaterThan(1500 * 3 + 86_400_000 - 60_000);
     await expectNoTokenLeak();
     console.log(`2,500 tokens: ${calls.length} revoke calls of ${calls.map((c) => c.count).join('/')} tokens, ${checks.length} confirmations, ${ms} ms`);
@@ -198,7 +193,7 @@ describe('GitHub provider (Redis-backed services, simulator)', () => {
     const held = driven.filter((d) => d.last.status === 'pending').map((d) => d.last);
     // Held for about the hour the budget needs to free, never failed.
     expect(held.every((o) => o.status === 'pending' && o.held === true && o.retryAfterMs > 3_000_000)).toBe(true);
-    expect(await services(client, logs).budget.usage('github:revoke', 3_600_000)).toEqual({ used: 3, blockedUntil: undefined });
+    expect(await services(stack.client, logs).budget.usage('github:revoke', 3_600_000)).toEqual({ used: 3, blockedUntil: undefined });
     await expectNoTokenLeak();
   });
 
@@ -303,7 +298,7 @@ describe('GitHub provider (Redis-backed services, simulator)', () => {
     const requests = tokens(sim, 'github_pat_', 5);
     const held = await drive(refused, requests, { settled: (o) => o.status === 'credential_rejected', deadlineMs: 5000 });
     expect(tally(held)).toEqual({ 'credential_rejected:breaker_open': 5 });
-    const breakers = services(client, logs).breakers;
+    const breakers = services(stack.client, logs).breakers;
     expect(await breakers.isOpen('github:token')).toBe(true);
     expect(await refused.probe?.('github:token')).toBe(false);
     expect(revokeCalls().slice(1).map((c) => [c.status, c.count])).toEqual([[401, 5], [401, 0]]); // the send, then the probe's empty list
@@ -332,7 +327,7 @@ describe('GitHub provider (Redis-backed services, simulator)', () => {
     const held = await drive(p, more, { parkAfterMs: 10_000 });
     expect(tally(held)).toEqual({ 'pending:awaiting_budget:held': 3 });
     // Shared with every replica through RedisCallBudget.block (fails while its Lua script names a local `until`, a Lua keyword).
-    const usage = await services(client, logs).budget.usage('github:revoke', 3_600_000);
+    const usage = await services(stack.client, logs).budget.usage('github:revoke', 3_600_000);
     expect(usage.blockedUntil).toBeGreaterThan(Date.now() + 4 * 60_000);
     const errors = logs.records().filter((r) => r['level'] === 50);
     expect(errors.map((r) => String(r['msg']))).toEqual([expect.stringMatching(/422.*spammed/)]);
@@ -341,7 +336,7 @@ describe('GitHub provider (Redis-backed services, simulator)', () => {
 
   it('When the provider closes with a batch still gathering, then it sends it once at once, and later jobs find it submitted', async () => {
     sim = await startGitHubSimulator();
-    const p = build(sim, client, logs, { batchWaitMs: 60_000 });
+    const p = build(sim, stack.client, logs, { batchWaitMs: 60_000 });
     const requests = tokens(sim, 'ghp_', 4);
     for (const r of requests) expect(await p.revoke(r)).toEqual(expect.objectContaining({ status: 'pending', reason: 'awaiting_batch' }));
     expect(revokeCalls()).toEqual([]);

@@ -1,15 +1,12 @@
 // GitHub through the whole service: GitLab-shaped batches in, real Redis, the worker's cross-job batches out to the
 // GitHub simulator, confirmation with each token, and the shared hourly budget.
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { startGitHubSimulator, type GitHubSimulator } from '../../simulator/github/index.js';
+import type { GitHubSimulator, GitHubSimulatorOptions } from '../../simulator/github/index.js';
 import type { TokenPrefix } from '../../simulator/github/tokens.js';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
-import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { failedReasonOf, outcomeOf } from '../support/queue.js';
+import { API_TOKEN, eventually, item, type TestService } from '../support/service.js';
+import { startStack, useStack, type RunningStack } from '../support/stack.js';
 
 const TYPE_OF: Record<Exclude<TokenPrefix, 'v1.'>, string> = {
   ghp_: 'gitleaks_rule_id_github_personal_access_token',
@@ -21,44 +18,30 @@ const TYPE_OF: Record<Exclude<TokenPrefix, 'v1.'>, string> = {
 };
 const PREFIXES = Object.keys(TYPE_OF) as (keyof typeof TYPE_OF)[];
 
-let gitlab: GitLabSimulator;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  gitlab = await startGitLabSimulator();
-  cleanups.push(() => gitlab.stop());
-});
+const setups: RunningStack[] = [];
+// Before the stack's afterAll (hooks run in order): each test's stack stops before the shared GitLab simulator.
 afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  for (const s of setups.reverse()) await s.stop().catch(() => undefined);
 });
-
-interface Setup {
-  readonly redis: TestRedis;
-  readonly client: Redis;
-  readonly queue: Queue;
-  readonly github: GitHubSimulator;
-  readonly svc: TestService;
-}
+/** The GitLab simulator the tests share; each test has its own Redis, GitHub simulator and service. */
+const stack = useStack({ redis: false, service: false });
 
 /** Its own Redis, GitHub simulator and service: the budget and the batches are the test's alone. */
-async function setUp(env: Record<string, string>, simOptions: Parameters<typeof startGitHubSimulator>[0] = {}): Promise<Setup> {
-  const redis = await startTestRedis();
-  cleanups.push(() => redis.stop());
-  const github = await startGitHubSimulator(simOptions);
-  cleanups.push(() => github.close());
-  const svc = await startTestService(redis.url, gitlab.url, gitlab.adminToken, {
-    GITHUB_API_URL: github.apiUrl,
-    GITHUB_BATCH_WAIT_MS: '1000',
-    GITHUB_CONFIRM_AFTER_SECONDS: '0.3',
-    GITHUB_RATE_LIMIT_PER_SECOND: '2000',
-    GITHUB_CONCURRENCY: '50',
-    ADMIN_API_TOKENS: 'oncall:admin-token-0123456789abcdef',
-    ...env,
+async function setUp(env: Record<string, string>, simOptions: GitHubSimulatorOptions = {}): Promise<RunningStack> {
+  const s = await startStack({
+    gitlab: () => stack.gitlab,
+    github: simOptions,
+    env: {
+      GITHUB_BATCH_WAIT_MS: '1000',
+      GITHUB_CONFIRM_AFTER_SECONDS: '0.3',
+      GITHUB_RATE_LIMIT_PER_SECOND: '2000',
+      GITHUB_CONCURRENCY: '50',
+      ADMIN_API_TOKENS: 'oncall:admin-token-0123456789abcdef',
+      ...env,
+    },
   });
-  cleanups.push(() => svc.stop());
-  const queue = inspectQueue(redis.url);
-  cleanups.push(() => queue.close());
-  return { redis, client: redis.client(), queue, github, svc };
+  setups.push(s);
+  return s;
 }
 
 /** As GitLab sends them: a batch per scanned pipeline, 100 findings each. */
@@ -72,7 +55,7 @@ async function submit(svc: TestService, tokens: readonly { token: string; type: 
 const mint = (github: GitHubSimulator, prefix: keyof typeof TYPE_OF, n: number) => Array.from({ length: n }, () => ({ token: github.createToken(prefix), type: TYPE_OF[prefix], prefix }));
 
 /** Waits until every token has an outcome: one MGET every 200 ms (a GET per token every 25 ms would load Redis more than the service does). */
-async function settled<T extends { token: string }>(s: Setup, tokens: readonly T[], timeoutMs: number) {
+async function settled<T extends { token: string }>(s: RunningStack, tokens: readonly T[], timeoutMs: number) {
   const keys = tokens.map((t) => `trapi:outcome:${fingerprint(t.token)}`);
   const deadline = Date.now() + timeoutMs;
   while ((await s.client.mget(keys)).some((v) => v === null)) {
@@ -88,7 +71,7 @@ describe('GitHub through the service', () => {
     const tokens = PREFIXES.flatMap((p) => mint(s.github, p, p === 'ghs_' ? 250 : 450)); // 5 × 450 batched + 250 installation tokens
     expect(tokens).toHaveLength(2500);
     const started = Date.now();
-    await submit(s.svc, tokens);
+    await submit(s.service, tokens);
     const done = await settled(s, tokens, 90_000);
     const elapsed = Date.now() - started;
     expect(tokens.filter((t) => s.github.isAlive(t.token))).toEqual([]);
@@ -109,14 +92,14 @@ describe('GitHub through the service', () => {
     const s = await setUp({ GITHUB_REVOKE_REQUESTS_PER_HOUR: '3', GITHUB_BATCH_WAIT_MS: '100' });
     const waves = Array.from({ length: 5 }, () => mint(s.github, 'ghp_', 5));
     for (const wave of waves) {
-      await submit(s.svc, wave);
+      await submit(s.service, wave);
       await new Promise((r) => setTimeout(r, 600)); // each wave its own batch
     }
     const early = waves.slice(0, 3).flat();
     const late = waves.slice(3).flat();
     await settled(s, early, 30_000);
     // The budget is spent: the later waves wait for it, held and visible, never failed.
-    await eventually(async () => (await request(s.svc.url).get('/admin/status').set('Authorization', 'Bearer admin-token-0123456789abcdef')).body.waiting?.['held:awaiting_budget'] === late.length, 'the later tokens held for the budget', 15_000);
+    await eventually(async () => (await request(s.service.url).get('/admin/status').set('Authorization', 'Bearer admin-token-0123456789abcdef')).body.waiting?.['held:awaiting_budget'] === late.length, 'the later tokens held for the budget', 15_000);
     await new Promise((r) => setTimeout(r, 1500));
     expect(s.github.revokeCalls()).toHaveLength(3);
     for (const t of late) {
@@ -124,7 +107,7 @@ describe('GitHub through the service', () => {
       expect(await failedReasonOf(s.queue, t.token)).toBeUndefined();
       expect(s.github.isAlive(t.token)).toBe(true);
     }
-    const metrics = await request(s.svc.url).get('/metrics');
+    const metrics = await request(s.service.url).get('/metrics');
     expect(metrics.text).toContain(`trapi_tokens_waiting{why="held:awaiting_budget"} ${late.length}`);
   }, 60_000);
 
@@ -133,13 +116,13 @@ describe('GitHub through the service', () => {
     s.github.faults.rateLimitStorm('revoke', 1, { status: 403, resetInMs: 1500 });
     s.github.faults.rateLimitStorm('user', 5, { status: 429, retryAfterSeconds: 1 });
     const tokens = [...mint(s.github, 'ghp_', 5), ...mint(s.github, 'gho_', 5)];
-    await submit(s.svc, tokens);
+    await submit(s.service, tokens);
     const done = await settled(s, tokens, 40_000);
     expect(done.map((t) => t.outcome?.status)).toEqual(tokens.map(() => 'revoked'));
     const statuses = s.github.revokeCalls().map((c) => c.status);
     expect(statuses[0]).toBe(403);
     expect(statuses.slice(1).every((st) => st === 202)).toBe(true);
-    expect((await request(s.svc.url).get('/-/readiness')).body.status).toBe('ready');
-    expect(s.svc.logs.records().filter((l) => String(l['msg']).includes('breaker OPEN'))).toEqual([]);
+    expect((await request(s.service.url).get('/-/readiness')).body.status).toBe('ready');
+    expect(s.service.logs.records().filter((l) => String(l['msg']).includes('breaker OPEN'))).toEqual([]);
   }, 60_000);
 });

@@ -7,13 +7,14 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { makeToken, startGitLabSimulator, type CallRecord, type GitLabSimulator } from '../../simulator/index.js';
+import { makeToken, type CallRecord, type GitLabSimulator } from '../../simulator/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { KIND_RULES, STRATEGIES, typeString, type KindRules, type StrategyName, type TokenKind } from '../../providers/gitlab/kinds.js';
 import type { OutcomeRecord } from '../../src/queue/outcomes.js';
-import { failedReasonOf, inspectQueue, outcomeOf } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { failedReasonOf, outcomeOf } from '../support/queue.js';
+import type { TestRedis } from '../support/redis.js';
+import { API_TOKEN, eventually, item, type TestService } from '../support/service.js';
+import { startStack } from '../support/stack.js';
 
 const GROUP_ID = 4242;
 /** UNAVAILABLE_RECHECK_MINUTES=0.005 in testEnv: how long the provider skips an endpoint it found unavailable. */
@@ -104,21 +105,19 @@ const laneOf = (strategy: StrategyName): Lane => {
 const seedGroupOwner = (sim: GitLabSimulator, token: string, revoked: boolean) =>
   sim.seed({ token, kind: 'personal_access_token', userId: 77, name: 'group-owner', ownedGroupIds: [GROUP_ID], scopes: ['api'], revoked });
 
+/** A lane is a stack of its own: Redis, simulator and a service with that one strategy. */
 async function startLane(strategy: StrategyName): Promise<void> {
-  const redis = await startTestRedis();
-  cleanups.push(() => redis.stop());
-  const sim = await startGitLabSimulator();
-  cleanups.push(() => sim.stop());
   const groupToken = makeToken('personal_access_token');
-  seedGroupOwner(sim, groupToken, false);
   const spec = SPEC[strategy];
-  const env = { STRATEGY_ORDER: strategy, ...spec.env, ...(strategy === 'group' ? { GITLAB_GROUP_TOKEN: groupToken } : {}) };
-  const svc = await startTestService(redis.url, sim.url, sim.adminToken, env);
-  cleanups.push(() => svc.stop());
-  const queue = inspectQueue(redis.url);
-  cleanups.push(() => queue.close());
-  const instance = new URL(sim.url).host.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
-  lanes.set(strategy, { strategy, redis, client: redis.client(), queue, sim, svc, groupToken, instance, tail: Promise.resolve() });
+  const s = await startStack({
+    env: ({ gitlab }) => {
+      seedGroupOwner(gitlab, groupToken, false); // before the service starts and checks its credentials
+      return { STRATEGY_ORDER: strategy, ...spec.env, ...(strategy === 'group' ? { GITLAB_GROUP_TOKEN: groupToken } : {}) };
+    },
+  });
+  cleanups.push(() => s.stop());
+  const instance = new URL(s.gitlab.url).host.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
+  lanes.set(strategy, { strategy, redis: s.redis, client: s.client, queue: s.queue, sim: s.gitlab, svc: s.service, groupToken, instance, tail: Promise.resolve() });
 }
 
 beforeAll(async () => {

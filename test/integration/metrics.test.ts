@@ -1,42 +1,26 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { watchQueues } from '../../src/metrics/queues.js';
 import { queueReadings } from '../../src/queue/readings.js';
 import { outcomeOf } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const PAT = 'gitleaks_rule_id_gitlab_personal_access_token';
 const DEPLOY = 'gitleaks_rule_id_gitlab_deploy_token';
 const REVOKE = '/v1/revoke_tokens';
 
-let redis: TestRedis;
-let client: Redis;
-let sim: GitLabSimulator;
-let svc: TestService;
 /** Every token the run submits: none may appear in /metrics, nor its fingerprint. */
 const submitted: string[] = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-  sim = await startGitLabSimulator();
-  // Admin only, so that a DELETE answered 400 is a terminal failure (no other strategy to fall back on).
-  svc = await startTestService(redis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'admin' });
-});
+// Admin only, so that a DELETE answered 400 is a terminal failure (no other strategy to fall back on).
+const stack = useStack({ env: { STRATEGY_ORDER: 'admin' } });
 afterEach(() => {
-  sim.faults.clear();
-  sim.setAdminTokenState('valid');
-});
-afterAll(async () => {
-  await svc?.stop();
-  await sim?.stop();
-  await redis?.stop();
+  stack.gitlab.faults.clear();
+  stack.gitlab.setAdminTokenState('valid');
 });
 
 /** One sample of the exposition text, matched on its exact label set; undefined when absent. */
@@ -52,14 +36,14 @@ function sample(body: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-const scrape = async (url = svc.url): Promise<string> => {
+const scrape = async (url = stack.service.url): Promise<string> => {
   const res = await request(url).get('/metrics');
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text;
 };
 
-const post = (body: unknown) => request(svc.url).post(REVOKE).set('Authorization', API_TOKEN).send(body as object);
+const post = (body: unknown) => request(stack.service.url).post(REVOKE).set('Authorization', API_TOKEN).send(body as object);
 
 function expectNoSecrets(body: string): void {
   for (const token of submitted) {
@@ -73,23 +57,23 @@ describe('GET /metrics after a scripted run', () => {
   let instance: string;
 
   it('exposes every series with the values the run implies', async () => {
-    const pats = [0, 1, 2].map(() => sim.createToken('personal_access_token', { userId: 7 }));
+    const pats = [0, 1, 2].map(() => stack.gitlab.createToken('personal_access_token', { userId: 7 }));
     const unknown = 'glpat-NeverIssuedMetrics01';
-    const deploy = sim.createToken('deploy_token');
+    const deploy = stack.gitlab.createToken('deploy_token');
     submitted.push(...pats, unknown, deploy);
 
     expect((await post([...pats, unknown].map((t) => item(t)))).status).toBe(204);
-    await eventually(async () => (await Promise.all([...pats, unknown].map((t) => outcomeOf(client, t)))).every(Boolean), 'outcomes of the 3 revoked and the unknown token');
+    await eventually(async () => (await Promise.all([...pats, unknown].map((t) => outcomeOf(stack.client, t)))).every(Boolean), 'outcomes of the 3 revoked and the unknown token');
     // Then a deploy token whose DELETE GitLab refuses for good: a terminal failure.
-    sim.faults.failUntilCleared(400, { method: 'DELETE' });
+    stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE' });
     expect((await post([item(deploy, DEPLOY)])).status).toBe(204);
     expect((await post([{ type: PAT }])).status).toBe(400); // no token: rejected by validation, nothing received
     const unsupported = 'glpat-UnsupportedTypeMetric01';
     submitted.push(unsupported);
     expect((await post([item(unsupported, 'gitleaks_rule_id_not_a_gitlab_token')])).status).toBe(400);
-    await request(svc.url).get('/no/such/route').expect(404);
+    await request(stack.service.url).get('/no/such/route').expect(404);
 
-    instance = (await outcomeOf(client, pats[0] ?? ''))?.instance ?? '';
+    instance = (await outcomeOf(stack.client, pats[0] ?? ''))?.instance ?? '';
     expect(instance).not.toBe('');
     // A failure names the instance it happened on, as a revocation does (it was "none").
     await eventually(async () => sample(await scrape(), 'trapi_revocation_outcomes_total', { instance, strategy: 'none', outcome: 'failed' }) === 1, 'the failure counted');
@@ -130,9 +114,9 @@ describe('GET /metrics after a scripted run', () => {
   });
 
   it('shows an open breaker and the held job, then the breaker closed once the credential works', async () => {
-    const deploy = sim.createToken('deploy_token');
+    const deploy = stack.gitlab.createToken('deploy_token');
     submitted.push(deploy);
-    sim.setAdminTokenState('revoked');
+    stack.gitlab.setAdminTokenState('revoked');
     expect((await post([item(deploy, DEPLOY)])).status).toBe(204);
     await eventually(async () => sample(await scrape(), 'trapi_credential_breaker_open', { breaker: `${instance}:admin` }) === 1, 'breaker gauge 1');
     await eventually(async () => sample(await scrape(), 'trapi_jobs', { queue: 'revocations', state: 'delayed' }) === 1, 'the held job counted as delayed');
@@ -140,8 +124,8 @@ describe('GET /metrics after a scripted run', () => {
     await eventually(async () => (sample(await scrape(), 'trapi_oldest_waiting_job_age_seconds', { queue: 'revocations' }) ?? 0) >= 2, 'the held token ages');
     expectNoSecrets(await scrape());
 
-    sim.setAdminTokenState('valid');
-    await eventually(() => sim.stateOf(deploy) === 'revoked', 'revoked once the credential works');
+    stack.gitlab.setAdminTokenState('valid');
+    await eventually(() => stack.gitlab.stateOf(deploy) === 'revoked', 'revoked once the credential works');
     await eventually(async () => sample(await scrape(), 'trapi_credential_breaker_open', { breaker: `${instance}:admin` }) === 0, 'breaker gauge back to 0');
     const body = await scrape();
     expect(sample(body, 'trapi_tokens_received_total', { type: DEPLOY })).toBe(2);
@@ -154,7 +138,7 @@ describe('GET /metrics after a scripted run', () => {
   it('reports the age of the oldest waiting job, and 0 once none waits', async () => {
     // A queue no worker consumes, so that the jobs stay waiting.
     const metrics = new Metrics({ defaultMetrics: false });
-    const conn = redis.client();
+    const conn = stack.redis.client();
     const stop = watchQueues(metrics, queueReadings(conn, ['metrics-probe'], { states: async () => ({}) } as unknown as CredentialBreakers), ['metrics-probe'], []);
     const queue = new Queue('metrics-probe', { connection: conn, prefix: 'trapi' });
     try {
@@ -176,20 +160,12 @@ describe('GET /metrics after a scripted run', () => {
 });
 
 describe('ROLE=worker', () => {
-  let ownRedis: TestRedis;
-  let worker: TestService;
-  beforeAll(async () => {
-    ownRedis = await startTestRedis();
-    worker = await startTestService(ownRedis.url, sim.url, sim.adminToken, { ROLE: 'worker', METRICS_TOKEN: 'metrics-bearer-token-0123456789' });
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await ownRedis?.stop();
-  });
+  // Its own Redis, the file's simulator.
+  const own = useStack({ gitlab: () => stack.gitlab, env: { ROLE: 'worker', METRICS_TOKEN: 'metrics-bearer-token-0123456789' } });
 
   it('serves /metrics about itself, behind METRICS_TOKEN when set', async () => {
-    await request(worker.url).get('/metrics').expect(401);
-    const res = await request(worker.url).get('/metrics').set('Authorization', 'Bearer metrics-bearer-token-0123456789').expect(200);
+    await request(own.service.url).get('/metrics').expect(401);
+    const res = await request(own.service.url).get('/metrics').set('Authorization', 'Bearer metrics-bearer-token-0123456789').expect(200);
     expect(sample(res.text, 'trapi_jobs', { queue: 'revocations', state: 'waiting' })).toBe(0);
     expect(sample(res.text, 'trapi_http_requests_total', { route: '/metrics', method: 'GET', status: '401' })).toBe(1);
     expect(res.text).toContain('# TYPE trapi_time_to_revoke_seconds histogram');

@@ -1,12 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { outcomeOf } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const DEPLOY = 'gitleaks_rule_id_gitlab_deploy_token';
 /** Slack webhook URLs carry their secret in the path: it must never reach a log line. */
@@ -53,33 +51,18 @@ class Receiver {
 /** Every mrkdwn text of a message, joined: what a reader of the Slack message sees. */
 const shown = (d: Delivery): string => [d.body.text, ...d.body.blocks.flatMap((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)])].join('\n');
 
-let redis: TestRedis;
-let client: Redis;
-let sim: GitLabSimulator;
-let receiver: Receiver;
-let svc: TestService;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-  sim = await startGitLabSimulator();
-  receiver = new Receiver();
-  await receiver.start();
-  svc = await startTestService(redis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'admin', NOTIFY_WEBHOOK_URL: receiver.url });
-});
+const receiver = new Receiver();
+// Hooks run in order: the receiver listens before the stack's service starts, and stops after it.
+beforeAll(() => receiver.start());
+const stack = useStack({ env: () => ({ STRATEGY_ORDER: 'admin', NOTIFY_WEBHOOK_URL: receiver.url }) });
+afterAll(() => receiver.stop());
 afterEach(() => {
-  sim.faults.clear();
+  stack.gitlab.faults.clear();
   receiver.statuses.length = 0;
-});
-afterAll(async () => {
-  await svc?.stop();
-  await receiver?.stop();
-  await sim?.stop();
-  await redis?.stop();
 });
 
 const submit = async (...items: object[]) => {
-  await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items).expect(204);
+  await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items).expect(204);
 };
 
 function expectNoSecret(d: Delivery, token: string): void {
@@ -89,7 +72,7 @@ function expectNoSecret(d: Delivery, token: string): void {
 
 describe('webhook notifications (NOTIFY_WEBHOOK_URL set)', () => {
   it('posts a Slack-compatible message when a token is revoked, with what GitLab identified and never the token', async () => {
-    const token = sim.createToken('personal_access_token', { userId: 4242, name: 'ci-bot' });
+    const token = stack.gitlab.createToken('personal_access_token', { userId: 4242, name: 'ci-bot' });
     const unknown = 'glpat-NeverIssuedNotify001';
     await submit(item(token), item(unknown));
     await eventually(() => receiver.about(token).length === 1, 'one notification for the revoked token');
@@ -105,17 +88,17 @@ describe('webhook notifications (NOTIFY_WEBHOOK_URL set)', () => {
     expect(text).toContain('4242'); // the identified owner
     expect(text).toContain('ci-bot');
     expect(text).toContain('admin');
-    expect(text).toContain((await outcomeOf(client, token))?.instance ?? 'no instance');
+    expect(text).toContain((await outcomeOf(stack.client, token))?.instance ?? 'no instance');
     expectNoSecret(d, token);
     // not_found is not in the default NOTIFY_ON (revoked,failed)
-    await eventually(async () => (await outcomeOf(client, unknown))?.status === 'not_found', 'unknown token settled');
+    await eventually(async () => (await outcomeOf(stack.client, unknown))?.status === 'not_found', 'unknown token settled');
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.about(unknown)).toHaveLength(0);
   });
 
   it('posts a message on a terminal failure, with the reason', async () => {
-    const token = sim.createToken('deploy_token');
-    sim.faults.failUntilCleared(400, { method: 'DELETE' });
+    const token = stack.gitlab.createToken('deploy_token');
+    stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE' });
     await submit(item(token, DEPLOY));
     await eventually(() => receiver.about(token).length === 1, 'one notification for the failed token');
     const d = receiver.about(token)[0] as Delivery;
@@ -128,19 +111,19 @@ describe('webhook notifications (NOTIFY_WEBHOOK_URL set)', () => {
   });
 
   it('retries a receiver that answers 500 until it accepts the message', async () => {
-    const token = sim.createToken('personal_access_token');
+    const token = stack.gitlab.createToken('personal_access_token');
     receiver.statuses.push(500, 500);
     await submit(item(token));
     await eventually(() => receiver.about(token).length === 3, 'delivered on the third attempt');
     await new Promise((r) => setTimeout(r, 500));
     expect(receiver.about(token)).toHaveLength(3); // delivered: no further attempt
-    const lines = svc.logs.lines.filter((l) => l.includes('webhook notification failed'));
+    const lines = stack.service.logs.lines.filter((l) => l.includes('webhook notification failed'));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain('webhook_http_500');
   });
 
   it('never logs the webhook URL (it can carry a secret)', () => {
-    const logs = svc.logs.lines.join('\n');
+    const logs = stack.service.logs.lines.join('\n');
     expect(logs).not.toContain(HOOK_PATH);
     expect(logs).not.toContain('webhook-secret-path');
     expect(logs).toContain('webhook notifications enabled');
@@ -148,22 +131,14 @@ describe('webhook notifications (NOTIFY_WEBHOOK_URL set)', () => {
 });
 
 describe('NOTIFY_WEBHOOK_URL unset', () => {
-  let ownRedis: TestRedis;
-  let quiet: TestService;
-  beforeAll(async () => {
-    ownRedis = await startTestRedis();
-    quiet = await startTestService(ownRedis.url, sim.url, sim.adminToken);
-  });
-  afterAll(async () => {
-    await quiet?.stop();
-    await ownRedis?.stop();
-  });
+  // Its own Redis, the file's simulator.
+  const quiet = useStack({ gitlab: () => stack.gitlab });
 
   it('sends nothing and creates no notification queue', async () => {
     const before = receiver.deliveries.length;
-    const token = sim.createToken('personal_access_token');
-    const own = ownRedis.client();
-    await request(quiet.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token)]).expect(204);
+    const token = stack.gitlab.createToken('personal_access_token');
+    const own = quiet.redis.client();
+    await request(quiet.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(token)]).expect(204);
     await eventually(async () => (await outcomeOf(own, token))?.status === 'revoked', 'revoked');
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.deliveries.length).toBe(before);

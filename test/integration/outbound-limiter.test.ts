@@ -1,21 +1,14 @@
 import type { Redis } from 'ioredis';
 import { RedisOutboundLimiter } from '../../src/queue/outbound-limiter.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { useStack } from '../support/stack.js';
 
-let redis: TestRedis;
+const stack = useStack({ gitlab: false, service: false });
 const clients: Redis[] = [];
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 
 /** One limiter per "worker process": each on its own connection, sharing the schedule through Redis. */
 function processes(n: number): RedisOutboundLimiter[] {
   return Array.from({ length: n }, () => {
-    const c = redis.client();
+    const c = stack.redis.client();
     clients.push(c);
     return new RedisOutboundLimiter(c, 5000);
   });

@@ -7,20 +7,17 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeItem, type IntakeJobData } from '../../src/queue/jobs.js';
 import { IntakeProducer } from '../../src/queue/producer.js';
 import { connect, producerConnection } from '../../src/queue/redis.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { useStack } from '../support/stack.js';
 
-let redis: TestRedis;
+const stack = useStack({ gitlab: false, service: false });
 let connection: Redis;
 let queue: Queue<IntakeJobData>;
 let producer: IntakeProducer;
 const key = keyFromBase64(randomBytes(32).toString('base64'));
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
 beforeEach(async () => {
   // Made as the service makes them: a fail-fast connection, a queue that does not wait for Redis.
-  connection = producerConnection(redis.url);
+  connection = producerConnection(stack.redis.url);
   connection.on('error', () => undefined);
   await connect(connection);
   await connection.flushall();
@@ -31,9 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await queue.close();
   connection.disconnect();
-});
-afterAll(async () => {
-  await redis?.stop();
 });
 
 let n = 0;
@@ -92,14 +86,14 @@ describe('IntakeProducer (group commit)', () => {
   });
 
   it('rejects every waiting request with StoreUnavailableError within seconds when Redis is down', async () => {
-    await redis.kill();
+    await stack.redis.kill();
     try {
       const started = Date.now();
       const results = await Promise.allSettled(Array.from({ length: 10 }, () => producer.enqueue(tokens(2))));
       expect(Date.now() - started).toBeLessThan(3000);
       expect(results.every((r) => r.status === 'rejected' && r.reason instanceof StoreUnavailableError)).toBe(true);
     } finally {
-      await redis.start();
+      await stack.redis.start();
     }
   });
 });

@@ -1,38 +1,20 @@
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, type TestService } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
-let redis: TestRedis;
-let sim: GitLabSimulator;
-let a: TestService;
-let b: TestService;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  sim = await startGitLabSimulator();
-  const env = { ROLE: 'api', RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_GET_PER_MINUTE: '5' };
-  a = await startTestService(redis.url, sim.url, sim.adminToken, env);
-  b = await startTestService(redis.url, sim.url, sim.adminToken, env);
-});
-afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await sim?.stop();
-  await redis?.stop();
-});
+const stack = useStack({ replicas: 2, env: { ROLE: 'api', RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_GET_PER_MINUTE: '5' } });
 
 const post = (svc: TestService) => request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([]);
 const get = (svc: TestService) => request(svc.url).get('/v1/revocable_token_types').set('Authorization', API_TOKEN);
 
 describe('inbound rate limits', () => {
   it('answers 429 with Retry-After and RateLimit headers once the POST budget, shared by replicas, is spent', async () => {
-    expect((await post(a)).status).toBe(204);
-    expect((await post(b)).status).toBe(204);
-    const third = await post(a);
+    expect((await post(stack.replica(0))).status).toBe(204);
+    expect((await post(stack.replica(1))).status).toBe(204);
+    const third = await post(stack.replica(0));
     expect(third.status).toBe(204);
     expect(third.headers['ratelimit-remaining']).toBe('0');
-    const over = await post(b);
+    const over = await post(stack.replica(1));
     expect(over.status).toBe(429);
     expect(over.body.error).toBe('rate_limited');
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
@@ -41,25 +23,25 @@ describe('inbound rate limits', () => {
   });
 
   it('keeps a separate, larger budget for GET', async () => {
-    const answers = await Promise.all([get(a), get(b), get(a), get(b), get(a)]);
+    const answers = await Promise.all([get(stack.replica(0)), get(stack.replica(1)), get(stack.replica(0)), get(stack.replica(1)), get(stack.replica(0))]);
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect((await get(b)).status).toBe(429);
+    expect((await get(stack.replica(1))).status).toBe(429);
   });
 
   it('keys budgets by credential: an unauthenticated caller is refused with 401, not counted against GitLab', async () => {
-    const res = await request(a.url).post('/v1/revoke_tokens').set('Authorization', 'someone-else-entirely').send([]);
+    const res = await request(stack.replica(0).url).post('/v1/revoke_tokens').set('Authorization', 'someone-else-entirely').send([]);
     expect(res.status).toBe(401);
   });
 });
 
 describe('Redis eviction policy', () => {
   it('warns at start-up when maxmemory-policy is not noeviction', async () => {
-    const client = redis.client();
+    const client = stack.redis.client();
     await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
-    const svc = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'api' });
+    const svc = await stack.startService({ ROLE: 'api' });
     await svc.stop();
     await client.config('SET', 'maxmemory-policy', 'noeviction');
     expect(svc.logs.records().some((r) => r['level'] === 40 && String(r['msg']).includes('maxmemory-policy is "allkeys-lru"'))).toBe(true);
-    expect(a.logs.records().some((r) => String(r['msg']).includes('maxmemory-policy'))).toBe(false);
+    expect(stack.replica(0).logs.records().some((r) => String(r['msg']).includes('maxmemory-policy'))).toBe(false);
   });
 });

@@ -1,34 +1,19 @@
-import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import type { TokenRecord } from '../../src/domain/record.js';
 import { RecordStore } from '../../src/queue/records.js';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { dumpRedis } from '../support/redis-scan.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, type TestService } from '../support/service.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
-let redis: TestRedis;
-let client: Redis;
-let sim: GitLabSimulator;
-let svc: TestService;
+const stack = useStack({ env: { STRATEGY_ORDER: 'admin' } });
 let records: RecordStore;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-  records = new RecordStore(client, 3600);
-  sim = await startGitLabSimulator();
-  svc = await startTestService(redis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'admin' });
+beforeAll(() => {
+  records = new RecordStore(stack.client, 3600);
 });
-afterEach(() => sim.faults.clear());
-afterAll(async () => {
-  await svc?.stop();
-  await sim?.stop();
-  await redis?.stop();
-});
+afterEach(() => stack.gitlab.faults.clear());
 
-const post = (items: object[]) => request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items).expect(204);
+const post = (items: object[]) => request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(items).expect(204);
 const recordOf = async (token: string, state: string): Promise<TokenRecord> => {
   let found: TokenRecord | undefined;
   await eventually(async () => (found = await records.get(fingerprint(token)))?.state === state, `record in state ${state}`);
@@ -37,8 +22,8 @@ const recordOf = async (token: string, state: string): Promise<TokenRecord> => {
 
 describe('token records', () => {
   it('keep when and how often a token was received, where, what GitLab identified, and each state change', async () => {
-    const token = sim.createToken('personal_access_token', { userId: 99, name: 'deploy-bot' });
-    sim.faults.failNext(1, 503, { path: '/api/v4/admin/token' });
+    const token = stack.gitlab.createToken('personal_access_token', { userId: 99, name: 'deploy-bot' });
+    stack.gitlab.faults.failNext(1, 503, { path: '/api/v4/admin/token' });
     await post([item(token, undefined, { location: 'https://gitlab.example.com/a/-/raw/1/x.yml#L1' })]);
     const first = await recordOf(token, 'revoked');
     await post([item(token, undefined, { location: 'https://gitlab.example.com/a/-/raw/2/y.yml#L9' })]);
@@ -62,8 +47,8 @@ describe('token records', () => {
   });
 
   it('keep the reason and sanitized answer of a terminal failure', async () => {
-    const token = sim.createToken('deploy_token');
-    sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
+    const token = stack.gitlab.createToken('deploy_token');
+    stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
     await post([item(token, 'gitleaks_rule_id_gitlab_deploy_token')]);
     const failed = await recordOf(token, 'failed');
     expect(failed.lastError).toBe('http_400');
@@ -73,40 +58,40 @@ describe('token records', () => {
   });
 
   it('are bounded per token however often GitLab resends it', async () => {
-    const token = sim.createToken('personal_access_token');
+    const token = stack.gitlab.createToken('personal_access_token');
     for (let i = 0; i < 30; i++) await post([item(token, undefined, { location: `https://gitlab.example.com/a/-/raw/${i}/f#L1` })]);
     await eventually(async () => (await records.get(fingerprint(token)))?.received === 30, 'every receipt counted');
     const record = await records.get(fingerprint(token));
     expect(record?.locations).toHaveLength(20);
     expect(record?.locations[0]).toBe('https://gitlab.example.com/a/-/raw/29/f#L1');
-    expect(await client.ttl(`trapi:record:${fingerprint(token)}`)).toBeGreaterThan(89 * 86400);
+    expect(await stack.client.ttl(`trapi:record:${fingerprint(token)}`)).toBeGreaterThan(89 * 86400);
   });
 
   it('keep each distinct vulnerability that named the token, ids only, bounded', async () => {
-    const token = sim.createToken('personal_access_token');
+    const token = stack.gitlab.createToken('personal_access_token');
     await post(Array.from({ length: 25 }, (_, i) => item(token, undefined, { vulnerability: { id: 500 + (i % 23), project_id: 4, title: 'a leaked token', raw: token } })));
     await post([item(token, undefined, { vulnerability: { id: 'abc' } })]);
     await eventually(async () => (await records.get(fingerprint(token)))?.received === 2, 'both receipts counted');
     const record = await records.get(fingerprint(token));
     expect(record?.vulnerabilities).toHaveLength(20);
     expect(record?.vulnerabilities?.[0]).toEqual({ id: 500, projectId: 4 });
-    expect(await client.ttl(`trapi:record:${fingerprint(token)}:vulnerabilities`)).toBeGreaterThan(89 * 86400);
+    expect(await stack.client.ttl(`trapi:record:${fingerprint(token)}:vulnerabilities`)).toBeGreaterThan(89 * 86400);
   });
 
   it('never hold the token', async () => {
-    const token = sim.createToken('personal_access_token');
+    const token = stack.gitlab.createToken('personal_access_token');
     await post([item(token)]);
     await recordOf(token, 'revoked');
-    expect((await dumpRedis(client)).includes(Buffer.from(token))).toBe(false);
+    expect((await dumpRedis(stack.client)).includes(Buffer.from(token))).toBe(false);
   });
 });
 
 describe('the audit trail', () => {
   it('has one entry per outcome, by the service', async () => {
-    const token = sim.createToken('personal_access_token');
+    const token = stack.gitlab.createToken('personal_access_token');
     await post([item(token)]);
     await recordOf(token, 'revoked');
-    const entries = await client.xrange('trapi:audit', '-', '+');
+    const entries = await stack.client.xrange('trapi:audit', '-', '+');
     const mine = entries.filter(([, f]) => f.includes(fingerprint(token)));
     expect(mine).toHaveLength(1);
     expect(mine[0]?.[1]).toEqual(expect.arrayContaining(['actor', 'service', 'action', 'token_revoked']));

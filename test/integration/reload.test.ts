@@ -4,32 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
-import { makeToken, startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
-import { killAll, spawnService } from '../support/process.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, testEnv } from '../support/service.js';
+import { makeToken } from '../../simulator/index.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
-let redis: TestRedis;
-let sim: GitLabSimulator;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  sim = await startGitLabSimulator();
-});
-afterAll(async () => {
-  await killAll();
-  await sim?.stop();
-  await redis?.stop();
-});
+// The service runs as a child process (SIGHUP is a signal to a process); the stack kills it in afterAll if a test failed.
+const stack = useStack({ service: false });
 
 describe('rotating the pre-shared tokens GitLab presents', () => {
   it('takes a new REVOCATION_API_TOKENS_FILE on SIGHUP without a restart, and keeps the old secrets if the new file is invalid', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'trapi-reload-')), 'tokens');
     const [a, b] = ['old-shared-secret-aaaaaaaa', 'new-shared-secret-bbbbbbbb'];
     writeFileSync(file, a);
-    const env = { ...process.env, ...testEnv(redis.url, sim.url, sim.adminToken, { REVOCATION_API_TOKENS: '', REVOCATION_API_TOKENS_FILE: file }) };
-    const proc = spawnService(env);
+    const env = { REVOCATION_API_TOKENS: '', REVOCATION_API_TOKENS_FILE: file };
+    const proc = stack.spawn(env);
     const url = await proc.started();
     const status = async (token: string) => (await request(url).post('/v1/revoke_tokens').set('Authorization', token).send([])).status;
     const reloads = () => proc.logs().filter((r) => String(r['msg']).startsWith('secrets reloaded')).length;
@@ -57,23 +46,23 @@ describe('rotating the pre-shared tokens GitLab presents', () => {
 
   it('takes a new GITLAB_ADMIN_TOKEN_FILE on SIGHUP: tokens held behind the refused credential are revoked with the new one', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'trapi-reload-')), 'admin-token');
-    writeFileSync(file, sim.adminToken);
-    const env = { ...process.env, ...testEnv(redis.url, sim.url, '', { GITLAB_ADMIN_TOKEN_FILE: file, STRATEGY_ORDER: 'admin' }) };
-    const proc = spawnService(env);
+    writeFileSync(file, stack.gitlab.adminToken);
+    const env = { GITLAB_ADMIN_TOKEN: '', GITLAB_ADMIN_TOKEN_FILE: file, STRATEGY_ORDER: 'admin' };
+    const proc = stack.spawn(env);
     const url = await proc.started();
     // GitLab stops accepting our admin credential: a leaked token is held, not failed.
-    sim.setAdminTokenState('revoked');
-    const leaked = sim.createToken('personal_access_token');
+    stack.gitlab.setAdminTokenState('revoked');
+    const leaked = stack.gitlab.createToken('personal_access_token');
     await request(url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(leaked)]).expect(204);
     await eventually(() => proc.logs().some((r) => String(r['msg']).includes('breaker OPEN')), 'the admin breaker to open');
     // The operator creates a new admin token, puts it in the file and sends SIGHUP: no restart.
     const replacement = makeToken('personal_access_token');
-    sim.seed({ token: replacement, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'] });
+    stack.gitlab.seed({ token: replacement, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'] });
     writeFileSync(file, replacement);
     proc.child.kill('SIGHUP');
     await eventually(() => proc.logs().some((r) => String(r['msg']).startsWith('secrets reloaded') && String(r['gitlabCredentialsChanged']).endsWith(':admin')), 'the new admin credential to be taken');
-    await eventually(() => sim.stateOf(leaked) === 'revoked', 'the held token to be revoked with the new credential');
-    expect(sim.calls({ route: '/api/v4/admin/token', method: 'DELETE' }).filter((c) => c.token === leaked).map((c) => c.status)).toEqual([204]);
+    await eventually(() => stack.gitlab.stateOf(leaked) === 'revoked', 'the held token to be revoked with the new credential');
+    expect(stack.gitlab.calls({ route: '/api/v4/admin/token', method: 'DELETE' }).filter((c) => c.token === leaked).map((c) => c.status)).toEqual([204]);
     expect(proc.stdout.join('\n')).not.toContain(replacement);
     proc.child.kill('SIGTERM');
     expect(await proc.exited()).toBe(0);
@@ -82,23 +71,23 @@ describe('rotating the pre-shared tokens GitLab presents', () => {
   it('after a lost rotation answer, a new self-rotated admin token given by SIGHUP is adopted and held tokens are revoked', async () => {
     const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
     const first = makeToken('personal_access_token');
-    sim.seed({ token: first, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: inDays(3) });
-    sim.faults.dropAfterNext(1, { method: 'POST', path: '/api/v4/personal_access_tokens/self/rotate' });
+    stack.gitlab.seed({ token: first, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: inDays(3) });
+    stack.gitlab.faults.dropAfterNext(1, { method: 'POST', path: '/api/v4/personal_access_tokens/self/rotate' });
     const file = join(mkdtempSync(join(tmpdir(), 'trapi-reload-')), 'admin-token');
     writeFileSync(file, first);
-    const env = { ...process.env, ...testEnv(redis.url, sim.url, '', { GITLAB_ADMIN_TOKEN_FILE: file, GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2', STRATEGY_ORDER: 'admin' }) };
-    const proc = spawnService(env);
+    const env = { GITLAB_ADMIN_TOKEN: '', GITLAB_ADMIN_TOKEN_FILE: file, GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2', STRATEGY_ORDER: 'admin' };
+    const proc = stack.spawn(env);
     const url = await proc.started();
     await eventually(() => proc.logs().some((r) => r['alert'] === true && r['reason'] === 'rotation_answer_lost'), 'the lost rotation to be detected');
-    const leaked = sim.createToken('personal_access_token');
+    const leaked = stack.gitlab.createToken('personal_access_token');
     await request(url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(leaked)]).expect(204);
     const replacement = makeToken('personal_access_token');
-    sim.seed({ token: replacement, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: inDays(60) });
+    stack.gitlab.seed({ token: replacement, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: inDays(60) });
     writeFileSync(file, replacement);
     proc.child.kill('SIGHUP');
-    await eventually(() => sim.stateOf(leaked) === 'revoked', 'the held token to be revoked with the adopted credential');
+    await eventually(() => stack.gitlab.stateOf(leaked) === 'revoked', 'the held token to be revoked with the adopted credential');
     expect(proc.logs().some((r) => String(r['msg']).startsWith('configured credential adopted'))).toBe(true);
-    expect(sim.calls({ route: '/api/v4/personal_access_tokens/self/rotate', method: 'POST' })).toHaveLength(1); // never rotated again
+    expect(stack.gitlab.calls({ route: '/api/v4/personal_access_tokens/self/rotate', method: 'POST' })).toHaveLength(1); // never rotated again
     proc.child.kill('SIGTERM');
     expect(await proc.exited()).toBe(0);
   });

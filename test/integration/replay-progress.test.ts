@@ -4,47 +4,32 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Ajv } from 'ajv';
-import type { Queue } from 'bullmq';
 import request from 'supertest';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { main, type CliIo } from '../../src/cli.js';
 import { schemaPath } from '../../src/paths.js';
-import { inspectQueue } from '../support/queue.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, eventually, item, startTestService, testEnv, type TestService } from '../support/service.js';
+import { API_TOKEN, eventually, item } from '../support/service.js';
+import { useStack } from '../support/stack.js';
 
 const ADMIN = `progress-admin-secret-${randomBytes(12).toString('hex')}`;
 const N = 40;
 
-let redis: TestRedis;
-let queue: Queue;
-let sim: GitLabSimulator;
-let svc: TestService;
 let tokens: string[];
 
 const runSchema = new Ajv({ strict: true, formats: { 'date-time': true } }).compile(JSON.parse(readFileSync(schemaPath('admin-replay-run.schema.json'), 'utf8')) as object);
 const queuedSchema = new Ajv({ strict: true }).compile(JSON.parse(readFileSync(schemaPath('admin-replay-queued.schema.json'), 'utf8')) as object);
 
+// Before the stack's afterAll (hooks run in order): the service stops with GitLab answering again.
+afterAll(() => stack.gitlab.faults.clear());
+const stack = useStack({ env: { STRATEGY_ORDER: 'admin', ADMIN_API_TOKENS: `oncall:${ADMIN}` } });
 beforeAll(async () => {
-  redis = await startTestRedis();
-  queue = inspectQueue(redis.url);
-  sim = await startGitLabSimulator();
-  svc = await startTestService(redis.url, sim.url, sim.adminToken, { STRATEGY_ORDER: 'admin', ADMIN_API_TOKENS: `oncall:${ADMIN}` });
   // GitLab refuses every revocation for the whole file: a replayed token goes back to the failed set.
-  sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
-  tokens = Array.from({ length: N }, () => sim.createToken('personal_access_token'));
-  await request(svc.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t) => item(t))).expect(204);
+  stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
+  tokens = Array.from({ length: N }, () => stack.gitlab.createToken('personal_access_token'));
+  await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t) => item(t))).expect(204);
   await allFailed();
 }, 60_000);
-afterAll(async () => {
-  sim?.faults.clear();
-  await svc?.stop();
-  await queue?.close();
-  await sim?.stop();
-  await redis?.stop();
-});
 
-const allFailed = () => eventually(async () => (await queue.getFailedCount()) === N, `all ${N} tokens in the failed set`, 30_000);
+const allFailed = () => eventually(async () => (await stack.queue.getFailedCount()) === N, `all ${N} tokens in the failed set`, 30_000);
 
 /** Runs trapi in this process, with a stderr that says it is (or is not) a terminal. */
 async function trapi(args: string[], tty: boolean, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -54,7 +39,7 @@ async function trapi(args: string[], tty: boolean, input?: string): Promise<{ co
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t), isTTY: tty },
     stdin: input === undefined ? process.stdin : Readable.from([input]),
-    env: { ...testEnv(redis.url, sim.url, sim.adminToken), LOG_LEVEL: 'warn' },
+    env: { ...stack.env(), LOG_LEVEL: 'warn' },
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
@@ -99,7 +84,7 @@ describe('POST /admin/replay of many tokens', () => {
   const admin = (t: request.Test) => t.set('Authorization', `Bearer ${ADMIN}`);
 
   it('answers 202 at once with a handle; polling it shows the progress, then done with the count queued', async () => {
-    const started = await admin(request(svc.url).post('/admin/replay')).send({ all: true });
+    const started = await admin(request(stack.service.url).post('/admin/replay')).send({ all: true });
     expect(started.status).toBe(202);
     expect(runSchema(started.body)).toBe(true);
     expect(started.body.replay).toMatchObject({ state: 'running', done: 0, queued: 0, actor: 'admin:oncall' });
@@ -108,7 +93,7 @@ describe('POST /admin/replay of many tokens', () => {
 
     const seen: Array<{ state: string; done: number; total: number }> = [];
     await eventually(async () => {
-      const poll = await admin(request(svc.url).get(`/admin/replays/${id}`));
+      const poll = await admin(request(stack.service.url).get(`/admin/replays/${id}`));
       expect(poll.status).toBe(200);
       expect(runSchema(poll.body)).toBe(true);
       seen.push(poll.body.replay);
@@ -123,21 +108,21 @@ describe('POST /admin/replay of many tokens', () => {
   });
 
   it('a filter is a background replay too; an unknown handle is 404', async () => {
-    const started = await admin(request(svc.url).post('/admin/replay')).send({ filter: { reason: 'no_such_reason' } });
+    const started = await admin(request(stack.service.url).post('/admin/replay')).send({ filter: { reason: 'no_such_reason' } });
     expect(started.status).toBe(202);
-    await eventually(async () => (await admin(request(svc.url).get(String(started.headers['location'])))).body.replay.state === 'done', 'the empty replay to finish');
-    expect((await admin(request(svc.url).get(String(started.headers['location'])))).body.replay).toMatchObject({ total: 0, done: 0, queued: 0 });
-    const unknown = await admin(request(svc.url).get('/admin/replays/00000000-0000-4000-8000-000000000000'));
+    await eventually(async () => (await admin(request(stack.service.url).get(String(started.headers['location'])))).body.replay.state === 'done', 'the empty replay to finish');
+    expect((await admin(request(stack.service.url).get(String(started.headers['location'])))).body.replay).toMatchObject({ total: 0, done: 0, queued: 0 });
+    const unknown = await admin(request(stack.service.url).get('/admin/replays/00000000-0000-4000-8000-000000000000'));
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toBe('not_found');
-    expect((await admin(request(svc.url).get('/admin/replays/not-an-id'))).status).toBe(404);
-    expect((await request(svc.url).get(`/admin/replays/${String(started.body.replay.id)}`)).status).toBe(401);
+    expect((await admin(request(stack.service.url).get('/admin/replays/not-an-id'))).status).toBe(404);
+    expect((await request(stack.service.url).get(`/admin/replays/${String(started.body.replay.id)}`)).status).toBe(401);
   });
 
   it('one fingerprint still answers directly, with what it queued', async () => {
     const { fingerprint } = await import('../../src/domain/fingerprint.js');
     const fp = fingerprint(tokens[0] ?? '');
-    const res = await admin(request(svc.url).post('/admin/replay')).send({ fingerprint: fp.slice(0, 12) });
+    const res = await admin(request(stack.service.url).post('/admin/replay')).send({ fingerprint: fp.slice(0, 12) });
     expect(res.status).toBe(200);
     expect(queuedSchema(res.body)).toBe(true);
     expect(res.body).toEqual({ queued: [fp] });
@@ -153,7 +138,7 @@ describe('trapi resolve of many tokens (last: it leaves the failed set smaller)'
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/\rresolved 10\/10\n$/);
     expect(r.stdout).toContain('resolved 10 of 10 token(s)');
-    expect(await queue.getFailedCount()).toBe(N - 10);
+    expect(await stack.queue.getFailedCount()).toBe(N - 10);
 
     const again = await trapi(['resolve', some[0] ?? '', fingerprint(tokens[29] ?? ''), '--reason', 'by hand', '--json'], true);
     expect(again.code).toBe(1); // the first is no longer failed

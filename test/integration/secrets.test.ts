@@ -1,54 +1,35 @@
 import { randomBytes } from 'node:crypto';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { openOperations } from '../../src/operations.js';
-import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
 import { failedReasonOf, inspectQueue } from '../support/queue.js';
 import { dumpRedis } from '../support/redis-scan.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { API_TOKEN, ENCRYPTION_KEY, eventually, item, startTestService, testEnv, type TestService } from '../support/service.js';
+import { API_TOKEN, ENCRYPTION_KEY, eventually, item, type TestService } from '../support/service.js';
+import { startStack, useStack } from '../support/stack.js';
 
-let redis: TestRedis;
-let client: Redis;
-let queue: Queue;
-let sim: GitLabSimulator;
+// The tests start their services themselves (stopped by the stack in afterAll if still running); two of them on a
+// stack of their own, borrowing the file's simulator.
+const stack = useStack({ service: false });
 const services: TestService[] = [];
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-  queue = inspectQueue(redis.url);
-  sim = await startGitLabSimulator();
-});
-afterAll(async () => {
-  for (const s of services) await s.stop();
-  await queue?.close();
-  await sim?.stop();
-  await redis?.stop();
-});
 
 describe('secrets of other vendors after a full run', () => {
   it('GitHub and Slack tokens and the GHES credential appear in no Redis key or value, log line, metric or admin answer', async () => {
-    const { startGitHubSimulator } = await import('../../simulator/github/index.js');
-    const { startSlackSimulator } = await import('../../simulator/slack/index.js');
     const githubToken = `ghes-admin-${randomBytes(16).toString('hex')}`;
-    const github = await startGitHubSimulator({ mode: 'ghes', adminToken: githubToken });
-    const slack = await startSlackSimulator();
-    const own = await startTestRedis();
-    const ownClient = own.client();
     const admin = 'oncall:admin-secret-0123456789abcdef';
-    const svc = await startTestService(own.url, sim.url, sim.adminToken, {
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: githubToken,
-      GITHUB_BATCH_WAIT_MS: '100',
-      GITHUB_CONFIRM_AFTER_SECONDS: '0.2',
-      SLACK_API_URL: slack.url,
-      ADMIN_API_TOKENS: admin,
-      REPORT_ONLY_TYPES: 'gitleaks_rule_id_aws',
+    const own = await startStack({
+      gitlab: () => stack.gitlab,
+      github: { mode: 'ghes', adminToken: githubToken },
+      slack: true,
+      env: {
+        GITHUB_TOKEN: githubToken,
+        GITHUB_BATCH_WAIT_MS: '100',
+        GITHUB_CONFIRM_AFTER_SECONDS: '0.2',
+        ADMIN_API_TOKENS: admin,
+        REPORT_ONLY_TYPES: 'gitleaks_rule_id_aws',
+      },
     });
+    const { github, slack, client: ownClient, service: svc } = own;
     try {
       const gh = [github.createToken('ghp_'), github.createToken('github_pat_'), github.createToken('ghr_'), github.createToken('ghs_'), github.createToken('gho_')];
       const malformed = 'ghp_tooShortToBeARealToken';
@@ -78,9 +59,6 @@ describe('secrets of other vendors after a full run', () => {
       expect(github.revokeCalls().every((c) => c.authenticated)).toBe(true);
       expect(github.calls().filter((c) => c.bearer === malformed)).toEqual([]);
     } finally {
-      await svc.stop();
-      await github.close();
-      await slack.close();
       await own.stop();
     }
   });
@@ -88,10 +66,10 @@ describe('secrets of other vendors after a full run', () => {
 
 describe('secrets after a full run', () => {
   it('appear in no Redis key or value, no log line and no answer; revoked tokens leave no ciphertext', async () => {
-    const api = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'api' });
+    const api = await stack.startService({ ROLE: 'api' });
     services.push(api);
-    const revoked = [sim.createToken('personal_access_token'), sim.createToken('runner_authentication_token'), sim.createToken('personal_access_token')];
-    const failing = sim.createToken('personal_access_token');
+    const revoked = [stack.gitlab.createToken('personal_access_token'), stack.gitlab.createToken('runner_authentication_token'), stack.gitlab.createToken('personal_access_token')];
+    const failing = stack.gitlab.createToken('personal_access_token');
     const unsupported = 'GR1348941SecretRegistrationTok';
     // GitLab sends the whole vulnerability record, which can quote the secret: only its id may be kept.
     const vulnerability = (id: number, token: string) => ({ vulnerability: { id, project_id: 3, description: `found ${token}`, raw_metadata: JSON.stringify({ raw_source_code_extract: token }) } });
@@ -104,34 +82,34 @@ describe('secrets after a full run', () => {
     expect(answers.map((a) => a.status)).toEqual([204, 400, 401, 400]);
 
     // While queued, the intake jobs hold ciphertext only; remember it to prove it is gone once they are processed.
-    const intake = inspectQueue(redis.url, 'intake');
+    const intake = inspectQueue(stack.redis.url, 'intake');
     const sealedBatches = (await intake.getWaiting()).map((j) => String(j.data.sealed));
     await intake.close();
     expect(sealedBatches).toHaveLength(2);
     for (const s of sealedBatches) expect(s).toMatch(/^v1\./);
 
     // GraphQL down: the feedback jobs stay queued (retrying), so the dump below sees their data.
-    const graphqlDown = sim.faults.failUntilCleared(503, { path: '/api/graphql' });
-    const worker = await startTestService(redis.url, sim.url, sim.adminToken, { ROLE: 'worker' });
+    const graphqlDown = stack.gitlab.faults.failUntilCleared(503, { path: '/api/graphql' });
+    const worker = await stack.startService({ ROLE: 'worker' });
     services.push(worker);
-    await eventually(() => revoked.every((t) => sim.stateOf(t) !== 'active'), 'all revoked');
-    const revokeFault = sim.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
+    await eventually(() => revoked.every((t) => stack.gitlab.stateOf(t) !== 'active'), 'all revoked');
+    const revokeFault = stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE', body: { message: { error: 'Cannot revoke' } } });
     await request(api.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(failing, undefined, vulnerability(803, failing))]).expect(204);
-    await eventually(async () => (await failedReasonOf(queue, failing)) !== undefined, 'failing token in the failed set');
-    sim.faults.remove(revokeFault);
-    const feedback = inspectQueue(redis.url, 'feedback');
+    await eventually(async () => (await failedReasonOf(stack.queue, failing)) !== undefined, 'failing token in the failed set');
+    stack.gitlab.faults.remove(revokeFault);
+    const feedback = inspectQueue(stack.redis.url, 'feedback');
     await eventually(async () => (await feedback.getJobs(['delayed', 'waiting', 'active'])).length === 3, 'three feedback jobs queued');
     const feedbackData = (await feedback.getJobs(['delayed', 'waiting', 'active'])).map((j) => j.data as Record<string, unknown>);
     await feedback.close();
     for (const d of feedbackData) expect(Object.keys(d).sort()).toEqual(['body', 'fp', 'resolvable', 'status', 'v', 'vulnerability']);
     expect(feedbackData.map((d) => d['vulnerability']).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([{ id: 801, projectId: 3 }, { id: 802, projectId: 3 }, { id: 803, projectId: 3 }]);
-    const feedbackDump = await dumpRedis(client);
-    sim.faults.remove(graphqlDown);
-    await eventually(() => [801, 802, 803].every((id) => sim.notesOf(id).length === 1), 'the notes once GraphQL is back', 20_000);
-    const notes = [801, 802, 803].map((id) => sim.notesOf(id)[0]?.body ?? '').join('\n');
+    const feedbackDump = await dumpRedis(stack.client);
+    stack.gitlab.faults.remove(graphqlDown);
+    await eventually(() => [801, 802, 803].every((id) => stack.gitlab.notesOf(id).length === 1), 'the notes once GraphQL is back', 20_000);
+    const notes = [801, 802, 803].map((id) => stack.gitlab.notesOf(id)[0]?.body ?? '').join('\n');
 
-    const dump = await dumpRedis(client);
-    const secrets = { ...Object.fromEntries([...revoked, failing, unsupported].map((t, i) => [`token ${i}`, t])), sharedSecret: API_TOKEN, adminToken: sim.adminToken, encryptionKey: ENCRYPTION_KEY };
+    const dump = await dumpRedis(stack.client);
+    const secrets = { ...Object.fromEntries([...revoked, failing, unsupported].map((t, i) => [`token ${i}`, t])), sharedSecret: API_TOKEN, adminToken: stack.gitlab.adminToken, encryptionKey: ENCRYPTION_KEY };
     const logs = [...api.logs.lines, ...worker.logs.lines].join('\n');
     const bodies = answers.map((a) => a.text).join('\n');
     for (const [name, secret] of Object.entries(secrets)) {
@@ -146,7 +124,7 @@ describe('secrets after a full run', () => {
     // Only the failed job (kept for replay) may still hold a ciphertext: every revoked token's is gone.
     const ciphertexts = dump.toString('latin1').match(/v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g) ?? [];
     expect(ciphertexts).toHaveLength(1);
-    expect(String((await queue.getJob(fingerprint(failing)))?.data.sealed)).toBe(ciphertexts[0]);
+    expect(String((await stack.queue.getJob(fingerprint(failing)))?.data.sealed)).toBe(ciphertexts[0]);
     expect(logs).toContain(fingerprint(revoked[0] ?? '').slice(0, 12)); // logs name tokens by fingerprint prefix
   });
 
@@ -162,8 +140,8 @@ describe('secrets after a full run', () => {
 
 describe('secret hygiene over a full operating scenario', () => {
   it('no token, shared secret, admin credential (old or rotated) or key appears in Redis, logs, /metrics, /admin or Bull Board after accept, revoke, fail, replay, key rotation and credential rotation', async () => {
-    const own = await startTestRedis();
-    const ownClient = own.client();
+    const own = await startStack({ gitlab: () => stack.gitlab, service: false });
+    const ownClient = own.client;
     const oldKey = randomBytes(32).toString('base64');
     const newKey = randomBytes(32).toString('base64');
     const admin = `oncall-admin-secret-${randomBytes(8).toString('hex')}`;
@@ -171,38 +149,38 @@ describe('secret hygiene over a full operating scenario', () => {
     const bodies: string[] = [];
     const keep = (res: { text: string; headers: Record<string, unknown> }) => bodies.push(res.text ?? '', JSON.stringify(res.headers));
     const logs: string[] = [];
-    const tokens = [sim.createToken('personal_access_token'), sim.createToken('runner_authentication_token')];
-    const failing = sim.createToken('deploy_token');
+    const tokens = [stack.gitlab.createToken('personal_access_token'), stack.gitlab.createToken('runner_authentication_token')];
+    const failing = stack.gitlab.createToken('deploy_token');
     // The GitLab admin credential expires in 3 days: the second service rotates it mid-scenario.
-    const gitlabAdminOld = sim.adminToken;
-    sim.seed({ token: gitlabAdminOld, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10) });
+    const gitlabAdminOld = stack.gitlab.adminToken;
+    stack.gitlab.seed({ token: gitlabAdminOld, kind: 'personal_access_token', admin: true, userId: 1, scopes: ['api'], expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10) });
     try {
-      const first = await startTestService(own.url, sim.url, gitlabAdminOld, { ...env, TOKEN_ENCRYPTION_KEY: oldKey });
+      const first = await own.startService({ ...env, GITLAB_ADMIN_TOKEN: gitlabAdminOld, TOKEN_ENCRYPTION_KEY: oldKey });
       services.push(first);
-      sim.faults.failUntilCleared(400, { method: 'DELETE', path: '/api/v4/admin/token' });
+      stack.gitlab.faults.failUntilCleared(400, { method: 'DELETE', path: '/api/v4/admin/token' });
       keep(await request(first.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(failing, 'gitleaks_rule_id_gitlab_deploy_token')]));
       await eventually(async () => (await ownClient.zcard('trapi:revocations:failed')) > 0, 'failed');
       await first.stop();
       services.splice(services.indexOf(first), 1);
       logs.push(...first.logs.lines);
-      sim.faults.clear();
+      stack.gitlab.faults.clear();
 
       // Rotate the key (new first), re-seal, replay through the admin API, revoke the rest.
-      const second = await startTestService(own.url, sim.url, gitlabAdminOld, { ...env, TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}`, GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2' });
+      const second = await own.startService({ ...env, GITLAB_ADMIN_TOKEN: gitlabAdminOld, TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}`, GITLAB_ADMIN_TOKEN_ROTATION: 'personal', CREDENTIAL_CHECK_SECONDS: '0.2' });
       services.push(second);
-      await eventually(() => sim.stateOf(gitlabAdminOld) === 'revoked' && sim.stateOf(sim.adminToken) === 'active', 'the GitLab admin credential rotated');
-      const gitlabAdminNew = sim.adminToken;
-      const rotated = loadConfig(testEnv(own.url, sim.url, sim.adminToken, { TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}` }));
+      await eventually(() => stack.gitlab.stateOf(gitlabAdminOld) === 'revoked' && stack.gitlab.stateOf(stack.gitlab.adminToken) === 'active', 'the GitLab admin credential rotated');
+      const gitlabAdminNew = stack.gitlab.adminToken;
+      const rotated = loadConfig(own.env({ TOKEN_ENCRYPTION_KEY: `${newKey},${oldKey}` }));
       const ops = openOperations(ownClient, rotated, { types: () => [], supports: () => false }, second.logs.logger);
       expect((await ops.operations.rekey('test')).stillUsed).toEqual([]);
       await ops.close();
       const auth = `Bearer ${admin}`;
       keep(await request(second.url).post('/admin/replay').set('Authorization', auth).send({ all: true }));
       keep(await request(second.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t, i) => item(t, i === 0 ? undefined : 'gitleaks_rule_id_gitlab_runner_auth_token', { vulnerability: { id: 900 + i } }))));
-      await eventually(() => [...tokens, failing].every((t) => sim.stateOf(t) !== 'active'), 'everything revoked');
+      await eventually(() => [...tokens, failing].every((t) => stack.gitlab.stateOf(t) !== 'active'), 'everything revoked');
       // The notes are written with the live credential: the rotated-away one is refused by now.
-      await eventually(() => sim.notesOf(900).length === 1 && sim.notesOf(901).length === 1, 'notes written with the rotated admin credential');
-      expect(sim.calls({ path: '/api/graphql' }).filter((c) => c.status === 401)).toEqual([]);
+      await eventually(() => stack.gitlab.notesOf(900).length === 1 && stack.gitlab.notesOf(901).length === 1, 'notes written with the rotated admin credential');
+      expect(stack.gitlab.calls({ path: '/api/graphql' }).filter((c) => c.status === 401)).toEqual([]);
       for (const path of ['/admin/status', '/-/readiness', '/admin/failed', '/admin/audit', `/admin/tokens/${fingerprint(failing)}`, '/admin/queues', '/admin/queues/api/queues?activeQueue=revocations&status=completed&page=1', '/metrics']) {
         keep(await request(second.url).get(path).set('Authorization', auth));
       }
@@ -224,7 +202,7 @@ describe('secret hygiene over a full operating scenario', () => {
       expect(stored).toHaveLength(1);
       expect(ciphertexts).toEqual([await ownClient.hget(stored[0] ?? '', 'current')]);
     } finally {
-      sim.faults.clear();
+      stack.gitlab.faults.clear();
       for (const svc of services.splice(0)) await svc.stop();
       await own.stop();
     }

@@ -1,5 +1,4 @@
 // The Slack provider against the Slack simulator, with the Redis-backed services a worker gives it, driven as the worker would.
-import type { Redis } from 'ioredis';
 import type { Provider, ProviderServices } from '../../providers/contract.js';
 import { createSlackProvider, SLACK_DEFAULTS, type SlackSettings } from '../../providers/slack/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
@@ -11,23 +10,22 @@ import { RedisProviderState } from '../../src/queue/provider-state.js';
 import { SLACK_TOKEN_KINDS, startSlackSimulator, type SlackSimulator, type SlackSimulatorOptions } from '../../simulator/slack/index.js';
 import { captureLogs, type CapturedLogs } from '../support/logs.js';
 import { dumpRedis } from '../support/redis-scan.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { useStack } from '../support/stack.js';
 
 const USER_AGENT = 'token-revocation-api/0.0.0-test';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Slack provider', () => {
-  let redis: TestRedis;
-  let client: Redis;
+  // Redis only: the provider is driven directly, each test against a Slack simulator with options of its own.
+  const stack = useStack({ gitlab: false, service: false });
   let logs: CapturedLogs;
   let services: ProviderServices;
   let sim: SlackSimulator | undefined;
   /** Every token any test used, for the final scans of logs and Redis. */
   const used: string[] = [];
 
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    client = redis.client();
+  beforeAll(() => {
+    const client = stack.client;
     logs = captureLogs('debug');
     services = {
       limiter: new RedisOutboundLimiter(client, 30_000),
@@ -42,7 +40,6 @@ describe('Slack provider', () => {
     await sim?.close();
     sim = undefined;
   });
-  afterAll(async () => redis.stop());
 
   async function setUp(simOptions: SlackSimulatorOptions = {}, settings: Partial<SlackSettings> = {}): Promise<{ sim: SlackSimulator; provider: Provider }> {
     sim = await startSlackSimulator(simOptions);
@@ -132,7 +129,7 @@ describe('Slack provider', () => {
     // Slots 200 ms apart, so the last call cannot leave before 1 s after the first slot. A timer of the first call
     // that fires late (a loaded machine) narrows single gaps, never the spread by more than one slot: 4 slots at least.
     expect(Math.max(...at) - Math.min(...at)).toBeGreaterThanOrEqual(4 * 200 - 5);
-    expect(await client.keys('trapi:outbound:slack:*')).not.toEqual([]);
+    expect(await stack.client.keys('trapi:outbound:slack:*')).not.toEqual([]);
   });
 
   it('When tokens are malformed, then they fail as invalid_format and nothing is sent', async () => {
@@ -202,7 +199,7 @@ describe('Slack provider', () => {
     expect(used.length).toBeGreaterThan(30);
     const text = logs.lines.join('\n');
     expect(logs.lines.length).toBeGreaterThan(30);
-    const dump = (await dumpRedis(client)).toString('latin1');
+    const dump = (await dumpRedis(stack.client)).toString('latin1');
     for (const t of used.filter((t) => t.length >= 8)) {
       expect(text).not.toContain(t);
       expect(text).not.toContain(fingerprint(t));

@@ -1,27 +1,23 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { KEY_PREFIX, QUEUE_NAME } from '../../src/queue/jobs.js';
 import { oldestWaitingSeconds, UnsettledTokens } from '../../src/queue/unsettled.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
+import { useStack } from '../support/stack.js';
 
-let redis: TestRedis;
-let client: Redis;
 let queue: Queue;
 let unsettled: UnsettledTokens;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.client();
-  // The revocations queue, with no worker: jobs stay where the test puts them.
-  queue = new Queue(QUEUE_NAME, { connection: redis.client(), prefix: KEY_PREFIX });
-  unsettled = new UnsettledTokens(client);
-});
-beforeEach(async () => {
-  await client.flushall();
-});
+// Before the stack's afterAll (hooks run in order): the queue closes while its Redis still runs.
 afterAll(async () => {
   await queue?.close();
-  await redis?.stop();
+});
+const stack = useStack({ gitlab: false, service: false });
+
+beforeAll(() => {
+  // The revocations queue, with no worker: jobs stay where the test puts them.
+  queue = new Queue(QUEUE_NAME, { connection: stack.redis.client(), prefix: KEY_PREFIX });
+  unsettled = new UnsettledTokens(stack.client);
+});
+beforeEach(async () => {
+  await stack.client.flushall();
 });
 
 const MIN = 60_000;
@@ -57,7 +53,7 @@ describe('oldest unsettled token', () => {
     await unsettled.accepted(['fp-no-job'], now - 50 * MIN); // settled before the fan-out wrote its entry, say
     // Failed for good by hand, as a worker would (BullMQ's manual processing).
     await add('fp-failed');
-    const worker = new Worker(QUEUE_NAME, null, { connection: { url: redis.url }, prefix: KEY_PREFIX });
+    const worker = new Worker(QUEUE_NAME, null, { connection: { url: stack.redis.url }, prefix: KEY_PREFIX });
     const job = await worker.getNextJob('lock');
     await job?.moveToFailed(new UnrecoverableError('permanent'), 'lock', false);
     await worker.close();
@@ -66,7 +62,7 @@ describe('oldest unsettled token', () => {
     await add('fp-live', MIN);
     await unsettled.accepted(['fp-live'], now - 20 * MIN);
     expect(await oldestWaitingSeconds(queue, unsettled, now)).toBe(1200);
-    expect(await client.zrange(`${KEY_PREFIX}:unsettled`, '0', '-1')).toEqual(['fp-live']);
+    expect(await stack.client.zrange(`${KEY_PREFIX}:unsettled`, '0', '-1')).toEqual(['fp-live']);
   });
 
   it('answers null when nothing waits', async () => {
