@@ -55,7 +55,7 @@ export const VARIABLES: readonly Variable[] = [
   },
   {
     name: 'REDIS_MIN_REPLICAS_ACK',
-    description: 'Replicas that must acknowledge (`WAIT`) an accepted batch, a replay or resolve and a stored rotated credential before it is confirmed; not acknowledged within the deadline: `503`. Unset: 1 when the master has a connected replica, else 0.',
+    description: 'Replicas that must acknowledge (`WAIT`, at most 1.5 s, inside the request\'s 5 s deadline) an accepted batch, an on-call replay or resolve and a stored rotation successor before it is confirmed; not acknowledged: `503 store_unavailable` (GitLab resends; the resend is idempotent). Unset: 1 when the master has a connected replica at start-up, else 0 (with a warning outside sandbox mode).',
     schema: int(0, 100),
   },
   { name: 'DATA_DIR', description: 'Where the embedded Redis and sandbox secrets are kept.', schema: str, default: './data' },

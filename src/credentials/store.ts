@@ -40,7 +40,9 @@ const RESEAL = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.ca
 
 /** Confirms that the replicas have every write made so far on the store's connection (src/queue/redis.ts ReplicaGate). */
 export interface Replicated {
-  confirm(): Promise<void>;
+  /** Changes whenever the connection closes; taken before a write. */
+  readonly epoch: number;
+  confirm(timeoutMs?: number, since?: number): Promise<void>;
 }
 
 /**
@@ -118,9 +120,10 @@ export class CredentialStore implements CredentialVault {
   async fenced(name: CredentialName, lock: Lock, generation: number | undefined, set: Record<string, string>, del: readonly string[] = []): Promise<boolean> {
     const pairs = Object.entries(set).flat();
     const args = [String(lock.fence), generation === undefined ? '' : String(generation), String(pairs.length / 2), ...pairs, ...del];
+    const epoch = this.replicated?.epoch;
     const written = Number(await this.redis.eval(FENCED, 1, key(name), ...args)) === 1;
     // Throws when not replicated in time: the rotator then treats the successor as not stored, and retries.
-    if (written && DURABLE in set) await this.replicated?.confirm();
+    if (written && DURABLE in set) await this.replicated?.confirm(undefined, epoch);
     return written;
   }
 
@@ -129,8 +132,9 @@ export class CredentialStore implements CredentialVault {
    * while the credential is still at `generation` and no other successor is stored.
    */
   async rescueCandidate(name: CredentialName, generation: number, sealed: string): Promise<boolean> {
+    const epoch = this.replicated?.epoch;
     const written = Number(await this.redis.eval(RESCUE, 1, key(name), String(generation), sealed)) === 1;
-    if (written) await this.replicated?.confirm();
+    if (written) await this.replicated?.confirm(undefined, epoch);
     return written;
   }
 

@@ -37,7 +37,7 @@ export interface OperationsDeps {
   /** Vulnerability feedback, when on: a token resolved by on-call gets its notes too. */
   readonly feedback?: FeedbackRequests | undefined;
   /** Confirms a replay or resolve only once the replicas have it (on the connection all of the above write on). */
-  readonly replicated?: Pick<ReplicaGate, 'confirm'> | undefined;
+  readonly replicated?: Pick<ReplicaGate, 'confirm' | 'epoch'> | undefined;
 }
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -94,13 +94,14 @@ export class QueueOperations implements Operations {
     checkSelection(selection);
     const fps = selection.fingerprint !== undefined ? [await this.#mustResolve(selection.fingerprint)] : selection.all || selection.filter ? (await this.failed(selection.filter ?? {})).map((t) => t.fingerprint) : [];
     const queued: string[] = [];
+    const epoch = this.d.replicated?.epoch;
     progress?.(0, fps.length);
     for (const [i, fp] of fps.entries()) {
       await this.#replayOne(fp, selection, actor, queued);
       progress?.(i + 1, fps.length);
     }
     // One WAIT for the whole selection: it covers every write made before it on this connection.
-    if (queued.length > 0) await this.#replicated();
+    if (queued.length > 0) await this.#replicated(epoch);
     return queued;
   }
 
@@ -135,6 +136,7 @@ export class QueueOperations implements Operations {
   async resolve(fingerprintOrPrefix: string, reason: string, actor: string): Promise<TokenView> {
     if (reason.trim().length === 0) throw new AppError('invalid_request', 'a reason is required to resolve a token');
     const fp = await this.#mustResolve(fingerprintOrPrefix);
+    const epoch = this.d.replicated?.epoch;
     const job = await this.d.revocations.getJob(fp);
     if (!job || !(await job.isFailed())) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; only failed tokens can be resolved`);
     const record = await this.d.records.get(fp);
@@ -147,7 +149,7 @@ export class QueueOperations implements Operations {
       { fingerprint: fp, type: job.data.type, status: 'resolved', strategy: `operator:${actor}`, instance: record?.instance, reason: `resolved by ${actor}: ${reason}`, at: new Date().toISOString() },
       mergeRefs(job.data.vulnerabilities, record?.vulnerabilities),
     );
-    await this.#replicated();
+    await this.#replicated(epoch);
     return (await this.#view(fp)) as TokenView;
   }
 
@@ -219,9 +221,9 @@ export class QueueOperations implements Operations {
    * A replay or resolve lost in a failover would be undone silently (the token back in the failed set, or failed
    * again unseen): on-call gets 503 store_unavailable instead of a confirmation, and may repeat the command.
    */
-  async #replicated(): Promise<void> {
+  async #replicated(since: number | undefined): Promise<void> {
     try {
-      await this.d.replicated?.confirm();
+      await this.d.replicated?.confirm(undefined, since);
     } catch (err) {
       throw new StoreUnavailableError(err);
     }

@@ -106,8 +106,9 @@ export class IntakeProducer {
     const acceptedAt = Math.min(...group.map((w) => w.acceptedAt));
     const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(items), this.key(), id), count: items.length, acceptedAt };
     const started = Date.now();
+    const epoch = this.gate?.epoch;
     await withDeadline(this.queue.add(INTAKE_JOB_NAME, data, { jobId: id }), DEADLINE_MS);
-    await this.gate?.confirm(DEADLINE_MS - (Date.now() - started));
+    await this.gate?.confirm(DEADLINE_MS - (Date.now() - started), epoch);
   }
 }
 

@@ -176,21 +176,40 @@ export class NotReplicatedError extends Error {
  * connection of its own (the writes it confirms are made on it). Callers share WAITs: one sent after a caller's
  * write covers that write and every earlier one, so a caller arriving while a WAIT is in flight joins the next one,
  * and at most one WAIT blocks the connection at a time. `replicas` 0: confirms at once (one Redis, no replica).
+ *
+ * A WAIT counts only this connection's writes: sent (or, by ioredis, resent) after a reconnect, to the promoted
+ * replica, it counts none and answers at once with that master's replicas, confirming a write that may have died
+ * with the old master. So a caller takes `epoch` before its writes and passes it to `confirm`: a connection closed
+ * meanwhile (on a cluster: any node lost) confirms nothing.
  */
 export class ReplicaGate {
   #current: Promise<number> | undefined;
   #queued: Promise<number> | undefined;
+  #epoch = 0;
 
   constructor(
     readonly connection: RedisClient,
     readonly replicas: number,
-  ) {}
+  ) {
+    const next = () => void this.#epoch++;
+    if (connection.isCluster) connection.on('-node', next).on('node error', next);
+    else connection.on('close', next);
+  }
 
-  /** Resolves once enough replicas acknowledged, within `timeoutMs` (at most WAIT_MAX_MS); else NotReplicatedError. */
-  async confirm(timeoutMs: number = WAIT_MAX_MS): Promise<void> {
+  /** Changes whenever the connection closes: taken before a write, it tells `confirm` whether the WAIT can see it. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * Resolves once enough replicas acknowledged the writes made since `since` (an `epoch`), within `timeoutMs` (at
+   * most WAIT_MAX_MS); else NotReplicatedError.
+   */
+  async confirm(timeoutMs: number = WAIT_MAX_MS, since: number = this.#epoch): Promise<void> {
     if (this.replicas <= 0) return;
     const ms = Math.max(1, Math.min(timeoutMs, WAIT_MAX_MS));
     const acked = await this.#wait(ms);
+    if (this.#epoch !== since) throw new NotReplicatedError('the connection was re-established since the write: a WAIT cannot see it');
     if (acked < this.replicas) throw new NotReplicatedError(`${acked} of ${this.replicas} replica(s) acknowledged the write within ${ms} ms`);
   }
 

@@ -4,8 +4,10 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startGitLabSimulator, type GitLabSimulator } from '../../simulator/index.js';
+import { main } from '../../src/cli.js';
 import { loadConfig } from '../../src/config/index.js';
-import { ReplicaGate } from '../../src/queue/redis.js';
+import { fingerprint } from '../../src/domain/fingerprint.js';
+import { NotReplicatedError, ReplicaGate } from '../../src/queue/redis.js';
 import { startService, type Service } from '../../src/service.js';
 import { revocationsPerToken, sendInBatches } from '../support/ha-load.js';
 import { captureLogs, type CapturedLogs } from '../support/logs.js';
@@ -58,6 +60,14 @@ describe('the WAIT gate', () => {
       const sent = (await waits()) - before;
       expect(sent).toBeGreaterThan(0);
       expect(sent).toBeLessThan(10);
+
+      // A write made before the connection was re-established is not confirmed: the new connection's WAIT cannot see it.
+      const epoch = gate.epoch;
+      await client.set('gate-test:before-reconnect', 'x');
+      client.disconnect(true);
+      await eventually(() => client.status === 'ready', 'reconnected');
+      await expect(gate.confirm(1000, epoch)).rejects.toThrow(NotReplicatedError);
+      await expect(gate.confirm()).resolves.toBeUndefined();
     } finally {
       client.disconnect();
     }
@@ -142,6 +152,11 @@ describe('a master failover under load', () => {
     expect(worker.child.exitCode).toBeNull();
     expect(api.child.exitCode).toBeNull();
     await eventually(async () => (await request(url).get('/-/readiness')).status === 200, 'the API ready');
+    // The CLI finds the promoted master through the sentinels too, and a record by its short fingerprint (a SCAN).
+    let out = '';
+    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, stdin: process.stdin, env: { ...sentinelEnv(), LOG_LEVEL: 'warn' } };
+    expect(await main(['show', fingerprint(tokens[0]!).slice(0, 16), '--json'], io)).toBe(0);
+    expect((JSON.parse(out) as { state: string }).state).toBe('revoked');
 
     const non2xx = report.answers.filter((a) => a.status < 200 || a.status >= 300).length;
     console.log(

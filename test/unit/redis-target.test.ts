@@ -85,4 +85,19 @@ describe('the REDIS_* variables in loadConfig', () => {
     expect(problemsOf({ ...production, REDIS_MIN_REPLICAS_ACK: '-1' })).toEqual(['REDIS_MIN_REPLICAS_ACK: expected a whole number from 0 to 100 (got -1)']);
     expect(problemsOf({ ...production, REDIS_MIN_REPLICAS_ACK: 'one' })).toEqual(['REDIS_MIN_REPLICAS_ACK: expected a whole number from 0 to 100 (got "one")']);
   });
+
+  it('give the Config one Redis target, kept with the secrets (never logged), and the replica setting', () => {
+    const config = loadConfig({ ...production, REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_MASTER: 'trapi', REDIS_URL: 'redis://:data-secret@ignored:6379', REDIS_MIN_REPLICAS_ACK: '1' });
+    expect(config.secrets.redis).toEqual({ kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'trapi', password: 'data-secret' });
+    expect(config.minReplicasAck).toBe(1);
+    expect(JSON.stringify(config)).not.toContain('data-secret');
+    const cluster = loadConfig({ ...production, REDIS_CLUSTER_NODES: 'n1:6379' });
+    expect(cluster.secrets.redis).toEqual({ kind: 'cluster', nodes: [{ host: 'n1', port: 6379 }] });
+    expect(cluster.minReplicasAck).toBe('auto');
+  });
+
+  it('leave the target unset with none of them (the embedded Redis), and REDIS_URL alone is one Redis', () => {
+    expect(loadConfig(production).secrets.redis).toBeUndefined();
+    expect(loadConfig({ ...production, REDIS_URL: 'redis://r:6379' }).secrets.redis).toEqual({ kind: 'single', url: 'redis://r:6379' });
+  });
 });
