@@ -149,7 +149,13 @@ describe('a master failover under load', () => {
     const notReadyMs = notReady.length === 0 ? 0 : notReady.at(-1)!.at - notReady[0]!.at;
 
     expect(new Set(report.accepted).size).toBe(tokens.length);
-    await eventually(() => tokens.every((t) => sim.stateOf(t) === 'revoked'), 'every accepted token revoked', 120_000);
+    // The last few can wait for BullMQ's stalled-job check: a job active on the killed master is taken up again then.
+    let at99: number | undefined;
+    await eventually(() => {
+      const revoked = tokens.filter((t) => sim.stateOf(t) === 'revoked').length;
+      if (at99 === undefined && revoked >= tokens.length * 0.99) at99 = Date.now();
+      return revoked === tokens.length;
+    }, 'every accepted token revoked', 120_000);
     const revokedMs = Date.now() - started;
     const counts = revocationsPerToken(sim);
     const notOnce = tokens.filter((t) => counts.get(t) !== 1);
@@ -174,7 +180,7 @@ describe('a master failover under load', () => {
 
     const non2xx = report.answers.filter((a) => a.status < 200 || a.status >= 300).length;
     console.log(
-      `sentinel failover: ${tokens.length} tokens in ${Math.ceil(tokens.length / 100)} batches, all accepted in ${acceptedMs} ms and revoked in ${revokedMs} ms; ` +
+      `sentinel failover: ${tokens.length} tokens in ${Math.ceil(tokens.length / 100)} batches, all accepted in ${acceptedMs} ms, 99% revoked in ${at99! - started} ms, all in ${revokedMs} ms; ` +
         `${report.answers.length} answers, ${non2xx} non-2xx; longest non-2xx stretch ${report.longestOutage.ms} ms (${report.longestOutage.answers} answers); ` +
         `master killed -> replica promoted ${times.promotedAt - times.killedAt} ms, -> old master rejoined as replica ${times.rejoinedAt - times.killedAt} ms; ` +
         `the worker not ready in ${notReady.length} of ${readiness.length} samples, over ${notReadyMs} ms`,
