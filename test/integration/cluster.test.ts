@@ -82,7 +82,13 @@ it('two service replicas accept and revoke 2,000 tokens exactly once through a m
   const all = reports.flatMap((r) => r.accepted);
   expect(new Set(all).size).toBe(tokens.length);
 
-  await eventually(() => tokens.every((t) => sim.stateOf(t) === 'revoked'), 'every accepted token revoked', 120_000);
+  // The last few can wait for BullMQ's stalled-job check: a job active on the killed master is taken up again then.
+  let at99: number | undefined;
+  await eventually(() => {
+    const revoked = tokens.filter((t) => sim.stateOf(t) === 'revoked').length;
+    if (at99 === undefined && revoked >= tokens.length * 0.99) at99 = Date.now();
+    return revoked === tokens.length;
+  }, 'every accepted token revoked', 120_000);
   const revokedMs = Date.now() - started;
   const counts = revocationsPerToken(sim);
   expect(tokens.filter((t) => counts.get(t) !== 1)).toEqual([]);
@@ -124,7 +130,7 @@ it('two service replicas accept and revoke 2,000 tokens exactly once through a m
   const non2xx = answers.filter((a) => a.status < 200 || a.status >= 300).length;
   const longest = reports.map((r) => r.longestOutage).sort((a, b) => b.ms - a.ms)[0]!;
   console.log(
-    `cluster failover: ${tokens.length} tokens over 2 replicas, all accepted in ${acceptedMs} ms and revoked in ${revokedMs} ms; ${answers.length} answers, ${non2xx} non-2xx; ` +
+    `cluster failover: ${tokens.length} tokens over 2 replicas, all accepted in ${acceptedMs} ms, 99% revoked in ${at99! - started} ms, all in ${revokedMs} ms; ${answers.length} answers, ${non2xx} non-2xx; ` +
       `longest non-2xx stretch ${longest.ms} ms (${longest.answers} answers); {trapi} master killed -> replica promoted ${times.promotedAt - times.killedAt} ms; ` +
       `GitLab saw at most ${busiest} calls in a second (limit ${RATE}), ${most} at once (limit ${CONCURRENCY})`,
   );

@@ -104,8 +104,17 @@ describe('a master failover under load', () => {
     const env = { ...process.env, ...sentinelEnv({ RATE_LIMIT_PER_MINUTE: '1000000', WORKER_CONCURRENCY: '32', LOG_LEVEL: 'info' }) };
     const worker = spawnService({ ...env, ROLE: 'worker' });
     const api = spawnService({ ...env, ROLE: 'api' });
-    const [, url] = await Promise.all([worker.started(), api.started()]);
+    const [workerUrl, url] = await Promise.all([worker.started(), api.started()]);
     await group.waitForReplicaSync();
+    // The worker's readiness, sampled through the failover: not ready only while it reaches no master.
+    const readiness: { at: number; status: number }[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        readiness.push({ at: Date.now(), status: await request(workerUrl).get('/-/readiness').timeout(3000).then((r) => r.status, () => 0) });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
 
     const tokens = Array.from({ length: 5000 }, () => sim.createToken('personal_access_token'));
     const old = await group.currentMaster();
@@ -133,9 +142,20 @@ describe('a master failover under load', () => {
     const acceptedMs = Date.now() - started;
     expect(failover).toBeDefined();
     const times = await failover!;
+    await eventually(async () => readiness.at(-1)?.status === 200, 'the worker ready again', 20_000);
+    sampling = false;
+    await sampler;
+    const notReady = readiness.filter((r) => r.status !== 200);
+    const notReadyMs = notReady.length === 0 ? 0 : notReady.at(-1)!.at - notReady[0]!.at;
 
     expect(new Set(report.accepted).size).toBe(tokens.length);
-    await eventually(() => tokens.every((t) => sim.stateOf(t) === 'revoked'), 'every accepted token revoked', 120_000);
+    // The last few can wait for BullMQ's stalled-job check: a job active on the killed master is taken up again then.
+    let at99: number | undefined;
+    await eventually(() => {
+      const revoked = tokens.filter((t) => sim.stateOf(t) === 'revoked').length;
+      if (at99 === undefined && revoked >= tokens.length * 0.99) at99 = Date.now();
+      return revoked === tokens.length;
+    }, 'every accepted token revoked', 120_000);
     const revokedMs = Date.now() - started;
     const counts = revocationsPerToken(sim);
     const notOnce = tokens.filter((t) => counts.get(t) !== 1);
@@ -160,9 +180,10 @@ describe('a master failover under load', () => {
 
     const non2xx = report.answers.filter((a) => a.status < 200 || a.status >= 300).length;
     console.log(
-      `sentinel failover: ${tokens.length} tokens in ${Math.ceil(tokens.length / 100)} batches, all accepted in ${acceptedMs} ms and revoked in ${revokedMs} ms; ` +
+      `sentinel failover: ${tokens.length} tokens in ${Math.ceil(tokens.length / 100)} batches, all accepted in ${acceptedMs} ms, 99% revoked in ${at99! - started} ms, all in ${revokedMs} ms; ` +
         `${report.answers.length} answers, ${non2xx} non-2xx; longest non-2xx stretch ${report.longestOutage.ms} ms (${report.longestOutage.answers} answers); ` +
-        `master killed -> replica promoted ${times.promotedAt - times.killedAt} ms, -> old master rejoined as replica ${times.rejoinedAt - times.killedAt} ms`,
+        `master killed -> replica promoted ${times.promotedAt - times.killedAt} ms, -> old master rejoined as replica ${times.rejoinedAt - times.killedAt} ms; ` +
+        `the worker not ready in ${notReady.length} of ${readiness.length} samples, over ${notReadyMs} ms`,
     );
     worker.child.kill('SIGTERM');
     api.child.kill('SIGTERM');
