@@ -12,6 +12,7 @@ import { stopAll, stopChild } from './processes.js';
 import { startRedis, type BenchRedis } from './redis.js';
 import { busyWarning, errorCount, machine, ratioLines, ratios, rowFailed, table, type Row } from './report.js';
 import { API_TOKEN, startBare, startService, type Target } from './targets.js';
+import { PERF_SECTIONS, runPerf } from './perf-run.js';
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -21,7 +22,7 @@ function intEnv(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['post', 'drain', 'github'] as const;
+const SECTIONS = ['post', 'drain', 'github', ...PERF_SECTIONS] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sectionsEnv(): Section[] {
@@ -177,10 +178,11 @@ async function main(): Promise<number> {
     }
   }
 
-  const failed = rows.filter(rowFailed).length + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
+  const perf = await runPerf(redis, settings.sections, (s) => process.stdout.write(s));
+  const failed = perf.failed + rows.filter(rowFailed).length + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}latest.json`;
-  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, drain, github, failed };
+  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, drain, github, perf: perf.results, failed };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`\nFigures written to ${file}\n`);
   if (failed > 0) {
