@@ -67,12 +67,11 @@ function stageOf(commands: readonly (readonly string[])[], scripts: Map<string, 
       if (name.startsWith('moveToFinished') || name.startsWith('moveToDelayed')) return 'settlement';
       return 'worker upkeep';
     }
-    if (keys.includes('trapi:record:')) return flat.includes('"event":"attempted"') ? 'provider call' : 'settlement';
   }
   if (flat.includes(':outbound:') || flat.includes(':budget:')) return 'limiter';
   if (cmd === 'bzpopmin' || flat.includes('trapi:revocations:marker') || flat.includes('trapi:intake:marker')) return 'pick-up';
   if (flat.includes('trapi:record:')) {
-    if (flat.includes('hsetnx') || flat.includes('HSETNX') || flat.includes('"event":"accepted"')) return 'fan-out';
+    if (flat.includes('hsetnx') || flat.includes('HSETNX') || flat.includes('"event":"accepted"') || flat.includes('lastReceivedAt')) return 'fan-out';
     if (flat.includes('"event":"attempted"')) return 'provider call';
     return 'settlement';
   }
