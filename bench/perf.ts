@@ -154,12 +154,28 @@ async function memoryByKey(client: Redis, tokens: number): Promise<Record<string
   return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Math.round(v / tokens)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]));
 }
 
+/** While developing: one waiting token's keys, their encodings and contents (sealed values only, never a token). */
+async function printSample(c: Redis, _token: string): Promise<void> {
+  const [, keys] = await c.scan('0', 'MATCH', `${KEY_PREFIX}:${QUEUE_NAME}:????????????????????????????????????????????????????????????????`, 'COUNT', 10_000);
+  const job = keys[0];
+  if (!job) return;
+  const fp = job.slice(-64);
+  for (const k of [job, `${KEY_PREFIX}:record:${fp}`, `${KEY_PREFIX}:record:${fp}:events`, `${KEY_PREFIX}:record:${fp}:locations`]) {
+    const type = await c.type(k);
+    const body = type === 'hash' ? await c.hgetall(k) : type === 'list' ? await c.lrange(k, 0, -1) : type === 'zset' ? await c.zrange(k, '0', '-1') : null;
+    process.stdout.write(`  ${k.replace(fp, '<fp>')} ${type} ${String(await c.object('ENCODING', k))} ${String(await c.memory('USAGE', k))} B: ${JSON.stringify(body)}\n`);
+  }
+}
+
 /**
  * `tokens` tokens sent in requests of 100 while GitLab answers every revoking call 429 (Retry-After an hour): once each is
  * held (its job delayed, none waiting or active), Redis's used_memory growth over the tokens.
  */
 export async function runWaitingMemory(redis: BenchRedis, tokens: number): Promise<MemoryResult> {
   await redis.client.flushall();
+  // An experiment on Redis's own settings, e.g. BENCH_MEMORY_REDIS_CONFIG="hash-max-listpack-value 1024" (the bench's Redis only).
+  const config = process.env['BENCH_MEMORY_REDIS_CONFIG']?.trim().split(/\s+/);
+  if (config && config.length === 2) await redis.client.config('SET', config[0] ?? '', config[1] ?? '');
   const sim = await startSimulator(0, 1000);
   const service = await startService(redis.url, 10_000_000, 'warn', gitlab(sim), { ROLE: 'all', ...WIDE_LIMITS });
   try {
@@ -181,6 +197,7 @@ export async function runWaitingMemory(redis: BenchRedis, tokens: number): Promi
     }
     await sleep(1000);
     const after = await usedMemory(c);
+    if (process.env['BENCH_MEMORY_SAMPLE']) await printSample(c, seeded[0] ?? '');
     return { tokens, bytesPerToken: Math.round((after - before) / tokens), byKey: await memoryByKey(c, tokens), peakRssMb: peakRssMb(service.child) };
   } finally {
     await Promise.all([stopChild(service.child), stopChild(sim.child)]);

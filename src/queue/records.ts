@@ -56,7 +56,8 @@ export class RecordStore {
     for (const t of tokens) {
       // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step.
       multi.eval(FIRST_RECEIVED, 2, key(t.fp), eventsKey(t.fp), iso, JSON.stringify(accepted), RECORD_LIMITS.events - 1);
-      multi.hset(key(t.fp), 'fingerprint', t.fp, 'type', t.type, 'lastReceivedAt', iso);
+      // No `fingerprint` field: the key names it (a 64-byte copy per token, never read).
+      multi.hset(key(t.fp), 'type', t.type, 'lastReceivedAt', iso);
       multi.hincrby(key(t.fp), 'received', 1);
       if (t.location) {
         multi.zadd(locationsKey(t.fp), at, t.location);
