@@ -219,6 +219,8 @@ export interface CostsResult {
   readonly unknown: Readonly<Record<string, number>>;
   /** Round trips per token by stage and command (e.g. `pick-up: moveToActive trapi:revocations:wait`). */
   readonly detail: Readonly<Record<string, number>>;
+  /** What a settled token leaves in Redis: MEMORY USAGE per token by key pattern (no job, no ciphertext, by design). */
+  readonly left: Readonly<Record<string, number>>;
 }
 
 /** `tokens` single-token requests, one every 20 ms, to a ROLE=api and a ROLE=worker process; counted by stage. */
@@ -254,9 +256,10 @@ export async function runCosts(redis: BenchRedis, tokens: number): Promise<Costs
     await recorder.take();
     await send(tokens);
     const { costs, unknown, detail: counted } = await recorder.take();
+    const left = await memoryByKey(redis.client, 2 * tokens); // both runs' tokens, all settled
     const detail = Object.fromEntries(Object.entries(counted).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / tokens) * 100) / 100] as const));
     await recorder.stop();
-    return { tokens, costs, netInPerToken: Math.round((s1.in - s0.in) / tokens), netOutPerToken: Math.round((s1.out - s0.out) / tokens), commandsPerToken: (s1.calls - s0.calls) / tokens, unknown, detail };
+    return { tokens, costs, netInPerToken: Math.round((s1.in - s0.in) / tokens), netOutPerToken: Math.round((s1.out - s0.out) / tokens), commandsPerToken: (s1.calls - s0.calls) / tokens, unknown, detail, left };
   } finally {
     await Promise.all([stopChild(api.child), stopChild(worker.child), stopChild(sim.child)]);
   }
@@ -266,6 +269,7 @@ export function costsReport(c: CostsResult): string {
   return [
     `Redis per token (${c.tokens} single-token requests, one every 20 ms; ROLE=api + ROLE=worker; zero-latency simulator):`,
     costTable([{ name: 'all', tokens: c.tokens, costs: c.costs }]),
+    `Left in Redis per settled token (MEMORY USAGE): ${Object.entries(c.left).map(([k, v]) => `${k} ${v} B`).join(', ')}`,
     `Without MONITOR: ${c.commandsPerToken.toFixed(1)} commands, ${c.netInPerToken} bytes in and ${c.netOutPerToken} bytes out of Redis per token (INFO deltas, idle polling included).`,
     ...(process.env['BENCH_COSTS_DETAIL'] ? ['Round trips per token by stage and command:', ...Object.entries(c.detail).map(([k, v]) => `  ${v.toFixed(2).padStart(7)}  ${k}`)] : []),
   ].join('\n');
