@@ -22,8 +22,10 @@ export const PERF_TARGETS = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Limits far above what a section sends: the figure is the service's own cost, not the configured outbound limit. */
-const WIDE_LIMITS = { GITLAB_RATE_LIMIT_PER_SECOND: '5000', GITLAB_CONCURRENCY: '100', WORKER_CONCURRENCY: '100' };
+/** A rate limit far above what a section sends: the figure is the service's own cost, not the configured outbound limit. */
+/** The service's defaults otherwise (WORKER_CONCURRENCY 20, GITLAB_CONCURRENCY 8): more slots cost more polling per job. */
+const concurrency = process.env['BENCH_PERF_CONCURRENCY'];
+const WIDE_LIMITS = { GITLAB_RATE_LIMIT_PER_SECOND: '5000', ...(concurrency ? { GITLAB_CONCURRENCY: concurrency, WORKER_CONCURRENCY: concurrency } : {}) };
 
 /** Peak resident set size of a child (Linux: VmHWM), in MB; undefined elsewhere. */
 export function peakRssMb(child: Child): number | undefined {
@@ -230,7 +232,7 @@ export async function runCosts(redis: BenchRedis, tokens: number): Promise<Costs
   const sim = await startSimulator(0, 100_000);
   const gl = gitlab(sim);
   const api = await startService(redis.url, 10_000_000, 'warn', gl);
-  const worker = await startWorker(redis.url, 'warn', gl, { ratePerSecond: 5000, gitlabConcurrency: 100, workerConcurrency: 100 });
+  const worker = await startWorker(redis.url, 'warn', gl, { ratePerSecond: 5000, gitlabConcurrency: Number(concurrency ?? 8), workerConcurrency: Number(concurrency ?? 20) });
   const stats = async () => {
     const info = await redis.client.info('stats');
     const num = (k: string) => Number(new RegExp(`${k}:(\\d+)`).exec(info)?.[1] ?? NaN);
