@@ -4,7 +4,7 @@ import type { Identified } from '../domain/outcome.js';
 import type { VulnerabilityRef } from '../domain/vulnerability.js';
 import type { ChainableCommander } from 'ioredis';
 import type { AuditLog } from './audit.js';
-import { execAll, type RecordStore } from './records.js';
+import { execAll, parseRefs, type RecordStore } from './records.js';
 import type { UnsettledTokens } from './unsettled.js';
 
 /** A terminal success or failure, as listeners see it: never the token, never its ciphertext. */
@@ -29,6 +29,8 @@ export interface Settled {
   readonly kind?: string | undefined;
   /** The vulnerabilities (ids only) the token's job names; the record may know more. */
   readonly vulnerabilities?: readonly VulnerabilityRef[] | undefined;
+  /** Every vulnerability the record names, read in the settlement's own transaction (listeners need no read of their own). */
+  readonly recordedVulnerabilities?: readonly VulnerabilityRef[] | undefined;
 }
 
 export interface JournalListener {
@@ -89,9 +91,11 @@ export class Journal {
     this.unsettled.queueSettled(multi, result.fingerprint);
     const entry = { actor: 'service', action: `token_${result.status}`, fingerprint: result.fingerprint, detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` };
     this.audit.queue(multi, entry);
-    await execAll(multi);
+    this.records.queueVulnerabilities(multi, result.fingerprint); // last: its reply is the last one
+    const replies = await execAll(multi);
     this.audit.logged(entry);
-    for (const l of this.#listeners) await Promise.resolve(l.settled(result)).catch(() => undefined); // a listener never fails a revocation
+    const settled: Settled = { ...result, recordedVulnerabilities: parseRefs(replies.at(-1)) };
+    for (const l of this.#listeners) await Promise.resolve(l.settled(settled)).catch(() => undefined); // a listener never fails a revocation
   }
 }
 

@@ -35,11 +35,15 @@ redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]))
 return 1`;
 
+/** The vulnerability references of a record's set, as ZRANGE answers them. */
+export const parseRefs = (keys: unknown): VulnerabilityRef[] => (Array.isArray(keys) ? keys.map((k) => parseRefKey(String(k))).filter((v): v is VulnerabilityRef => v !== undefined) : []);
+
 /** Runs a transaction; a command Redis refused inside it fails the whole call (MULTI itself reports it only per reply). */
-export async function execAll(multi: ChainableCommander): Promise<void> {
+export async function execAll(multi: ChainableCommander): Promise<unknown[]> {
   const replies = await multi.exec();
   if (replies === null) throw new Error('Redis transaction aborted');
   for (const [err] of replies) if (err) throw err;
+  return replies.map(([, reply]) => reply);
 }
 
 export class RecordStore {
@@ -127,8 +131,12 @@ export class RecordStore {
 
   /** Every vulnerability that named the token so far (ids only), oldest first. */
   async vulnerabilities(fp: string): Promise<VulnerabilityRef[]> {
-    const keys = await this.redis.zrange(vulnerabilitiesKey(fp), '0', '-1');
-    return keys.map(parseRefKey).filter((v): v is VulnerabilityRef => v !== undefined);
+    return parseRefs(await this.redis.zrange(vulnerabilitiesKey(fp), '0', '-1'));
+  }
+
+  /** Queues the read of `vulnerabilities` on `multi`; its reply is read with `parseRefs`. */
+  queueVulnerabilities(multi: ChainableCommander, fp: string): void {
+    multi.zrange(vulnerabilitiesKey(fp), '0', '-1');
   }
 
   /** Fingerprints of records starting with `prefix` (operator lookups by a short fingerprint). */
