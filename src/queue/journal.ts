@@ -67,14 +67,15 @@ export class Journal {
 
   /**
    * The record, the index of unsettled tokens, the audit line and whatever `also` queues (the worker: the outcome) are
-   * written in one MULTI, one round trip: all or nothing. Then the listeners run.
+   * written in one MULTI, one round trip: all or nothing. Then `also.committed` (the worker's outcome log line), then
+   * the listeners.
    */
-  async settled(result: Settled, attempts: number, also?: (multi: ChainableCommander) => void): Promise<void> {
+  async settled(result: Settled, attempts: number, also?: { readonly write: (multi: ChainableCommander) => void; readonly committed: () => void }): Promise<void> {
     // Both stay in the failed set for on-call: a failure to replay, or a type nobody can revoke to settle by hand.
     const failed = result.status === 'failed' || result.status === 'needs_manual';
     const [lastError, lastSummary] = failed ? splitReason(result.reason ?? '') : [undefined, undefined];
     const multi = this.records.multi();
-    also?.(multi);
+    also?.write(multi);
     this.records.queueChange(multi, result.fingerprint, {
       state: result.status as 'failed',
       event: result.status as 'failed',
@@ -93,6 +94,7 @@ export class Journal {
     this.audit.queue(multi, entry);
     this.records.queueVulnerabilities(multi, result.fingerprint); // last: its reply is the last one
     const replies = await execAll(multi);
+    also?.committed();
     this.audit.logged(entry);
     const settled: Settled = { ...result, recordedVulnerabilities: parseRefs(replies.at(-1)) };
     for (const l of this.#listeners) await Promise.resolve(l.settled(settled)).catch(() => undefined); // a listener never fails a revocation

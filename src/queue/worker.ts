@@ -142,8 +142,9 @@ async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, 
   };
   const elapsedMs = Date.now() - job.data.acceptedAt;
   const lost = extra['lostAnswer'] === true;
-  log.info({ status, via, instance, identified, confirmed, sinceAcceptedMs: elapsedMs, ...extra }, `token ${status}${lost ? ' (the answer to our earlier call was lost; gone when checked again)' : status === 'submitted' ? ' (unconfirmed)' : ''}`);
-  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note, ...about(job, deps) }, job.attemptsMade + 1, (multi) => deps.outcomes.queueRecord(multi, job.data.fp, outcome));
+  // Logged once the outcome is durable, as before the writes were one MULTI: a re-run after the line finds the outcome.
+  const committed = () => log.info({ status, via, instance, identified, confirmed, sinceAcceptedMs: elapsedMs, ...extra }, `token ${status}${lost ? ' (the answer to our earlier call was lost; gone when checked again)' : status === 'submitted' ? ' (unconfirmed)' : ''}`);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note, ...about(job, deps) }, job.attemptsMade + 1, { write: (multi) => deps.outcomes.queueRecord(multi, job.data.fp, outcome), committed });
   return { status, via };
 }
 
