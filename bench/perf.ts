@@ -23,9 +23,13 @@ export const PERF_TARGETS = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A rate limit far above what a section sends: the figure is the service's own cost, not the configured outbound limit. */
-/** The service's defaults otherwise (WORKER_CONCURRENCY 20, GITLAB_CONCURRENCY 8): more slots cost more polling per job. */
-const concurrency = process.env['BENCH_PERF_CONCURRENCY'];
-const WIDE_LIMITS = { GITLAB_RATE_LIMIT_PER_SECOND: '5000', ...(concurrency ? { GITLAB_CONCURRENCY: concurrency, WORKER_CONCURRENCY: concurrency } : {}) };
+/**
+ * WORKER_CONCURRENCY's default (20), and as many GitLab slots (GITLAB_CONCURRENCY's default is 8), as the drain section
+ * does: a job holding a worker slot then never polls Redis every 5 ms for a GitLab slot. More slots cost more polling
+ * per job (BullMQ's moveToActive). BENCH_PERF_CONCURRENCY sets both.
+ */
+const concurrency = process.env['BENCH_PERF_CONCURRENCY'] ?? '20';
+const WIDE_LIMITS = { GITLAB_RATE_LIMIT_PER_SECOND: '5000', GITLAB_CONCURRENCY: concurrency, WORKER_CONCURRENCY: concurrency };
 
 /** Peak resident set size of a child (Linux: VmHWM), in MB; undefined elsewhere. */
 export function peakRssMb(child: Child): number | undefined {
@@ -232,7 +236,7 @@ export async function runCosts(redis: BenchRedis, tokens: number): Promise<Costs
   const sim = await startSimulator(0, 100_000);
   const gl = gitlab(sim);
   const api = await startService(redis.url, 10_000_000, 'warn', gl);
-  const worker = await startWorker(redis.url, 'warn', gl, { ratePerSecond: 5000, gitlabConcurrency: Number(concurrency ?? 8), workerConcurrency: Number(concurrency ?? 20) });
+  const worker = await startWorker(redis.url, 'warn', gl, { ratePerSecond: 5000, gitlabConcurrency: Number(concurrency), workerConcurrency: Number(concurrency) });
   const stats = async () => {
     const info = await redis.client.info('stats');
     const num = (k: string) => Number(new RegExp(`${k}:(\\d+)`).exec(info)?.[1] ?? NaN);
