@@ -1,6 +1,6 @@
 // Builds the on-call Operations over a Redis connection: used by the admin HTTP API (in the service) and by the CLI.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { vulnerabilityFeedbackActions, type Config, type InstanceConfig } from './config/index.js';
 import type { EncryptionKey } from './domain/crypto.js';
 import type { Operations, TokenTypes } from './domain/ports.js';
@@ -12,6 +12,7 @@ import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type Revocati
 import { QueueOperations } from './queue/operations.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
+import { ReplicaGate } from './queue/redis.js';
 import { UnsettledTokens } from './queue/unsettled.js';
 import { credentialStatus, CredentialStore } from './credentials/index.js';
 
@@ -22,8 +23,20 @@ export interface OpenOperations {
   close(): Promise<void>;
 }
 
-/** `instances`: the service passes its own list (sandbox mode adds the simulator); the CLI reads the configured one. */
-export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTypes, logger: Logger, keys: () => readonly EncryptionKey[] = () => config.secrets.encryptionKeys, instances?: readonly InstanceConfig[]): OpenOperations {
+/**
+ * `instances`: the service passes its own list (sandbox mode adds the simulator); the CLI reads the configured one.
+ * `replicas`: how many replicas must have a replay or resolve before it is confirmed (REDIS_MIN_REPLICAS_ACK as it
+ * applies); the WAIT goes on `redis`, which every write of the operations uses, so give them a connection of their own.
+ */
+export function openOperations(
+  redis: Redis | Cluster,
+  config: Config,
+  tokenTypes: TokenTypes,
+  logger: Logger,
+  keys: () => readonly EncryptionKey[] = () => config.secrets.encryptionKeys,
+  instances?: readonly InstanceConfig[],
+  replicas = 0,
+): OpenOperations {
   const store = new CredentialStore(redis, keys);
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX });
@@ -44,6 +57,7 @@ export function openOperations(redis: Redis, config: Config, tokenTypes: TokenTy
     keys,
     credentials: { status: () => credentialStatus(store, instances ?? config.instances), rekey: () => store.rekey() },
     feedback: feedbackQueue && new FeedbackRequests(feedbackQueue, redis, actions, logger),
+    replicated: new ReplicaGate(redis, replicas),
   });
   return { operations, queues: { revocations, intake }, close: async () => void (await Promise.all([revocations.close(), intake.close(), feedbackQueue?.close()])) };
 }

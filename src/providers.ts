@@ -1,5 +1,5 @@
 // Builds the provider registry from a Config: the one place the service, its workers and the CLI get their providers.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CredentialBreakers, CredentialSource, ProviderServices } from '../providers/contract.js';
 import { buildProviders } from '../providers/index.js';
 import { ProviderRegistry } from '../providers/registry.js';
@@ -11,7 +11,7 @@ import { RedisOutboundLimiter } from './queue/outbound-limiter.js';
 import { RedisProviderState } from './queue/provider-state.js';
 
 export interface ProviderWiring {
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly breakers: CredentialBreakers;
   readonly logger: Logger;
   /** The GitLab credentials in use now (the live store in the service, the configured ones in the CLI). */

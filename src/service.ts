@@ -1,6 +1,6 @@
 // Builds the whole service from a Config (Redis, GitLab or sandbox, providers, queue, HTTP) and stops it in order.
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CredentialBreakers } from '../providers/contract.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Config, InstanceConfig } from './config/index.js';
@@ -19,7 +19,8 @@ import { FEEDBACK_QUEUE } from './queue/feedback.js';
 import { INTAKE_QUEUE, QUEUE_NAME } from './queue/jobs.js';
 import { RedisBreakers } from './queue/breakers.js';
 import { queueReadings } from './queue/readings.js';
-import { connect, producerConnection, warnUnlessNoEviction } from './queue/redis.js';
+import { connect, producerConnectionTo, ReplicaGate, replicasToAck, warnUnlessNoEviction, type RedisClient, type RedisTarget } from './queue/redis.js';
+import { useKeyPrefixFor } from './keys.js';
 import { startEmbeddedRedis } from './runtime/embedded-redis.js';
 import { startSandbox, type Sandbox } from './runtime/sandbox.js';
 import { provisionSandboxSecrets, reloadedSandboxSecrets } from './runtime/sandbox-secrets.js';
@@ -55,29 +56,41 @@ export async function startService(loaded: Config, logger: Logger): Promise<Serv
 
 async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promise<Service> {
   const live: LiveSecrets = { secrets: config.secrets };
-  const redisUrl = config.secrets.redisUrl ?? (await embeddedRedis(config, logger, stoppers));
+  const target: RedisTarget = config.secrets.redis ?? { kind: 'single', url: await embeddedRedis(config, logger, stoppers) };
+  // Before any key is built: on a cluster every key carries the hash tag.
+  useKeyPrefixFor(target.kind);
   const sb = config.sandbox ? await sandbox(config, logger, stoppers) : undefined;
   const instances = sb ? [sb.instance] : config.instances;
   const keys = (): readonly EncryptionKey[] => live.secrets.encryptionKeys;
 
-  const redis = producerConnection(redisUrl);
-  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (producer) connection error'));
-  stoppers.push(() => closeConnection(redis));
-  await connect(redis).catch((err: Error) => logger.error({ err: err.message }, 'Redis is not reachable; answering 503 until it is'));
+  // Fail-fast connections (a request must never hang), each following the master through a failover by itself.
+  // Connected before use: without an offline queue a command sent while connecting fails. Unreachable: logged once
+  // (503 until it is), and retryStrategy keeps reconnecting.
+  const connection = async (name: string): Promise<RedisClient> => {
+    const redis = producerConnectionTo(target);
+    redis.on('error', (err: Error) => logger.debug({ err: err.message }, `redis (${name}) connection error`));
+    stoppers.push(() => closeConnection(redis));
+    await connect(redis).catch((err: Error) => logger.error({ err: err.message, connection: name }, 'Redis is not reachable; answering 503 until it is'));
+    return redis;
+  };
+  const redis = await connection('producer');
   await warnUnlessNoEviction(redis, logger);
+  const replicas = await replicasToAck(redis, config.minReplicasAck, target.kind !== 'single', !config.sandbox, logger);
 
   const breakers = new RedisBreakers(redis, logger);
-  const credentials = openCredentials(redis, keys, instances, logger);
+  // The credential store writes on a connection of its own: a WAIT for a stored successor blocks only it.
+  const credentialRedis = config.role === 'api' ? redis : await connection('credentials');
+  const credentials = openCredentials(credentialRedis, keys, instances, logger, new ReplicaGate(credentialRedis, replicas));
   const registry = openProviders(config, instances, { redis, breakers, logger, gitlabCredentials: credentials.live, simulators: sb?.simulators });
   stoppers.push(() => registry.close());
   const metrics = processMetrics(config, redis, breakers, credentials, instances, registry, stoppers);
 
-  const worker: Worker | undefined = config.role === 'api' ? undefined : await startWorkerRole({ config, logger, redisUrl, registry, keys, breakers, credentials, metrics, stoppers });
+  const worker: Worker | undefined = config.role === 'api' ? undefined : await startWorkerRole({ config, logger, target, registry, keys, breakers, credentials, metrics, stoppers });
   const readiness = (): Promise<Readiness> => checkReadiness(redis, worker, breakers);
   const http: Listening =
     config.role === 'worker'
       ? await listen(createHealthApp(readiness, logger, metrics), config.port, config.host)
-      : await startApiRole({ config, live, logger, redis, registry, instances, readiness, metrics, stoppers });
+      : await startApiRole({ config, live, logger, redis, connection, replicas, registry, instances, readiness, metrics, stoppers });
   stoppers.push(() => http.close(config.shutdownTimeoutMs));
   logger.info({ url: http.url, role: config.role, sandbox: config.sandbox, instances: instances.map((i) => i.name), types: registry.types().length }, 'token revocation service started');
   return {
@@ -107,7 +120,7 @@ function reloadSecrets(live: LiveSecrets, gitlab: LiveCredentials, next: Config,
 /** This process's Prometheus metrics; the queue and breaker gauges are read from Redis at each scrape (any role). */
 function processMetrics(
   config: Config,
-  redis: Redis,
+  redis: Redis | Cluster,
   breakers: CredentialBreakers,
   credentials: { store: CredentialStore; live: LiveCredentials },
   instances: readonly InstanceConfig[],

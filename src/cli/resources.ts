@@ -1,5 +1,5 @@
 // trapi's resources: the configuration, the Redis connection, the Operations and provider registry, and their release.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { configuredCredentials } from '../../providers/contract.js';
 import { loadConfig, type Config, type InstanceConfig } from '../config/index.js';
@@ -8,7 +8,8 @@ import { AppError, ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { openOperations } from '../operations.js';
 import { RedisBreakers } from '../queue/breakers.js';
-import { producerConnection } from '../queue/redis.js';
+import { producerConnectionTo, replicasToAck, type RedisClient, type RedisTarget } from '../queue/redis.js';
+import { useKeyPrefixFor } from '../keys.js';
 import { openProviders } from '../providers.js';
 import { embeddedRedisUrl } from '../runtime/embedded-redis.js';
 import { SANDBOX_PLACEHOLDER, sandboxInstance } from '../runtime/sandbox.js';
@@ -32,24 +33,28 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
 export interface Resources {
   readonly config: Config;
   readonly logger: Logger;
-  redis?: Redis;
+  redis?: Redis | Cluster;
   ops?: Promise<Operations>;
   closeOps?: () => Promise<void>;
   registry?: ProviderRegistry;
 }
 
-function redisUrlOf(config: Config): string {
-  const url = config.secrets.redisUrl ?? embeddedRedisUrl(config.dataDir);
+/** The service's Redis: REDIS_URL, the sentinels or the cluster nodes, else the embedded one the service recorded. */
+function redisTargetOf(config: Config): RedisTarget {
+  if (config.secrets.redis) return config.secrets.redis;
+  const url = embeddedRedisUrl(config.dataDir);
   if (url === undefined) {
     throw new AppError('redis_unknown', `no running service found: REDIS_URL is unset and no embedded Redis is recorded under ${config.dataDir}; start the service (npm start) from this directory, set DATA_DIR to its data folder, or set REDIS_URL`);
   }
-  return url;
+  return { kind: 'single', url };
 }
 
 /** A fail-fast connection (no offline queue, short timeouts), created once and closed by `release`. */
-function redisOf(res: Resources, url: string): Redis {
+function redisOf(res: Resources, target: RedisTarget): RedisClient {
   if (!res.redis) {
-    res.redis = producerConnection(url);
+    // The service's keys: on a cluster they carry the hash tag.
+    useKeyPrefixFor(target.kind);
+    res.redis = producerConnectionTo(target);
     res.redis.on('error', (err: Error) => res.logger.debug({ err: err.message }, 'redis (cli) connection error'));
   }
   return res.redis;
@@ -60,7 +65,7 @@ function redisOf(res: Resources, url: string): Redis {
  * timeout. ioredis's own connect() settles on either; src/queue/redis.ts connect() waits for ready behind a timer that would
  * keep a failed CLI process alive for its whole length.
  */
-async function connectOrFirstError(redis: Redis): Promise<void> {
+async function connectOrFirstError(redis: Redis | Cluster): Promise<void> {
   let cause: Error | undefined;
   const remember = (err: Error) => (cause ??= err);
   redis.on('error', remember);
@@ -75,16 +80,18 @@ async function connectOrFirstError(redis: Redis): Promise<void> {
 
 export function operationsOf(res: Resources): Promise<Operations> {
   res.ops ??= (async () => {
-    const url = redisUrlOf(res.config);
-    const redis = redisOf(res, url);
+    const target = redisTargetOf(res.config);
+    const redis = redisOf(res, target);
     try {
       await connectOrFirstError(redis);
     } catch (err) {
-      throw new AppError('redis_unreachable', `cannot reach Redis at ${where(url)} (${(err as Error).message}); is the service (and its Redis) running? check REDIS_URL / DATA_DIR`);
+      throw new AppError('redis_unreachable', `cannot reach Redis at ${where(target)} (${(err as Error).message}); is the service (and its Redis) running? check REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES / DATA_DIR`);
     }
+    // A replay or resolve is confirmed as the service confirms one: once the replicas have it.
+    const replicas = await replicasToAck(redis, res.config.minReplicasAck, target.kind !== 'single', false, res.logger.child({}, { level: 'warn' }));
     // The instances the service itself runs with (sandbox mode adds the simulator), so that status reports the same
     // credentials as /admin/status.
-    const opened = openOperations(redis, res.config, lazyTokenTypes(res), res.logger, undefined, instancesOf(res.config));
+    const opened = openOperations(redis, res.config, lazyTokenTypes(res), res.logger, undefined, instancesOf(res.config), replicas);
     res.closeOps = opened.close;
     return opened.operations;
   })();
@@ -96,7 +103,7 @@ export function registryOf(res: Resources): Promise<ProviderRegistry> {
   if (!res.registry) {
     const { config } = res;
     // Building the providers sends nothing to Redis: a never-connected client is enough when there is no URL.
-    const redis = redisOf(res, config.secrets.redisUrl ?? embeddedRedisUrl(config.dataDir) ?? 'redis://127.0.0.1:6379');
+    const redis = redisOf(res, config.secrets.redis ?? { kind: 'single', url: embeddedRedisUrl(config.dataDir) ?? 'redis://127.0.0.1:6379' });
     const instances = instancesOf(config);
     // Its "no admin credential" warning is for the service's log, not for each CLI call.
     const quiet = res.logger.child({}, { level: 'error' });
@@ -127,8 +134,11 @@ export async function release(res: Resources): Promise<void> {
   }
 }
 
-/** host:port of a Redis URL, never its password. */
-function where(url: string): string {
+/** host:port of the Redis (or its first sentinel or seed node), never its password. */
+function where(target: RedisTarget): string {
+  if (target.kind === 'sentinel') return `the master "${target.name}" of the sentinels at ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
+  if (target.kind === 'cluster') return `the cluster at ${target.nodes.map((s) => `${s.host}:${s.port}`).join(',')}`;
+  const { url } = target;
   try {
     return new URL(url).host || url.replace(/\/\/[^@]*@/, '//');
   } catch {

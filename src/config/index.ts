@@ -6,6 +6,7 @@ import { checkProviders, checkRotation, crossCheck } from './checks.js';
 import { readRaw, validate, type Raw } from './environment.js';
 import { loadInstances, type InstanceConfig } from './instances.js';
 import type { ProviderName, StrategyName } from './providers.js';
+import { minReplicasAck, redisTarget, type RedisTarget } from './redis-target.js';
 import { decideSandbox } from './sandbox-rule.js';
 import { encryptionKeys, parseAdminTokens, splitTokens } from './secrets.js';
 import type { AdminToken, Config, Role, Secrets } from './types.js';
@@ -34,8 +35,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   checkProviders(raw, problems);
   checkRotation(raw, instances, problems);
   const adminTokens = parseAdminTokens(raw, problems);
+  const redis = redisTarget(lookup(raw), problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(raw, instances, defaults, sandbox, adminTokens);
+  return build(raw, instances, defaults, sandbox, adminTokens, redis);
 }
 
 function instanceDefaults(raw: Raw): Config['instanceDefaults'] {
@@ -57,7 +59,9 @@ function freeze(config: Config): Config {
   return Object.freeze(config);
 }
 
-function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults'], sandbox: boolean, adminTokens: readonly AdminToken[]): Config {
+const lookup = (raw: Raw) => (name: string): string | undefined => (raw[name] === undefined ? undefined : String(raw[name]));
+
+function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config['instanceDefaults'], sandbox: boolean, adminTokens: readonly AdminToken[], redis: RedisTarget | undefined): Config {
   const s = (name: string): string | undefined => (raw[name] === undefined ? undefined : String(raw[name]));
   const n = (name: string): number => Number(raw[name]);
   const dataDir = resolve(String(raw['DATA_DIR']));
@@ -68,6 +72,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     adminTokens: Object.freeze([...adminTokens]),
     encryptionKeys: key === undefined ? Object.freeze([]) : encryptionKeys(key),
     redisUrl: s('REDIS_URL'),
+    redis,
     metricsToken: s('METRICS_TOKEN'),
     notifyWebhookUrl: s('NOTIFY_WEBHOOK_URL'),
     githubToken: s('GITHUB_TOKEN'),
@@ -77,6 +82,7 @@ function build(raw: Raw, instances: readonly InstanceConfig[], defaults: Config[
     host: String(raw['HOST']),
     role: raw['ROLE'] as Role,
     dataDir,
+    minReplicasAck: minReplicasAck(lookup(raw)),
     sandbox,
     newSandboxApiToken: undefined,
     instances: Object.freeze([...instances]),

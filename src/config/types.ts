@@ -3,6 +3,7 @@ import type { EncryptionKey } from '../domain/crypto.js';
 import type { NotifyEvent } from '../domain/events.js';
 import type { InstanceConfig } from './instances.js';
 import type { GitHubConfig, ProviderName, SlackConfig, StrategyName } from './providers.js';
+import type { RedisTarget } from './redis-target.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -13,6 +14,11 @@ export interface Secrets {
   readonly adminTokens: readonly AdminToken[];
   readonly encryptionKeys: readonly EncryptionKey[];
   readonly redisUrl: string | undefined;
+  /**
+   * Where the data lives (REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES, with their passwords): every connection of
+   * every role is opened to it. Undefined: the embedded Redis, started by the service.
+   */
+  readonly redis: RedisTarget | undefined;
   /** METRICS_TOKEN: the bearer token `/metrics` requires, if any. */
   readonly metricsToken: string | undefined;
   /** NOTIFY_WEBHOOK_URL: can carry a secret (Slack's do). Unset: no notifications. */
@@ -26,6 +32,8 @@ export interface Config {
   readonly host: string;
   readonly role: Role;
   readonly dataDir: string;
+  /** REDIS_MIN_REPLICAS_ACK: replicas a confirmed write needs (`WAIT`); `auto`: 1 if the master has one at start, else 0. */
+  readonly minReplicasAck: number | 'auto';
   /** No GitLab configured, and allowed (`sandboxRule`): revoke against the built-in simulator. */
   readonly sandbox: boolean;
   /**

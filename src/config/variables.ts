@@ -39,6 +39,25 @@ export const VARIABLES: readonly Variable[] = [
     expected: 'a redis:// or rediss:// URL, e.g. redis://:password@redis.internal:6379',
     url: ['redis:', 'rediss:'],
   },
+  {
+    name: 'REDIS_SENTINELS',
+    description: 'Comma-separated `host:port` of the Redis Sentinels that monitor the master (`REDIS_SENTINEL_MASTER`); every connection follows the master through a failover. The data nodes\' password, user and TLS (`rediss://`) come from `REDIS_URL`, whose host is then not used. Exclusive with `REDIS_CLUSTER_NODES`.',
+    schema: str,
+    expected: 'a comma-separated list of host:port, e.g. sentinel-1:26379,sentinel-2:26379,sentinel-3:26379',
+  },
+  { name: 'REDIS_SENTINEL_MASTER', description: 'Name of the master group the sentinels monitor (`sentinel monitor <name> ...`).', schema: str, default: 'mymaster' },
+  { name: 'REDIS_SENTINEL_PASSWORD', description: 'Password of the sentinels themselves (`requirepass` in sentinel.conf), if they have one.', schema: str, file: true, secret: true },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    description: 'Comma-separated seed `host:port` of a Redis Cluster (the rest are discovered). Password, user and TLS as for `REDIS_SENTINELS`. Exclusive with `REDIS_SENTINELS`.',
+    schema: str,
+    expected: 'a comma-separated list of host:port, e.g. redis-1:6379,redis-2:6379,redis-3:6379',
+  },
+  {
+    name: 'REDIS_MIN_REPLICAS_ACK',
+    description: 'Replicas that must acknowledge (`WAIT`, at most 1.5 s, inside the request\'s 5 s deadline) an accepted batch, an on-call replay or resolve and a stored rotation successor before it is confirmed; not acknowledged: `503 store_unavailable` (GitLab resends; the resend is idempotent). Unset: 1 when the master has a connected replica at start-up, else 0 (with a warning outside sandbox mode).',
+    schema: int(0, 100),
+  },
   { name: 'DATA_DIR', description: 'Where the embedded Redis and sandbox secrets are kept.', schema: str, default: './data' },
   {
     name: 'REVOCATION_API_TOKENS',

@@ -1,6 +1,6 @@
 // Our GitLab credentials as one unit: which ones there are, the store that follows their rotations, starting the
 // provider's rotator (providers/gitlab/rotator.ts), and what status and metrics report about them.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Provider, RotationResult } from '../../providers/contract.js';
 import type { Config, InstanceConfig } from '../config/index.js';
 import { describeRotation } from '../domain/credentials.js';
@@ -8,7 +8,7 @@ import type { EncryptionKey } from '../domain/crypto.js';
 import type { CredentialStatus } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { credentialName, LiveCredentials, type ManagedCredential } from './live.js';
-import { CredentialStore } from './store.js';
+import { CredentialStore, type Replicated } from './store.js';
 
 export { credentialName, LiveCredentials } from './live.js';
 export { CredentialStore } from './store.js';
@@ -28,8 +28,9 @@ export function managedCredentials(instances: readonly InstanceConfig[]): Manage
   );
 }
 
-export function openCredentials(redis: Redis, keys: () => readonly EncryptionKey[], instances: readonly InstanceConfig[], logger: Logger): { store: CredentialStore; live: LiveCredentials } {
-  const store = new CredentialStore(redis, keys);
+/** `replicated`: a gate on `redis` itself (the connection the store writes on), for the successors it stores. */
+export function openCredentials(redis: Redis | Cluster, keys: () => readonly EncryptionKey[], instances: readonly InstanceConfig[], logger: Logger, replicated?: Replicated): { store: CredentialStore; live: LiveCredentials } {
+  const store = new CredentialStore(redis, keys, replicated);
   return { store, live: new LiveCredentials(managedCredentials(instances), store, logger) };
 }
 

@@ -1,13 +1,12 @@
 // Our GitLab credentials in Redis: sealed, versioned, and written only by the holder of a fenced lock.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { newestKey, open, seal, type EncryptionKey } from '../domain/crypto.js';
 import type { CredentialName, CredentialVault, Intent, Lock, Problem, StoredCredential } from '../domain/credentials.js';
 import { Resealer, type ResealReport } from '../domain/reseal.js';
 import { fingerprint } from '../domain/fingerprint.js';
-import { KEYS } from '../keys.js';
+import { KEYS, nodeOfKeys } from '../keys.js';
 
-const ROOT = KEYS.credentialRoot;
 
 // Writes only when no later lock holder has written and the generation is the one the writer read.
 const FENCED = `
@@ -39,10 +38,27 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 const REMAINING = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PTTL', KEYS[1]) end return -1`;
 const RESEAL = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
 
+/** Confirms that the replicas have every write made so far on the store's connection (src/queue/redis.ts ReplicaGate). */
+export interface Replicated {
+  /** Changes whenever the connection closes; taken before a write. */
+  readonly epoch: number;
+  confirm(timeoutMs?: number, since?: number): Promise<void>;
+}
+
+/**
+ * The successor GitLab answered with: lost in a failover, it locks the credential out (GitLab revoked the old one).
+ * Its write counts only once replicated; the write-ahead intent before it rides along (one WAIT covers every earlier
+ * write). `current` is committed only after that: a failover that loses the commit leaves intent and candidate,
+ * which the next check promotes ('recovered').
+ */
+const DURABLE = 'candidate';
+
 export class CredentialStore implements CredentialVault {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly keys: () => readonly EncryptionKey[],
+    /** On the store's own connection: a stored successor counts only once the replicas have it. */
+    private readonly replicated?: Replicated,
   ) {}
 
   /** Stores the configured credential unless it was adopted before; returns the new generation, or 0 if unchanged. */
@@ -104,7 +120,11 @@ export class CredentialStore implements CredentialVault {
   async fenced(name: CredentialName, lock: Lock, generation: number | undefined, set: Record<string, string>, del: readonly string[] = []): Promise<boolean> {
     const pairs = Object.entries(set).flat();
     const args = [String(lock.fence), generation === undefined ? '' : String(generation), String(pairs.length / 2), ...pairs, ...del];
-    return Number(await this.redis.eval(FENCED, 1, key(name), ...args)) === 1;
+    const epoch = this.replicated?.epoch;
+    const written = Number(await this.redis.eval(FENCED, 1, key(name), ...args)) === 1;
+    // Throws when not replicated in time: the rotator then treats the successor as not stored, and retries.
+    if (written && DURABLE in set) await this.replicated?.confirm(undefined, epoch);
+    return written;
   }
 
   /**
@@ -112,7 +132,10 @@ export class CredentialStore implements CredentialVault {
    * while the credential is still at `generation` and no other successor is stored.
    */
   async rescueCandidate(name: CredentialName, generation: number, sealed: string): Promise<boolean> {
-    return Number(await this.redis.eval(RESCUE, 1, key(name), String(generation), sealed)) === 1;
+    const epoch = this.replicated?.epoch;
+    const written = Number(await this.redis.eval(RESCUE, 1, key(name), String(generation), sealed)) === 1;
+    if (written) await this.replicated?.confirm(undefined, epoch);
+    return written;
   }
 
   /** Observations anyone may write (what GitLab said about the credential): they decide nothing. */
@@ -127,7 +150,7 @@ export class CredentialStore implements CredentialVault {
   async rekey(): Promise<ResealReport> {
     const resealer = new Resealer(this.keys());
     for (const k of await this.#allKeys()) {
-      const name = k.slice(ROOT.length + 1);
+      const name = k.slice(KEYS.credentialRoot.length + 1);
       for (const field of ['current', 'candidate']) {
         const sealed = await this.redis.hget(k, field);
         if (sealed === null) continue;
@@ -142,8 +165,9 @@ export class CredentialStore implements CredentialVault {
   async #allKeys(): Promise<string[]> {
     const found: string[] = [];
     let cursor = '0';
+    const node = await nodeOfKeys(this.redis);
     do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${ROOT}:*`, 'COUNT', 200);
+      const [next, batch] = await node.scan(cursor, 'MATCH', `${KEYS.credentialRoot}:*`, 'COUNT', 200);
       cursor = next;
       found.push(...batch.filter((k) => !/:(lock|fences|configured)$/.test(k)));
     } while (cursor !== '0');
@@ -151,7 +175,7 @@ export class CredentialStore implements CredentialVault {
   }
 }
 
-const key = (name: CredentialName): string => `${ROOT}:${name}`;
+const key = (name: CredentialName): string => `${KEYS.credentialRoot}:${name}`;
 /** Binds a sealed credential to its name: a value copied to another credential's key does not open. */
 const aad = (name: CredentialName): string => `credential:${name}`;
 

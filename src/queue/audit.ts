@@ -1,10 +1,8 @@
 // The audit trail: every outcome and every operator action, appended to a Redis stream kept for the record window.
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { AuditEntry } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { KEYS } from '../keys.js';
-
-const STREAM = KEYS.audit;
 
 export interface AuditInput {
   readonly actor: string;
@@ -15,7 +13,7 @@ export interface AuditInput {
 
 export class AuditLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly retentionMs: number,
     private readonly logger: Logger,
   ) {}
@@ -34,7 +32,7 @@ export class AuditLog {
     const fields = ['actor', entry.actor, 'action', entry.action];
     if (entry.fingerprint) fields.push('fp', entry.fingerprint);
     if (entry.detail) fields.push('detail', entry.detail.slice(0, 500));
-    multi.xadd(STREAM, 'MINID', '~', minId, '*', ...fields);
+    multi.xadd(KEYS.audit, 'MINID', '~', minId, '*', ...fields);
   }
 
   /** The entry's structured log line. */
@@ -50,7 +48,7 @@ export class AuditLog {
     let end = '+';
     // Pages backwards until enough entries match (a fingerprint filter may skip many).
     for (;;) {
-      const page = await this.redis.xrevrange(STREAM, end, start, 'COUNT', 500);
+      const page = await this.redis.xrevrange(KEYS.audit, end, start, 'COUNT', 500);
       for (const [id, flat] of page) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] ?? ''] = flat[i + 1] ?? '';

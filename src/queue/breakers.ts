@@ -1,23 +1,22 @@
 // Credential breakers in Redis, shared by every process, and the monitor that closes them when a credential works again.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { BreakerState, CredentialBreakers } from '../../providers/contract.js';
 import type { Logger } from '../logger.js';
 import { KEYS } from '../keys.js';
 
-const KEY = KEYS.breakers;
 
 export class RedisBreakers implements CredentialBreakers {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly logger: Logger,
   ) {}
 
   async isOpen(name: string): Promise<boolean> {
-    return (await this.redis.hexists(KEY, name)) === 1;
+    return (await this.redis.hexists(KEYS.breakers, name)) === 1;
   }
 
   async open(name: string, reason: string, message?: string): Promise<boolean> {
-    const changed = (await this.redis.hsetnx(KEY, name, JSON.stringify({ reason, since: new Date().toISOString() }))) === 1;
+    const changed = (await this.redis.hsetnx(KEYS.breakers, name, JSON.stringify({ reason, since: new Date().toISOString() }))) === 1;
     if (changed) {
       this.logger.error({ breaker: name, reason }, message ?? 'a provider refuses our credential: breaker OPEN. Jobs that need it are held (never failed) until it works again; fix or replace the credential.');
     }
@@ -25,13 +24,13 @@ export class RedisBreakers implements CredentialBreakers {
   }
 
   async close(name: string): Promise<boolean> {
-    const changed = (await this.redis.hdel(KEY, name)) === 1;
+    const changed = (await this.redis.hdel(KEYS.breakers, name)) === 1;
     if (changed) this.logger.warn({ breaker: name }, 'credential accepted again: breaker CLOSED; held jobs resume');
     return changed;
   }
 
   async states(): Promise<Readonly<Record<string, BreakerState>>> {
-    const raw = await this.redis.hgetall(KEY);
+    const raw = await this.redis.hgetall(KEYS.breakers);
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as BreakerState]));
   }
 }

@@ -1,6 +1,6 @@
 // Call budgets per window shared by every process through Redis (a vendor's "N requests per hour"), and its "stop until".
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CallBudget } from '../../providers/contract.js';
 import { KEYS } from '../keys.js';
 
@@ -38,7 +38,7 @@ interface Scripts {
 }
 
 export class RedisCallBudget implements CallBudget {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: Redis | Cluster) {
     if (!('trapiBudgetTake' in redis)) redis.defineCommand('trapiBudgetTake', { numberOfKeys: 2, lua: TAKE });
     if (!('trapiBudgetBlock' in redis)) redis.defineCommand('trapiBudgetBlock', { numberOfKeys: 1, lua: BLOCK });
   }

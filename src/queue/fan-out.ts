@@ -1,6 +1,6 @@
 // The workers' first step: open an intake job and turn it into one revocation job per token (job id = fingerprint).
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { newestKey, open, seal, type EncryptionKey } from '../domain/crypto.js';
 import { fingerprint, shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
@@ -11,7 +11,7 @@ import type { RecordStore } from './records.js';
 import type { UnsettledTokens } from './unsettled.js';
 
 export interface FanOutDeps {
-  readonly connection: Redis;
+  readonly connection: Redis | Cluster;
   readonly revocations: Queue<RevocationJobData>;
   readonly outcomes: OutcomeStore;
   readonly records: RecordStore;

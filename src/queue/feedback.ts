@@ -2,7 +2,7 @@
 // it, and optionally resolving it. Its own durable queue, retried with backoff, like notifications: the vendor being
 // down, slow or refusing never delays, fails or holds a revocation. Job data names the token by fingerprint only.
 import { UnrecoverableError, type Job, type JobsOptions, type Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { FeedbackResult, VulnerabilityFeedback } from '../../providers/contract.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import { mergeRefs, type VulnerabilityRef } from '../domain/vulnerability.js';
@@ -48,7 +48,7 @@ const jobId = (fp: string, vulnerability: number, status: string): string => `${
 export class FeedbackRequests {
   constructor(
     readonly queue: Queue<FeedbackJobData>,
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly actions: readonly FeedbackAction[],
     private readonly logger: Logger,
   ) {}

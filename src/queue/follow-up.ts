@@ -1,12 +1,12 @@
 // The workers of the queues that follow a settlement (webhook notifications, vulnerability feedback): one way to run
 // them, with the one backoff, and one way to log an attempt that failed.
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { backoffSettings, KEY_PREFIX } from './jobs.js';
 
 export interface FollowUpWorkerDeps {
-  readonly connection: Redis;
+  readonly connection: Redis | Cluster;
   readonly logger: Logger;
   readonly concurrency?: number | undefined;
   /** RETRY_BASE_DELAY_MS: where the backoff of a failed attempt starts (no cap: the attempt count bounds it). */

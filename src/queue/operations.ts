@@ -1,24 +1,25 @@
 // What on-call can see and do (status, failed tokens, records, replay, resolve, pause), for the CLI and the admin API.
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
 import { fingerprint } from '../domain/fingerprint.js';
 import type { EncryptionKey } from '../domain/crypto.js';
 import type { AuditEntry, FailedFilter, FailedToken, Operations, Progress, RekeyReport, ReplayRun, ReplaySelection, Status, TokenTypes, TokenView } from '../domain/ports.js';
 import { mergeRefs } from '../domain/vulnerability.js';
-import { AppError } from '../errors.js';
+import { AppError, StoreUnavailableError } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import type { FeedbackRequests } from './feedback.js';
 import type { IntakeJobData, RevocationJobData } from './jobs.js';
 import type { OutcomeStore } from './outcomes.js';
 import type { RecordStore } from './records.js';
+import type { ReplicaGate } from './redis.js';
 import { rekey } from './rekey.js';
 import { ReplayRuns } from './replay-runs.js';
 import { oldestWaitingSeconds, type UnsettledTokens } from './unsettled.js';
 
 export interface OperationsDeps {
   /** For the state of background replays (`startReplay`), which any replica must be able to read. */
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly revocations: Queue<RevocationJobData>;
   readonly intake: Queue<IntakeJobData>;
   readonly records: RecordStore;
@@ -35,6 +36,8 @@ export interface OperationsDeps {
   };
   /** Vulnerability feedback, when on: a token resolved by on-call gets its notes too. */
   readonly feedback?: FeedbackRequests | undefined;
+  /** Confirms a replay or resolve only once the replicas have it (on the connection all of the above write on). */
+  readonly replicated?: Pick<ReplicaGate, 'confirm' | 'epoch'> | undefined;
 }
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
@@ -91,11 +94,14 @@ export class QueueOperations implements Operations {
     checkSelection(selection);
     const fps = selection.fingerprint !== undefined ? [await this.#mustResolve(selection.fingerprint)] : selection.all || selection.filter ? (await this.failed(selection.filter ?? {})).map((t) => t.fingerprint) : [];
     const queued: string[] = [];
+    const epoch = this.d.replicated?.epoch;
     progress?.(0, fps.length);
     for (const [i, fp] of fps.entries()) {
       await this.#replayOne(fp, selection, actor, queued);
       progress?.(i + 1, fps.length);
     }
+    // One WAIT for the whole selection: it covers every write made before it on this connection.
+    if (queued.length > 0) await this.#replicated(epoch);
     return queued;
   }
 
@@ -130,6 +136,7 @@ export class QueueOperations implements Operations {
   async resolve(fingerprintOrPrefix: string, reason: string, actor: string): Promise<TokenView> {
     if (reason.trim().length === 0) throw new AppError('invalid_request', 'a reason is required to resolve a token');
     const fp = await this.#mustResolve(fingerprintOrPrefix);
+    const epoch = this.d.replicated?.epoch;
     const job = await this.d.revocations.getJob(fp);
     if (!job || !(await job.isFailed())) throw new AppError('not_failed', `token ${fp.slice(0, 12)} is not in the failed set; only failed tokens can be resolved`);
     const record = await this.d.records.get(fp);
@@ -142,6 +149,7 @@ export class QueueOperations implements Operations {
       { fingerprint: fp, type: job.data.type, status: 'resolved', strategy: `operator:${actor}`, instance: record?.instance, reason: `resolved by ${actor}: ${reason}`, at: new Date().toISOString() },
       mergeRefs(job.data.vulnerabilities, record?.vulnerabilities),
     );
+    await this.#replicated(epoch);
     return (await this.#view(fp)) as TokenView;
   }
 
@@ -207,6 +215,18 @@ export class QueueOperations implements Operations {
       attempts: job.attemptsMade,
       ...(record?.instance ? { instance: record.instance } : {}),
     };
+  }
+
+  /**
+   * A replay or resolve lost in a failover would be undone silently (the token back in the failed set, or failed
+   * again unseen): on-call gets 503 store_unavailable instead of a confirmation, and may repeat the command.
+   */
+  async #replicated(since: number | undefined): Promise<void> {
+    try {
+      await this.d.replicated?.confirm(undefined, since);
+    } catch (err) {
+      throw new StoreUnavailableError(err);
+    }
   }
 
   async #resolveFingerprint(given: string): Promise<string | undefined> {

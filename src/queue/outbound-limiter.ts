@@ -1,6 +1,6 @@
 // Outbound limits per GitLab instance, shared by every worker process through Redis: a request rate and a concurrency cap.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { OutboundLimiter } from '../../providers/contract.js';
 import { KEYS } from '../keys.js';
 
@@ -40,7 +40,7 @@ interface Acquiring {
  */
 export class RedisOutboundLimiter implements OutboundLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     /** A lease outlives the longest call, so a crashed holder frees its slot by itself. */
     private readonly leaseMs: number,
   ) {

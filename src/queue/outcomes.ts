@@ -1,5 +1,5 @@
 // Remembers each token's final outcome, by fingerprint, for a window after its job is gone: resends cause no new call.
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Identified } from '../domain/outcome.js';
 import { KEYS } from '../keys.js';
 
@@ -18,7 +18,7 @@ const key = KEYS.outcome;
 
 export class OutcomeStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly retentionSeconds: number,
   ) {}
 

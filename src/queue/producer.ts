@@ -5,6 +5,7 @@ import { batchId, type AcceptedToken } from '../domain/revocation.js';
 import { mergeRefs } from '../domain/vulnerability.js';
 import { StoreUnavailableError } from '../errors.js';
 import { INTAKE_JOB_NAME, type IntakeItem, type IntakeJobData } from './jobs.js';
+import type { ReplicaGate } from './redis.js';
 
 /** Longest a request waits for Redis before answering 503: GitLab's own read timeout is 20 s. */
 const DEADLINE_MS = 5000;
@@ -26,6 +27,11 @@ interface Waiter {
  *
  * A lone request's job id is the digest of its tokens, so a whole-batch resend is absorbed while the first is queued;
  * a group's is the digest of all of its tokens. Either way the fan-out is idempotent per token.
+ *
+ * With a `gate`, "acknowledged" means replicated: after the add, and within the same deadline, the group waits for
+ * the required replicas (one WAIT per group: groups are written one at a time, on the gate's own connection, which
+ * the queue must use). A master that dies after the add but before a replica has the job then takes along only jobs
+ * that were answered 503, which GitLab resends.
  */
 export class IntakeProducer {
   #waiting: Waiter[] = [];
@@ -34,6 +40,7 @@ export class IntakeProducer {
   constructor(
     private readonly queue: Queue<IntakeJobData>,
     private readonly key: () => EncryptionKey,
+    private readonly gate?: ReplicaGate,
   ) {}
 
   /** Resolves only once Redis has acknowledged the job holding these tokens; otherwise rejects with StoreUnavailableError. */
@@ -98,7 +105,10 @@ export class IntakeProducer {
     }));
     const acceptedAt = Math.min(...group.map((w) => w.acceptedAt));
     const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(items), this.key(), id), count: items.length, acceptedAt };
+    const started = Date.now();
+    const epoch = this.gate?.epoch;
     await withDeadline(this.queue.add(INTAKE_JOB_NAME, data, { jobId: id }), DEADLINE_MS);
+    await this.gate?.confirm(DEADLINE_MS - (Date.now() - started), epoch);
   }
 }
 

@@ -1,5 +1,5 @@
 // A provider's small shared state in Redis (times and counts per fingerprint), scoped to its name and never a secret.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ProviderState } from '../../providers/contract.js';
 import { KEYS } from '../keys.js';
 
@@ -7,7 +7,7 @@ export class RedisProviderState implements ProviderState {
   readonly #prefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     provider: string,
   ) {
     this.#prefix = KEYS.providerState(provider);

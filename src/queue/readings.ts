@@ -1,7 +1,7 @@
 // What the scrape-time gauges read from Redis (the QueueReadings port of src/domain/ports.ts). Cheap on purpose: one
 // getJobCounts script and a few reads per queue (see unsettled.ts), one HGETALL for the breakers.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
 import type { QueueReadings } from '../domain/ports.js';
 import { KEY_PREFIX } from './jobs.js';
@@ -10,7 +10,7 @@ import { oldestWaitingSeconds, UnsettledTokens } from './unsettled.js';
 /** Completed jobs are removed at once (their outcome record stays), so only these states hold jobs. */
 const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
-export function queueReadings(connection: Redis, queueNames: readonly string[], breakers: CredentialBreakers): QueueReadings {
+export function queueReadings(connection: Redis | Cluster, queueNames: readonly string[], breakers: CredentialBreakers): QueueReadings {
   const queues = new Map(queueNames.map((name) => [name, new Queue(name, { connection, prefix: KEY_PREFIX, skipWaitingForReady: true })]));
   for (const q of queues.values()) q.on('error', () => undefined); // the connection's owner logs Redis errors
   const unsettled = new UnsettledTokens(connection);

@@ -1,9 +1,9 @@
 // Per-token records in Redis (hash + bounded event list + bounded locations), kept for RECORD_RETENTION_DAYS.
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Identified } from '../domain/outcome.js';
 import { RECORD_LIMITS, type TokenEvent, type TokenRecord, type TokenState } from '../domain/record.js';
 import { MAX_VULNERABILITIES_PER_TOKEN, parseRefKey, refKey, type VulnerabilityRef } from '../domain/vulnerability.js';
-import { KEYS } from '../keys.js';
+import { KEYS, nodeOfKeys } from '../keys.js';
 
 const key = KEYS.record;
 const eventsKey = (fp: string) => `${key(fp)}:events`;
@@ -48,7 +48,7 @@ export async function execAll(multi: ChainableCommander): Promise<unknown[]> {
 
 export class RecordStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly retentionSeconds: number,
   ) {}
 
@@ -143,8 +143,9 @@ export class RecordStore {
   async matching(prefix: string, max = 2): Promise<string[]> {
     const found = new Set<string>();
     let cursor = '0';
+    const node = await nodeOfKeys(this.redis);
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${key(prefix)}*`, 'COUNT', 1000);
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${key(prefix)}*`, 'COUNT', 1000);
       cursor = next;
       for (const k of keys) {
         const fp = k.slice(key('').length);

@@ -1,7 +1,7 @@
 // Background replays (the admin API's POST …/replay of many tokens): their state lives in Redis, so that any replica
 // answers the poll of a run another one started.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Progress, ReplayRun } from '../domain/ports.js';
 import { AppError } from '../errors.js';
 import { KEYS } from '../keys.js';
@@ -13,7 +13,7 @@ const REPLAY_TTL_SECONDS = 86_400;
 const REPLAY_WRITE_MS = 250;
 
 export class ReplayRuns {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis | Cluster) {}
 
   /** Records a run of `actor` and starts `work` without waiting for it; its progress and its end are written as they come. */
   async start(actor: string, work: (progress: Progress) => Promise<readonly string[]>): Promise<ReplayRun> {

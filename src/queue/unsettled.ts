@@ -1,13 +1,11 @@
 // How late the service is: when the longest-waiting token still to be revoked was accepted. One definition, read by
 // `trapi status`, /admin/status and the trapi_oldest_waiting_job_age_seconds gauge alike.
 import type { Job, Queue } from 'bullmq';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { KEYS } from '../keys.js';
 import { QUEUE_NAME } from './jobs.js';
 
-const KEY = KEYS.unsettled;
 /** fingerprint -> why it waits (`held:<reason>`, `pending:<reason>`), for tokens waiting on something other than a retry. */
-const WAITING_KEY = KEYS.unsettledWaiting;
 /** Job states in which a token is still to be settled. */
 const UNSETTLED_STATES = new Set(['waiting', 'prioritized', 'active', 'delayed', 'waiting-children']);
 /** Stale entries dropped per reading, at most: the rest wait for the next one. */
@@ -25,17 +23,17 @@ const DELAYED_SCAN = 100;
  * A failed token is not late but failed: the failed set and its alert count it.
  */
 export class UnsettledTokens {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis | Cluster) {}
 
   /** Keeps the first acceptance of a token sent again while it waits. */
   async accepted(fps: readonly string[], acceptedAt: number): Promise<void> {
     if (fps.length === 0) return;
-    await this.redis.zadd(KEY, 'NX', ...fps.flatMap((fp) => [acceptedAt, fp]));
+    await this.redis.zadd(KEYS.unsettled, 'NX', ...fps.flatMap((fp) => [acceptedAt, fp]));
   }
 
   /** A replayed token waits again, from now. */
   async replayed(fp: string, at: number): Promise<void> {
-    await this.redis.zadd(KEY, at, fp);
+    await this.redis.zadd(KEYS.unsettled, at, fp);
   }
 
   async settled(fp: string): Promise<void> {
@@ -46,33 +44,33 @@ export class UnsettledTokens {
 
   /** Queues `settled` on `multi`, written in one step with the rest of a settlement (the journal). */
   queueSettled(multi: ChainableCommander, fp: string): void {
-    multi.zrem(KEY, fp).hdel(WAITING_KEY, fp);
+    multi.zrem(KEYS.unsettled, fp).hdel(KEYS.unsettledWaiting, fp);
   }
 
   /** A token waits for a budget, a batch, a confirmation or an endpoint: said by `trapi status` and a gauge. */
   async waiting(fp: string, why: string): Promise<void> {
-    await this.redis.hset(WAITING_KEY, fp, why);
+    await this.redis.hset(KEYS.unsettledWaiting, fp, why);
   }
 
   /** Queues `waiting` on `multi`. */
   queueWaiting(multi: ChainableCommander, fp: string, why: string): void {
-    multi.hset(WAITING_KEY, fp, why);
+    multi.hset(KEYS.unsettledWaiting, fp, why);
   }
 
   /** Waiting tokens by why they wait (entries of settled tokens are removed at settlement). */
   async waitingCounts(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const why of await this.redis.hvals(WAITING_KEY)) counts[why] = (counts[why] ?? 0) + 1;
+    for (const why of await this.redis.hvals(KEYS.unsettledWaiting)) counts[why] = (counts[why] ?? 0) + 1;
     return counts;
   }
 
   /** When the longest-waiting unsettled token was accepted (ms since epoch), or null when none is waiting. */
   async oldest(revocations: Queue): Promise<number | null> {
     for (let drops = 0; drops <= MAX_DROPS; drops++) {
-      const [fp, score] = await this.redis.zrange(KEY, '0', '0', 'WITHSCORES');
+      const [fp, score] = await this.redis.zrange(KEYS.unsettled, '0', '0', 'WITHSCORES');
       if (fp === undefined || score === undefined) return null;
       if (UNSETTLED_STATES.has(await revocations.getJobState(fp))) return Number(score);
-      await this.redis.zrem(KEY, fp);
+      await this.redis.zrem(KEYS.unsettled, fp);
     }
     return null;
   }

@@ -1,6 +1,6 @@
 // Consumes revocation jobs: opens the sealed token, asks its provider, and turns the outcome into queue control flow.
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { open, type EncryptionKey } from '../domain/crypto.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
@@ -13,7 +13,7 @@ import type { Journal, Settled } from './journal.js';
 import type { OutcomeStore } from './outcomes.js';
 
 export interface WorkerDeps {
-  readonly connection: Redis;
+  readonly connection: Redis | Cluster;
   readonly registry: ProviderRegistry;
   readonly outcomes: OutcomeStore;
   readonly journal: Journal;

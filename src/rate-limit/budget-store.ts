@@ -1,6 +1,6 @@
 // Inbound budget counts in Redis, shared by every replica: an express-rate-limit store for the HTTP edge's budgets.
 import type { IncrementResponse, Options, Store } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 
 /**
@@ -48,7 +48,7 @@ type IncrementBy = (key: string, by: string, windowMs: string) => Promise<[numbe
 export class SharedBudgetStore implements Store {
   readonly localKeys = false;
   readonly #windows = new Map<string, Window>();
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #incrementBy: IncrementBy;
   #windowMs = 60_000;
   #localUpTo = 0;
@@ -56,7 +56,7 @@ export class SharedBudgetStore implements Store {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    redis: Redis,
+    redis: Redis | Cluster,
     readonly prefix: string,
   ) {
     this.#redis = redis;

@@ -1,6 +1,6 @@
 // The API role: the intake producer, the shared rate-limit budgets, the admin API and the Express app on its port.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { Config, InstanceConfig } from '../config/index.js';
 import { newestKey } from '../domain/crypto.js';
@@ -15,6 +15,7 @@ import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeJobData } from
 import { IntakeProducer } from '../queue/producer.js';
 import { SharedBudgetStore } from '../rate-limit/budget-store.js';
 import { KEYS } from '../keys.js';
+import { ReplicaGate, type RedisClient } from '../queue/redis.js';
 import type { Stopper } from './lifecycle.js';
 
 /** The secrets that may change while running: read through this holder, never captured at start-up. */
@@ -27,7 +28,11 @@ export interface ApiRoleDeps {
   readonly live: LiveSecrets;
   readonly logger: Logger;
   /** The producer connection (fail-fast, no offline queue). */
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
+  /** Opens another fail-fast connection (closed at stop): for writes confirmed with WAIT, which blocks its connection. */
+  readonly connection: (name: string) => Promise<RedisClient>;
+  /** Replicas that must have an accepted batch, replay or resolve before it is confirmed (REDIS_MIN_REPLICAS_ACK). */
+  readonly replicas: number;
   readonly registry: ProviderRegistry;
   readonly instances: readonly InstanceConfig[];
   readonly readiness: () => Promise<Readiness>;
@@ -38,14 +43,17 @@ export interface ApiRoleDeps {
 /** Starts the API role and listens on PORT. */
 export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
   const { config, live, logger, redis, registry, stoppers } = d;
-  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
+  // The intake jobs, and the WAIT that confirms them, on a connection of their own: the WAIT blocks it meanwhile, and
+  // counts only the writes made on it. The rate-limit counters stay on the shared one, never behind a WAIT.
+  const intakeRedis = await d.connection('intake');
+  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: intakeRedis, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
   intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
   stoppers.push(() => intake.close());
-  const producer = new IntakeProducer(intake, () => newestKey(live.secrets.encryptionKeys));
+  const producer = new IntakeProducer(intake, () => newestKey(live.secrets.encryptionKeys), new ReplicaGate(intakeRedis, d.replicas));
   const budgets = { get: new SharedBudgetStore(redis, KEYS.rateLimit('get')), post: new SharedBudgetStore(redis, KEYS.rateLimit('post')) };
   // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
   stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));
-  const admin = adminDeps(d);
+  const admin = await adminDeps(d);
   const app = createApp({
     logger,
     apiTokens: () => live.secrets.apiTokens,
@@ -62,12 +70,13 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
 }
 
 /** The admin API's Operations, credentials and queues; undefined (and one info line) when ADMIN_API_TOKENS is unset. */
-function adminDeps({ config, live, redis, registry, instances, logger, stoppers }: ApiRoleDeps): AdminDeps | undefined {
+async function adminDeps({ config, live, connection, replicas, registry, instances, logger, stoppers }: ApiRoleDeps): Promise<AdminDeps | undefined> {
   if (config.secrets.adminTokens.length === 0) {
     logger.info('ADMIN_API_TOKENS is unset: the admin API and Bull Board (/admin/) are disabled');
     return undefined;
   }
-  const ops = openOperations(redis, config, registry, logger, () => live.secrets.encryptionKeys, instances);
+  // Replays and resolves are confirmed with a WAIT on the operations' connection: one of their own.
+  const ops = openOperations(await connection('operations'), config, registry, logger, () => live.secrets.encryptionKeys, instances, replicas);
   stoppers.push(() => ops.close());
   return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
 }

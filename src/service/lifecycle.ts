@@ -1,6 +1,6 @@
 // Ordered, bounded shutdown: the stoppers a service collects while it starts, and closing what may hang on a dead Redis.
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
 /** One thing to stop; a service runs them in reverse order of creation. */
@@ -30,7 +30,7 @@ export async function closeWorker(worker: Worker, graceMs: number, logger: Logge
 }
 
 /** QUIT needs an answer from Redis: only ask a connection that is ready; cut any other at once. */
-export async function closeConnection(redis: Redis): Promise<void> {
+export async function closeConnection(redis: Redis | Cluster): Promise<void> {
   if (redis.status === 'ready' && (await settlesWithin(redis.quit(), FORCE_CLOSE_MS))) return;
   redis.disconnect();
 }

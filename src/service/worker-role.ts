@@ -1,7 +1,7 @@
 // The worker role: credential upkeep, the intake and revocation workers, notifications, vulnerability feedback and the
 // breaker monitor, on a connection of their own.
 import { Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { Config } from '../config/index.js';
 import { maintainCredentials, type CredentialStore, type LiveCredentials } from '../credentials/index.js';
@@ -17,7 +17,7 @@ import { Journal } from '../queue/journal.js';
 import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOTIFY_QUEUE, type NotificationJobData } from '../queue/notifications.js';
 import { OutcomeStore } from '../queue/outcomes.js';
 import { RecordStore } from '../queue/records.js';
-import { workerConnection } from '../queue/redis.js';
+import { workerConnectionTo, type RedisTarget } from '../queue/redis.js';
 import { UnsettledTokens } from '../queue/unsettled.js';
 import { createRevocationWorker } from '../queue/worker.js';
 import { closeWorker, FORCE_CLOSE_MS, settlesWithin, type Stopper } from './lifecycle.js';
@@ -25,7 +25,8 @@ import { closeWorker, FORCE_CLOSE_MS, settlesWithin, type Stopper } from './life
 export interface WorkerRoleDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly redisUrl: string;
+  /** Where the workers connect (they wait out a failover, reconnecting to the new master). */
+  readonly target: RedisTarget;
   readonly registry: ProviderRegistry;
   readonly keys: () => readonly EncryptionKey[];
   readonly breakers: RedisBreakers;
@@ -47,8 +48,8 @@ export async function startWorkerRole(d: WorkerRoleDeps): Promise<Worker> {
   return worker;
 }
 
-function startWorkers({ config, logger, redisUrl, registry, keys, metrics, stoppers }: WorkerRoleDeps): Worker {
-  const connection = workerConnection(redisUrl);
+function startWorkers({ config, logger, target, registry, keys, metrics, stoppers }: WorkerRoleDeps): Worker {
+  const connection = workerConnectionTo(target);
   connection.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis (worker) connection error'));
   const outcomes = new OutcomeStore(connection, config.outcomeRetentionSeconds);
   const records = new RecordStore(connection, config.recordRetentionSeconds);
@@ -86,7 +87,7 @@ function startWorkers({ config, logger, redisUrl, registry, keys, metrics, stopp
 }
 
 /** NOTIFY_WEBHOOK_URL set: terminal results become notification jobs, which this worker delivers. */
-function startNotifications(config: Config, logger: Logger, connection: Redis, journal: Journal): { close(): Promise<void> } | undefined {
+function startNotifications(config: Config, logger: Logger, connection: Redis | Cluster, journal: Journal): { close(): Promise<void> } | undefined {
   const url = config.secrets.notifyWebhookUrl;
   if (url === undefined) return undefined;
   const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: NOTIFY_JOB_OPTIONS });
@@ -102,7 +103,7 @@ function startNotifications(config: Config, logger: Logger, connection: Redis, j
  * Vulnerability feedback on (the caller's provider offers it): settled tokens become feedback jobs, which this worker
  * sends; GraphQL being down never touches a revocation (its own queue, retries and failed set).
  */
-function startFeedback(config: Config, logger: Logger, connection: Redis, journal: Journal, records: RecordStore, registry: ProviderRegistry, metrics: Metrics): { requests: FeedbackRequests; close(): Promise<void> } | undefined {
+function startFeedback(config: Config, logger: Logger, connection: Redis | Cluster, journal: Journal, records: RecordStore, registry: ProviderRegistry, metrics: Metrics): { requests: FeedbackRequests; close(): Promise<void> } | undefined {
   const port = registry.feedback();
   if (port === undefined) return undefined;
   const queue = new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS });
