@@ -62,7 +62,7 @@ export class Journal {
     // Waiting for a batch or a confirmation is no error: the record says what it waits for, not a last error.
     const fields = event === 'pending' ? { waitingFor: reason } : { lastError: reason, lastSummary: summary };
     this.records.queueChange(multi, fp, { event, detail: `${reason}: ${summary}`, fields });
-    await multi.exec();
+    await execAll(multi); // as the index's HSET did alone: a refused write fails the attempt
   }
 
   /**
