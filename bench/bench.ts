@@ -13,6 +13,7 @@ import { comparisonLines, comparisons, REPLICATED, runReplication, SINGLE } from
 import { startRedis } from './redis.js';
 import { busyWarning, machine, ratioLines, ratios, rowFailed, table, type Row } from './report.js';
 import { startBare, startService } from './targets.js';
+import { PERF_SECTIONS, runPerf } from './perf-run.js';
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -22,7 +23,7 @@ function intEnv(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['post', 'replication', 'drain', 'github'] as const;
+const SECTIONS = ['post', 'replication', 'drain', 'github', ...PERF_SECTIONS] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sectionsEnv(): Section[] {
@@ -163,10 +164,11 @@ async function main(): Promise<number> {
   }
 
   const replicationFailed = replication === null ? 0 : 'error' in replication ? 1 : replication.filter(rowFailed).length;
-  const failed = rows.filter(rowFailed).length + replicationFailed + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
+  const perf = await runPerf(redis, settings.sections, (s) => process.stdout.write(s));
+  const failed = perf.failed + rows.filter(rowFailed).length + replicationFailed + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}latest.json`;
-  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, replication: replication && ('error' in replication ? replication : { rows: replication, comparisons: comparisons(replication) }), drain, github, failed };
+  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, replication: replication && ('error' in replication ? replication : { rows: replication, comparisons: comparisons(replication) }), drain, github, perf: perf.results, failed };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`\nFigures written to ${file}\n`);
   if (failed > 0) {

@@ -1,9 +1,15 @@
 // The audit trail: every outcome and every operator action, appended to a Redis stream kept for the record window.
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { AuditEntry } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { KEYS } from '../keys.js';
 
+export interface AuditInput {
+  readonly actor: string;
+  readonly action: string;
+  readonly fingerprint?: string | undefined;
+  readonly detail?: string | undefined;
+}
 
 export class AuditLog {
   constructor(
@@ -13,12 +19,24 @@ export class AuditLog {
   ) {}
 
   /** Appends one entry, trims what is older than the retention, and writes the same as a structured log line. */
-  async append(entry: { actor: string; action: string; fingerprint?: string | undefined; detail?: string | undefined }): Promise<void> {
+  async append(entry: AuditInput): Promise<void> {
+    const multi = this.redis.multi();
+    this.queue(multi, entry);
+    await multi.exec();
+    this.logged(entry);
+  }
+
+  /** Queues the entry on `multi` (written in one step with a settlement); call `logged` once it is committed. */
+  queue(multi: ChainableCommander, entry: AuditInput): void {
     const minId = `${Date.now() - this.retentionMs}-0`;
     const fields = ['actor', entry.actor, 'action', entry.action];
     if (entry.fingerprint) fields.push('fp', entry.fingerprint);
     if (entry.detail) fields.push('detail', entry.detail.slice(0, 500));
-    await this.redis.xadd(KEYS.audit, 'MINID', '~', minId, '*', ...fields);
+    multi.xadd(KEYS.audit, 'MINID', '~', minId, '*', ...fields);
+  }
+
+  /** The entry's structured log line. */
+  logged(entry: AuditInput): void {
     this.logger.info({ audit: true, actor: entry.actor, action: entry.action, fp: entry.fingerprint?.slice(0, 12), detail: entry.detail }, `audit: ${entry.action}`);
   }
 

@@ -94,7 +94,8 @@ export class FeedbackRequests {
 export function feedbackListener(requests: FeedbackRequests, records: RecordStore): JournalListener {
   return {
     async settled(result: Settled): Promise<void> {
-      const vulnerabilities = mergeRefs(result.vulnerabilities, await records.vulnerabilities(result.fingerprint).catch(() => []));
+      const recorded = result.recordedVulnerabilities ?? (await records.vulnerabilities(result.fingerprint).catch(() => []));
+      const vulnerabilities = mergeRefs(result.vulnerabilities, recorded);
       await requests.request({ ...result, at: new Date().toISOString() }, vulnerabilities);
     },
   };

@@ -2,8 +2,9 @@
 // unsettled tokens, and listeners (metrics, notifications). One place, so that the worker reads as control flow.
 import type { Identified } from '../domain/outcome.js';
 import type { VulnerabilityRef } from '../domain/vulnerability.js';
+import type { ChainableCommander } from 'ioredis';
 import type { AuditLog } from './audit.js';
-import type { RecordStore } from './records.js';
+import { execAll, parseRefs, type RecordStore } from './records.js';
 import type { UnsettledTokens } from './unsettled.js';
 
 /** A terminal success or failure, as listeners see it: never the token, never its ciphertext. */
@@ -28,6 +29,8 @@ export interface Settled {
   readonly kind?: string | undefined;
   /** The vulnerabilities (ids only) the token's job names; the record may know more. */
   readonly vulnerabilities?: readonly VulnerabilityRef[] | undefined;
+  /** Every vulnerability the record names, read in the settlement's own transaction (listeners need no read of their own). */
+  readonly recordedVulnerabilities?: readonly VulnerabilityRef[] | undefined;
 }
 
 export interface JournalListener {
@@ -52,18 +55,28 @@ export class Journal {
     return this.records.change(fp, { state: 'attempted', event: 'attempted', detail: `attempt ${attempt}`, attempt });
   }
 
+  /** The index's reason and the record's event, in one round trip. */
   async waiting(fp: string, event: 'held' | 'pending' | 'rate_limited' | 'retrying', reason: string, summary: string): Promise<void> {
-    await this.unsettled.waiting(fp, `${event}:${reason}`);
+    const multi = this.records.multi();
+    this.unsettled.queueWaiting(multi, fp, `${event}:${reason}`);
     // Waiting for a batch or a confirmation is no error: the record says what it waits for, not a last error.
     const fields = event === 'pending' ? { waitingFor: reason } : { lastError: reason, lastSummary: summary };
-    return this.records.change(fp, { event, detail: `${reason}: ${summary}`, fields });
+    this.records.queueChange(multi, fp, { event, detail: `${reason}: ${summary}`, fields });
+    await execAll(multi); // as the index's HSET did alone: a refused write fails the attempt
   }
 
-  async settled(result: Settled, attempts: number): Promise<void> {
+  /**
+   * The record, the index of unsettled tokens, the audit line and whatever `also` queues (the worker: the outcome) are
+   * written in one MULTI, one round trip: all or nothing. Then `also.committed` (the worker's outcome log line), then
+   * the listeners.
+   */
+  async settled(result: Settled, attempts: number, also?: { readonly write: (multi: ChainableCommander) => void; readonly committed: () => void }): Promise<void> {
     // Both stay in the failed set for on-call: a failure to replay, or a type nobody can revoke to settle by hand.
     const failed = result.status === 'failed' || result.status === 'needs_manual';
     const [lastError, lastSummary] = failed ? splitReason(result.reason ?? '') : [undefined, undefined];
-    await this.records.change(result.fingerprint, {
+    const multi = this.records.multi();
+    also?.write(multi);
+    this.records.queueChange(multi, result.fingerprint, {
       state: result.status as 'failed',
       event: result.status as 'failed',
       ...(failed || result.instance ? { detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}${result.note ? ` (${result.note})` : ''}` } : {}),
@@ -76,9 +89,15 @@ export class Journal {
         ...(failed ? { lastError, lastSummary } : {}),
       },
     });
-    await this.unsettled.settled(result.fingerprint);
-    await this.audit.append({ actor: 'service', action: `token_${result.status}`, fingerprint: result.fingerprint, detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` });
-    for (const l of this.#listeners) await Promise.resolve(l.settled(result)).catch(() => undefined); // a listener never fails a revocation
+    this.unsettled.queueSettled(multi, result.fingerprint);
+    const entry = { actor: 'service', action: `token_${result.status}`, fingerprint: result.fingerprint, detail: failed ? result.reason : `${result.strategy ?? ''}@${result.instance ?? ''}` };
+    this.audit.queue(multi, entry);
+    this.records.queueVulnerabilities(multi, result.fingerprint); // last: its reply is the last one
+    const replies = await execAll(multi);
+    also?.committed();
+    this.audit.logged(entry);
+    const settled: Settled = { ...result, recordedVulnerabilities: parseRefs(replies.at(-1)) };
+    for (const l of this.#listeners) await Promise.resolve(l.settled(settled)).catch(() => undefined); // a listener never fails a revocation
   }
 }
 

@@ -1,5 +1,5 @@
 // Remembers each token's final outcome, by fingerprint, for a window after its job is gone: resends cause no new call.
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Identified } from '../domain/outcome.js';
 import { KEYS } from '../keys.js';
 
@@ -43,5 +43,10 @@ export class OutcomeStore {
 
   async record(fp: string, outcome: OutcomeRecord): Promise<void> {
     await this.redis.set(key(fp), JSON.stringify(outcome), 'EX', this.retentionSeconds);
+  }
+
+  /** Queues `record` on `multi`: the settlement writes the outcome with the record, audit line and index in one step. */
+  queueRecord(multi: ChainableCommander, fp: string, outcome: OutcomeRecord): void {
+    multi.set(key(fp), JSON.stringify(outcome), 'EX', this.retentionSeconds);
   }
 }

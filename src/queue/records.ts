@@ -27,6 +27,24 @@ export interface Change {
 /** attempts = priorAttempts + the job's attempt number, in the same MULTI as the rest of the change. */
 const SET_ATTEMPTS = "redis.call('HSET', KEYS[1], 'attempts', tonumber(redis.call('HGET', KEYS[1], 'priorAttempts') or '0') + tonumber(ARGV[1])) return 1";
 const REBASE_ATTEMPTS = "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call('HGET', KEYS[1], 'attempts') or '0') return 1";
+/** First receipt of a token (KEYS: its record, its events): `firstReceivedAt`, and `accepted` as state and first event. */
+const FIRST_RECEIVED = `
+if redis.call('HSETNX', KEYS[1], 'firstReceivedAt', ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'state', 'accepted')
+redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]))
+return 1`;
+
+/** The vulnerability references of a record's set, as ZRANGE answers them. */
+export const parseRefs = (keys: unknown): VulnerabilityRef[] => (Array.isArray(keys) ? keys.map((k) => parseRefKey(String(k))).filter((v): v is VulnerabilityRef => v !== undefined) : []);
+
+/** Runs a transaction; a command Redis refused inside it fails the whole call (MULTI itself reports it only per reply). */
+export async function execAll(multi: ChainableCommander): Promise<unknown[]> {
+  const replies = await multi.exec();
+  if (replies === null) throw new Error('Redis transaction aborted');
+  for (const [err] of replies) if (err) throw err;
+  return replies.map(([, reply]) => reply);
+}
 
 export class RecordStore {
   constructor(
@@ -37,45 +55,50 @@ export class RecordStore {
   /** A batch's tokens were received (fan-out): counts, locations, and `accepted` the first time. One round trip. */
   async received(tokens: ReadonlyArray<{ fp: string; type: string; location?: string | undefined; vulnerabilities?: readonly VulnerabilityRef[] | undefined }>, at: number): Promise<void> {
     const iso = new Date(at).toISOString();
+    const accepted: TokenEvent = { at: iso, event: 'accepted', actor: 'service' };
     const multi = this.redis.multi();
-    const firstSeenAt: number[] = []; // index of each token's HSETNX reply
-    let n = 0;
     for (const t of tokens) {
-      firstSeenAt.push(n);
-      multi.hsetnx(key(t.fp), 'firstReceivedAt', iso);
-      multi.hset(key(t.fp), 'fingerprint', t.fp, 'type', t.type, 'lastReceivedAt', iso);
+      // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step.
+      multi.eval(FIRST_RECEIVED, 2, key(t.fp), eventsKey(t.fp), iso, JSON.stringify(accepted), RECORD_LIMITS.events - 1);
+      // No `fingerprint` field: the key names it (a 64-byte copy per token, never read).
+      multi.hset(key(t.fp), 'type', t.type, 'lastReceivedAt', iso);
       multi.hincrby(key(t.fp), 'received', 1);
-      n += 3;
       if (t.location) {
         multi.zadd(locationsKey(t.fp), at, t.location);
         multi.zremrangebyrank(locationsKey(t.fp), 0, -RECORD_LIMITS.locations - 1);
-        n += 2;
       }
       if (t.vulnerabilities?.length) {
         // NX: a vulnerability keeps the time it first named the token; the oldest are kept when over the bound.
         multi.zadd(vulnerabilitiesKey(t.fp), 'NX', ...t.vulnerabilities.flatMap((v) => [at, refKey(v)]));
         multi.zremrangebyrank(vulnerabilitiesKey(t.fp), MAX_VULNERABILITIES_PER_TOKEN, -1);
-        n += 2;
       }
-      n += this.#expire(multi, t.fp);
+      this.#expire(multi, t.fp);
     }
-    const replies = (await multi.exec()) ?? [];
-    // HSETNX answered 1: the first time this token is seen.
-    const fresh = tokens.filter((_, i) => replies[firstSeenAt[i] ?? -1]?.[1] === 1);
-    if (fresh.length > 0) await Promise.all(fresh.map((t) => this.change(t.fp, { state: 'accepted', event: 'accepted' }, at)));
+    await execAll(multi);
   }
 
   /** Appends an event (bounded) and updates state and fields. */
   async change(fp: string, change: Change, at = Date.now()): Promise<void> {
+    const multi = this.multi();
+    this.queueChange(multi, fp, change, at);
+    await multi.exec();
+  }
+
+  /** A transaction on the records' connection, for a change written in one step with other stores' writes (the journal). */
+  multi(): ChainableCommander {
+    return this.redis.multi();
+  }
+
+  /** Queues `change` on `multi` (see `change`). */
+  queueChange(multi: ChainableCommander, fp: string, change: Change, at = Date.now()): void {
     const event: TokenEvent = { at: new Date(at).toISOString(), event: change.event, actor: change.actor ?? 'service', ...(change.detail ? { detail: change.detail.slice(0, 300) } : {}) };
     const fields: Record<string, string> = { updatedAt: event.at, ...(change.state ? { state: change.state } : {}) };
     for (const [k, v] of Object.entries(change.fields ?? {})) if (v !== undefined) fields[k] = String(v);
-    const multi = this.redis.multi().hset(key(fp), fields).lpush(eventsKey(fp), JSON.stringify(event)).ltrim(eventsKey(fp), 0, RECORD_LIMITS.events - 1);
+    multi.hset(key(fp), fields).lpush(eventsKey(fp), JSON.stringify(event)).ltrim(eventsKey(fp), 0, RECORD_LIMITS.events - 1);
     if (change.clear && change.clear.length > 0) multi.hdel(key(fp), ...change.clear);
     if (change.rebaseAttempts) multi.eval(REBASE_ATTEMPTS, 1, key(fp));
     if (change.attempt !== undefined) multi.eval(SET_ATTEMPTS, 1, key(fp), change.attempt);
     this.#expire(multi, fp);
-    await multi.exec();
   }
 
   async get(fp: string): Promise<TokenRecord | undefined> {
@@ -108,8 +131,12 @@ export class RecordStore {
 
   /** Every vulnerability that named the token so far (ids only), oldest first. */
   async vulnerabilities(fp: string): Promise<VulnerabilityRef[]> {
-    const keys = await this.redis.zrange(vulnerabilitiesKey(fp), '0', '-1');
-    return keys.map(parseRefKey).filter((v): v is VulnerabilityRef => v !== undefined);
+    return parseRefs(await this.redis.zrange(vulnerabilitiesKey(fp), '0', '-1'));
+  }
+
+  /** Queues the read of `vulnerabilities` on `multi`; its reply is read with `parseRefs`. */
+  queueVulnerabilities(multi: ChainableCommander, fp: string): void {
+    multi.zrange(vulnerabilitiesKey(fp), '0', '-1');
   }
 
   /** Fingerprints of records starting with `prefix` (operator lookups by a short fingerprint). */

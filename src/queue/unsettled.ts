@@ -1,7 +1,7 @@
 // How late the service is: when the longest-waiting token still to be revoked was accepted. One definition, read by
 // `trapi status`, /admin/status and the trapi_oldest_waiting_job_age_seconds gauge alike.
 import type { Job, Queue } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { KEYS } from '../keys.js';
 import { QUEUE_NAME } from './jobs.js';
 
@@ -37,12 +37,24 @@ export class UnsettledTokens {
   }
 
   async settled(fp: string): Promise<void> {
-    await this.redis.multi().zrem(KEYS.unsettled, fp).hdel(KEYS.unsettledWaiting, fp).exec();
+    const multi = this.redis.multi();
+    this.queueSettled(multi, fp);
+    await multi.exec();
+  }
+
+  /** Queues `settled` on `multi`, written in one step with the rest of a settlement (the journal). */
+  queueSettled(multi: ChainableCommander, fp: string): void {
+    multi.zrem(KEYS.unsettled, fp).hdel(KEYS.unsettledWaiting, fp);
   }
 
   /** A token waits for a budget, a batch, a confirmation or an endpoint: said by `trapi status` and a gauge. */
   async waiting(fp: string, why: string): Promise<void> {
     await this.redis.hset(KEYS.unsettledWaiting, fp, why);
+  }
+
+  /** Queues `waiting` on `multi`. */
+  queueWaiting(multi: ChainableCommander, fp: string, why: string): void {
+    multi.hset(KEYS.unsettledWaiting, fp, why);
   }
 
   /** Waiting tokens by why they wait (entries of settled tokens are removed at settlement). */

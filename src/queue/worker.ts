@@ -130,7 +130,7 @@ type Done = Pick<Settled, 'status' | 'instance' | 'identified' | 'confirmed'> & 
 /** A terminal success (or an unconfirmed submission): remembered, logged once and journaled; the job and its ciphertext go. */
 async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, d: Done, extra: Record<string, unknown>): Promise<RevocationJobResult> {
   const { status, via, instance, identified, confirmed } = d;
-  await deps.outcomes.record(job.data.fp, {
+  const outcome = {
     status,
     via,
     type: job.data.type,
@@ -139,11 +139,12 @@ async function done(job: Job<RevocationJobData>, deps: WorkerDeps, log: Logger, 
     ...(instance ? { instance } : {}),
     ...(identified ? { identified } : {}),
     ...(confirmed !== undefined ? { confirmed } : {}),
-  });
+  };
   const elapsedMs = Date.now() - job.data.acceptedAt;
   const lost = extra['lostAnswer'] === true;
-  log.info({ status, via, instance, identified, confirmed, sinceAcceptedMs: elapsedMs, ...extra }, `token ${status}${lost ? ' (the answer to our earlier call was lost; gone when checked again)' : status === 'submitted' ? ' (unconfirmed)' : ''}`);
-  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note, ...about(job, deps) }, job.attemptsMade + 1);
+  // Logged once the outcome is durable, as before the writes were one MULTI: a re-run after the line finds the outcome.
+  const committed = () => log.info({ status, via, instance, identified, confirmed, sinceAcceptedMs: elapsedMs, ...extra }, `token ${status}${lost ? ' (the answer to our earlier call was lost; gone when checked again)' : status === 'submitted' ? ' (unconfirmed)' : ''}`);
+  await deps.journal.settled({ fingerprint: job.data.fp, type: job.data.type, status, strategy: via, instance, identified, confirmed, location: job.data.location, elapsedMs, note: d.note, ...about(job, deps) }, job.attemptsMade + 1, { write: (multi) => deps.outcomes.queueRecord(multi, job.data.fp, outcome), committed });
   return { status, via };
 }
 
