@@ -1,27 +1,8 @@
 // Which Redis the service stands on: one URL, a Sentinel-monitored master, or a Cluster, from the REDIS_* variables.
 
-/** One `host:port` of a sentinel or a cluster seed node. */
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
+import type { DataNodeAuth, HostPort, RedisTarget } from '../domain/redis-target.js';
 
-/** Credentials and transport of the data nodes, taken from REDIS_URL when a sentinel group or a cluster is set. */
-interface DataNodeAuth {
-  readonly password?: string;
-  readonly username?: string;
-  /** `rediss://`: TLS to the data nodes (with the system's CAs). */
-  readonly tls?: true;
-}
-
-/**
- * Where the data lives. `single`: one Redis at `url` (REDIS_URL, or the embedded one). `sentinel`: the master the
- * sentinels name `name`, followed through a failover. `cluster`: the cluster these seed nodes belong to.
- */
-export type RedisTarget =
-  | { readonly kind: 'single'; readonly url: string }
-  | ({ readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword?: string; readonly db?: number } & DataNodeAuth)
-  | ({ readonly kind: 'cluster'; readonly nodes: readonly HostPort[] } & DataNodeAuth);
+export type { HostPort, RedisTarget } from '../domain/redis-target.js';
 
 /** Raw values by variable name (after `_FILE` is read and Ajv applied defaults); undefined when unset. */
 export type Lookup = (name: string) => string | undefined;

@@ -2,33 +2,14 @@
 // Redis, a Sentinel-monitored master or a Cluster.
 import { Cluster, Redis, type ClusterOptions } from 'ioredis';
 import { nodeOfKeys } from '../keys.js';
+import type { RedisTarget } from '../domain/redis-target.js';
 import type { Logger } from '../logger.js';
 
 export { masterFor, nodeOfKeys } from '../keys.js';
+export type { RedisTarget } from '../domain/redis-target.js';
 
 /** A connection of either shape; BullMQ takes both. */
 export type RedisClient = Redis | Cluster;
-
-/** One `host:port`. */
-interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-interface DataNodeAuth {
-  readonly password?: string;
-  readonly username?: string;
-  readonly tls?: true;
-}
-
-/**
- * What a connection can be opened to, in this room's terms: the Config's RedisTarget (src/config/redis-target.ts,
- * which documents each field) is handed in by the composition roots, and TypeScript checks there that it fits.
- */
-export type RedisTarget =
-  | { readonly kind: 'single'; readonly url: string }
-  | ({ readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword?: string; readonly db?: number } & DataNodeAuth)
-  | ({ readonly kind: 'cluster'; readonly nodes: readonly HostPort[] } & DataNodeAuth);
 
 /** What differs between the roles; the same on one Redis, behind sentinels and (split per node) on a cluster. */
 interface RoleOptions {
