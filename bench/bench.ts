@@ -1,10 +1,12 @@
 // Entry point of `npm run bench`: service (ROLE=api) vs a bare node:http + ioredis server, on one private Redis; then the
 // service on one Redis vs on a master with one replica and WAIT before 204 (REDIS_MIN_REPLICAS_ACK=1); then the drain
 // rate of a token backlog by one worker against the GitLab simulator, beside the configured outbound limit; then
-// 10,000 GitHub tokens through the service against the GitHub simulator, beside a bare client.
+// 10,000 GitHub tokens through the service against the GitHub simulator, beside a bare client; last, per master of a
+// three-master cluster, the keys, memory and commands the service puts on each (all on the one holding {trapi}).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { measure } from './accept.js';
+import { clusterReport, runCluster, type ClusterResult } from './cluster.js';
 import { defaultDrainConcurrency, drainFailed, runDrain, type DrainResult, type DrainSettings } from './drain.js';
 import { drainReport } from './drain-report.js';
 import { gitHubDrainFailed, gitHubDrainReport, runGitHubDrain, type GitHubDrainResult, type GitHubDrainSettings } from './github-drain.js';
@@ -23,7 +25,7 @@ function intEnv(name: string, fallback: number): number {
   return n;
 }
 
-const SECTIONS = ['post', 'replication', 'drain', 'github', ...PERF_SECTIONS] as const;
+const SECTIONS = ['post', 'replication', 'drain', 'github', ...PERF_SECTIONS, 'cluster'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sectionsEnv(): Section[] {
@@ -58,6 +60,8 @@ const githubSettings: GitHubDrainSettings = {
   concurrency: intEnv('BENCH_GITHUB_CONCURRENCY', 50),
   workerConcurrency: intEnv('BENCH_GITHUB_WORKER_CONCURRENCY', 50),
 };
+
+const clusterSettings = { tokens: intEnv('BENCH_CLUSTER_TOKENS', 2000), tokensPerRequest: 100, logLevel: 'warn' };
 
 const settings = {
   sections: sectionsEnv(),
@@ -165,10 +169,22 @@ async function main(): Promise<number> {
 
   const replicationFailed = replication === null ? 0 : 'error' in replication ? 1 : replication.filter(rowFailed).length;
   const perf = await runPerf(redis, settings.sections, (s) => process.stdout.write(s));
-  const failed = perf.failed + rows.filter(rowFailed).length + replicationFailed + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
+
+  let cluster: ClusterResult | { error: string } | null = null;
+  if (settings.sections.includes('cluster')) {
+    process.stdout.write(`\nCluster: ${clusterSettings.tokens} tokens on three masters with a replica each (ROLE=all, REDIS_CLUSTER_NODES), per master\n`);
+    try {
+      cluster = await runCluster(redis, clusterSettings);
+      process.stdout.write(`\n${clusterReport(cluster)}\n`);
+    } catch (err) {
+      cluster = { error: err instanceof Error ? err.message : String(err) };
+      process.stdout.write(`\n!! cluster section failed: ${cluster.error}\n`);
+    }
+  }
+  const failed = (cluster && 'error' in cluster ? 1 : 0) + perf.failed + rows.filter(rowFailed).length + replicationFailed + (drain && ('error' in drain || drainFailed(drain)) ? 1 : 0) + (github && ('error' in github || gitHubDrainFailed(github)) ? 1 : 0);
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}latest.json`;
-  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, replication: replication && ('error' in replication ? replication : { rows: replication, comparisons: comparisons(replication) }), drain, github, perf: perf.results, failed };
+  const record = { date: new Date().toISOString(), machine: context, settings: { ...settings, drain: runDrainSection ? drainSettings : null, github: githubSettings }, rows, ratios: ratioList, replication: replication && ('error' in replication ? replication : { rows: replication, comparisons: comparisons(replication) }), drain, github, perf: perf.results, cluster, failed };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`\nFigures written to ${file}\n`);
   if (failed > 0) {
