@@ -1,7 +1,6 @@
 // Cluster section: the hot spot issue 13 asks to measure. Every key carries the hash tag {trapi}, so on a three-master
 // cluster one master holds all of the service's keys and takes its traffic; this prints how much, per master.
-import { Redis } from 'ioredis';
-import { startCluster, type Address } from '../test/support/redis-ha.js';
+import { ask, startCluster } from '../test/support/redis-ha.js';
 import { onCleanup, stopChild } from './processes.js';
 import type { BenchRedis } from './redis.js';
 import { startSimulator, type BenchSimulator } from './simulator.js';
@@ -39,18 +38,6 @@ export interface ClusterResult {
   readonly masters: readonly MasterShare[];
   readonly cluster: Run;
   readonly single: Run;
-}
-
-/** One short-lived connection per question, to one node (not a cluster client: we want that node's own figures). */
-async function ask<T>(at: Address, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: at.host, port: at.port, maxRetriesPerRequest: 1, lazyConnect: true });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
 }
 
 const field = (info: string, name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);

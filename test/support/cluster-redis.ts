@@ -2,10 +2,10 @@
 // (test/support/redis-ha.ts) instead of one redis-server, and the services it starts get REDIS_CLUSTER_NODES, so the
 // same suites prove the service on a cluster. Everything else about a TestRedis holds: a client for assertions, and
 // kill()/start() for "Redis goes away and comes back", which on a cluster is our master's failover.
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { KEY_PREFIX, useKeyPrefixFor } from '../../src/keys.js';
 import type { RedisTarget } from '../../src/config/redis-target.js';
-import { startCluster, type Node } from './redis-ha.js';
+import { ask, startCluster, type Node } from './redis-ha.js';
 import type { TestRedis } from './redis.js';
 
 export const clusterMode = (): boolean => process.env['TEST_REDIS'] === 'cluster';
@@ -91,17 +91,6 @@ async function masterOfOurSlot(nodes: readonly Node[]): Promise<Node> {
 async function clusterOk(nodes: readonly Node[]): Promise<boolean> {
   const states = await Promise.all(nodes.filter((n) => n.running).map((n) => ask(n, (r) => r.cluster('INFO')).catch(() => '')));
   return states.every((s) => String(s).includes('cluster_state:ok'));
-}
-
-async function ask<T>(node: Node, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: node.host, port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -202,8 +202,8 @@ async function stopAll(nodes: readonly Node[], dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** One short-lived connection per question: no reconnect loops left behind when a node is killed. */
-async function ask<T>(at: Address, fn: (r: Redis) => Promise<T>): Promise<T> {
+/** One short-lived connection per question, to one node: no reconnect loops left behind when a node is killed. */
+export async function ask<T>(at: Address, fn: (r: Redis) => Promise<T>): Promise<T> {
   const r = new Redis({ host: at.host, port: at.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 1000, enableReadyCheck: false });
   r.on('error', () => undefined);
   try {
