@@ -2,7 +2,7 @@
 // resends a batch it got no 2xx for), with every answer's time and status kept for the report.
 import request from 'supertest';
 import type { GitLabSimulator } from '../../simulator/index.js';
-import { API_TOKEN, item } from './service.js';
+import { API_TOKEN, eventually, item } from './service.js';
 
 export interface Answer {
   readonly at: number;
@@ -87,4 +87,19 @@ export function revocationsPerToken(sim: GitLabSimulator): Map<string, number> {
   const counts = new Map<string, number>();
   for (const c of sim.calls({ method: 'DELETE', status: 204 })) if (c.token) counts.set(c.token, (counts.get(c.token) ?? 0) + 1);
   return counts;
+}
+
+/**
+ * Waits until the simulator has revoked every token; resolves with when 99% and when all were (ms since epoch). The
+ * last few can wait for BullMQ's stalled-job check: a job active on the killed master is taken up again then.
+ */
+export async function allRevoked(sim: GitLabSimulator, tokens: readonly string[], timeoutMs = 120_000): Promise<{ at99: number; atAll: number }> {
+  let at99: number | undefined;
+  await eventually(() => {
+    const revoked = tokens.filter((t) => sim.stateOf(t) === 'revoked').length;
+    if (at99 === undefined && revoked >= tokens.length * 0.99) at99 = Date.now();
+    return revoked === tokens.length;
+  }, 'every accepted token revoked', timeoutMs);
+  const atAll = Date.now();
+  return { at99: at99 ?? atAll, atAll };
 }
