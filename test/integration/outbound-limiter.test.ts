@@ -35,6 +35,27 @@ describe('RedisOutboundLimiter', () => {
     expect(span).toBeLessThan(29 * 20 * 3); // not slower than the rate by much either
   });
 
+  it('a stalled event loop does not turn the slots that passed meanwhile into a burst', async () => {
+    const [a] = processes(1);
+    if (!a) throw new Error('no limiter');
+    const key = instance();
+    const limits = { perSecond: 50, concurrency: 40 }; // one call every 20 ms
+    const starts: number[] = [];
+    const calls = Promise.all(Array.from({ length: 20 }, () => a.run(key, limits, async () => void starts.push(performance.now()))));
+    // Every slot is reserved (20 × 20 ms is within the 1 s a slot may be reserved ahead), the callers sleep; then the
+    // process stalls for 300 ms, as under a long GC pause, while 15 of those slots pass.
+    await new Promise((r) => setTimeout(r, 5));
+    const until = performance.now() + 300;
+    while (performance.now() < until);
+    await calls;
+    starts.sort((x, y) => x - y);
+    const inWindow = (t: number) => starts.filter((x) => x >= t && x < t + 100).length;
+    // Waking all sleepers at once would start the ~15 overdue calls together; given up and asked for again, they
+    // start in fresh slots 20 ms apart: in any 100 ms the 5 slots it holds, plus at most 2 within the lateness allowed.
+    expect(starts).toHaveLength(20);
+    expect(Math.max(...starts.map(inWindow))).toBeLessThanOrEqual(7);
+  });
+
   it('keeps at most `concurrency` calls in flight, across processes', async () => {
     const [a, b] = processes(2);
     const key = instance();
