@@ -18,8 +18,10 @@ export const API_TOKEN = `bench-shared-secret-${randomBytes(12).toString('hex')}
 
 /** Only what a child needs from our environment, so a stray REDIS_URL or LOG_LEVEL in the shell cannot leak in. */
 function baseEnv(): NodeJS.ProcessEnv {
-  const { PATH, HOME } = process.env;
-  return { ...(PATH === undefined ? {} : { PATH }), ...(HOME === undefined ? {} : { HOME }), NODE_ENV: 'production' };
+  const { PATH, HOME, BENCH_SERVICE_NODE_OPTIONS } = process.env;
+  // BENCH_SERVICE_NODE_OPTIONS: Node flags for the processes under test only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeOptions = BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: BENCH_SERVICE_NODE_OPTIONS } : {};
+  return { ...(PATH === undefined ? {} : { PATH }), ...(HOME === undefined ? {} : { HOME }), NODE_ENV: 'production', ...nodeOptions };
 }
 
 /** The GitLab a service process is pointed at, and the key its intake jobs are sealed with (an API and its workers share it). */
