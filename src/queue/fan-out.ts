@@ -47,11 +47,11 @@ export async function fanOut(job: Job<IntakeJobData>, deps: FanOutDeps): Promise
     throw new UnrecoverableError(`decryption_failed: ${(err as Error).message}`);
   }
   const tokens = items.map((i) => ({ ...i, fp: fingerprint(i.token) }));
-  const known = await deps.outcomes.known(tokens.map((t) => t.fp));
+  // Independent of each other, so sent together (one round trip's wait, not two). The record says `accepted` before
+  // any worker can say `attempted`: both are done before the jobs below exist.
+  const [known] = await Promise.all([deps.outcomes.known(tokens.map((t) => t.fp)), deps.records.received(tokens, job.data.acceptedAt)]);
   const fresh = tokens.filter((t) => !known.has(t.fp));
   const key = newestKey(deps.keys());
-  // The record says `accepted` before any worker can say `attempted`.
-  await deps.records.received(tokens, job.data.acceptedAt);
   await deps.revocations.addBulk(
     fresh.map((t) => ({
       name: JOB_NAME,
