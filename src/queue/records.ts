@@ -43,13 +43,16 @@ if n >= limit then redis.call('DEL', KEYS[2]) else redis.call('LTRIM', KEYS[2], 
 return n`;
 const APPEND_EVENT = appendEvent('ARGV[1]', 'ARGV[2]');
 /**
- * First receipt of a token (KEYS: its record, its old event list; ARGV: when in ms, the event, the bound):
+ * A receipt of a token (KEYS: its record, its old event list; ARGV: when in ms, the event, the bound). `lastReceivedAt`
+ * is stored only when it differs from `firstReceivedAt` (most tokens are received once). The first time:
  * `firstReceivedAt`, and `accepted` as state and first event. That event is implied, not stored: `ev` becomes 1 with
  * no `e1`, and `accepted` at `firstReceivedAt` is read in its place until the bound trims it (see `eventsOf`). Only a
  * record that had events before its first receipt stores it.
  */
-const FIRST_RECEIVED = `
-if redis.call('HSETNX', KEYS[1], 'firstReceivedAt', ARGV[1]) == 0 then return 0 end
+const RECEIVED = `
+local first = redis.call('HSETNX', KEYS[1], 'firstReceivedAt', ARGV[1]) == 1
+if redis.call('HGET', KEYS[1], 'firstReceivedAt') == ARGV[1] then redis.call('HDEL', KEYS[1], 'lastReceivedAt') else redis.call('HSET', KEYS[1], 'lastReceivedAt', ARGV[1]) end
+if not first then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'accepted')
 if redis.call('HEXISTS', KEYS[1], 'ev') == 0 then
   redis.call('HSET', KEYS[1], 'ev', 1)
@@ -57,18 +60,20 @@ if redis.call('HEXISTS', KEYS[1], 'ev') == 0 then
 end
 ${appendEvent('ARGV[2]', 'ARGV[3]')}`;
 /**
- * A location received (KEYS: the record, its locations; ARGV: the location, when in ms, the bound). Most tokens are
- * found in one place: that one is the record's `loc` field (received last at `locAt`), with no sorted set. A second
- * distinct location moves both into the sorted set, scored by when each was last received, as every later one goes.
+ * A location received (KEYS: the record, its locations; ARGV: the location, when in ms, the bound), after RECEIVED.
+ * Most tokens are found in one place: that one is the record's `loc` field (received last at `locAt`, or when absent
+ * at `firstReceivedAt`), with no sorted set. A second distinct location moves both into the sorted set, scored by
+ * when each was last received, as every later one goes.
  */
 const RECEIVED_AT = `
 local loc = redis.call('HGET', KEYS[1], 'loc')
 if redis.call('EXISTS', KEYS[2]) == 0 and (not loc or loc == ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'loc', ARGV[1], 'locAt', ARGV[2])
+  redis.call('HSET', KEYS[1], 'loc', ARGV[1])
+  if redis.call('HGET', KEYS[1], 'firstReceivedAt') == ARGV[2] then redis.call('HDEL', KEYS[1], 'locAt') else redis.call('HSET', KEYS[1], 'locAt', ARGV[2]) end
   return 1
 end
 if loc then
-  redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'locAt'), loc)
+  redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'locAt') or redis.call('HGET', KEYS[1], 'firstReceivedAt'), loc)
   redis.call('HDEL', KEYS[1], 'loc', 'locAt')
 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
@@ -98,7 +103,7 @@ export function unpackEvent(stored: string): TokenEvent {
 const isoOf = (stored: string | undefined): string => (stored === undefined ? '' : /^\d+$/.test(stored) ? new Date(Number(stored)).toISOString() : stored);
 
 /**
- * The events of a record's hash (`e<n>`, and the implied `accepted` as `e1`, see FIRST_RECEIVED), newest first, then
+ * The events of a record's hash (`e<n>`, and the implied `accepted` as `e1`, see RECEIVED), newest first, then
  * those of its old list (already newest first), bounded.
  */
 function eventsOf(hash: Record<string, string>, oldList: readonly string[]): TokenEvent[] {
@@ -135,9 +140,9 @@ export class RecordStore {
     const multi = this.redis.multi();
     for (const t of tokens) {
       // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step.
-      multi.eval(FIRST_RECEIVED, 2, key(t.fp), eventsKey(t.fp), at, accepted, RECORD_LIMITS.events);
+      multi.eval(RECEIVED, 2, key(t.fp), eventsKey(t.fp), at, accepted, RECORD_LIMITS.events);
       // No `fingerprint` field: the key names it (a 64-byte copy per token, never read).
-      multi.hset(key(t.fp), 'type', t.type, 'lastReceivedAt', at);
+      multi.hset(key(t.fp), 'type', t.type);
       multi.hincrby(key(t.fp), 'received', 1);
       if (t.location) multi.eval(RECEIVED_AT, 2, key(t.fp), locationsKey(t.fp), t.location, at, RECORD_LIMITS.locations);
       if (t.vulnerabilities?.length) {
@@ -189,7 +194,7 @@ export class RecordStore {
       type: hash['type'] ?? '',
       state: (hash['state'] ?? 'accepted') as TokenState,
       firstReceivedAt: isoOf(hash['firstReceivedAt']),
-      lastReceivedAt: isoOf(hash['lastReceivedAt']),
+      lastReceivedAt: isoOf(hash['lastReceivedAt'] ?? hash['firstReceivedAt']),
       received: Number(hash['received'] ?? 0),
       locations: hash['loc'] ? [hash['loc']] : locations,
       attempts: Number(hash['attempts'] ?? 0),

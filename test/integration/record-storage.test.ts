@@ -57,6 +57,18 @@ describe('records', () => {
     expect(r?.events).toEqual([{ at: new Date(t0).toISOString(), event: 'accepted', actor: 'service' }]);
   });
 
+  it('received once say so (last = first), and score a first location by the first receipt when a second arrives', async () => {
+    const fp = fakeFp();
+    const t0 = Date.UTC(2026, 0, 1);
+    await records.received([{ fp, type: 't', location: 'https://a' }], t0);
+    expect(await records.get(fp)).toMatchObject({ received: 1, firstReceivedAt: new Date(t0).toISOString(), lastReceivedAt: new Date(t0).toISOString(), locations: ['https://a'] });
+    await records.received([{ fp, type: 't', location: 'https://b' }], t0 - 5000); // an older batch fanned out late
+    expect(await stack.client.zrange(`${record(fp)}:locations`, '0', '-1', 'WITHSCORES')).toEqual(['https://b', String(t0 - 5000), 'https://a', String(t0)]);
+    expect(await records.get(fp)).toMatchObject({ received: 2, firstReceivedAt: new Date(t0).toISOString(), lastReceivedAt: new Date(t0 - 5000).toISOString(), locations: ['https://a', 'https://b'] });
+    await records.received([{ fp, type: 't' }], t0);
+    expect((await records.get(fp))?.lastReceivedAt).toBe(new Date(t0).toISOString());
+  });
+
   it('keep the newest events within the bound, the implied `accepted` while it is among them', async () => {
     const fp = fakeFp();
     await records.received([{ fp, type: 't' }], Date.UTC(2026, 0, 1));
