@@ -29,10 +29,10 @@ export interface Change {
 const SET_ATTEMPTS = "redis.call('HSET', KEYS[1], 'attempts', tonumber(redis.call('HGET', KEYS[1], 'priorAttempts') or '0') + tonumber(ARGV[1])) return 1";
 const REBASE_ATTEMPTS = "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call('HGET', KEYS[1], 'attempts') or '0') return 1";
 /**
- * The events live in the record's hash as `e<n>` (n counts up from 1, field `ev`), newest kept: one key per token rather
- * than a hash and a list (a key of its own costs some 200 bytes before its first event). A record written by an earlier
- * version (events in the list `<record>:events`) keeps its older events there, read after the hash's and trimmed here so that
- * the two never hold more than the bound between them. KEYS: the record, its old list. ARGV: the event, the bound.
+ * The events live in the record's hash as `e<n>` (n counts up from 1 in field `ev`), the newest kept: one key per
+ * token rather than a hash and a list (a key of its own costs some 200 bytes before its first event). A record written
+ * by 0.1.0 keeps its older events in the list `<record>:events`, read after the hash's and trimmed here, so that the
+ * two never hold more than the bound between them. KEYS: the record, its old list. ARGV: the event, the bound.
  */
 const appendEvent = (event: string, bound: string) => `
 local n = redis.call('HINCRBY', KEYS[1], 'ev', 1)
@@ -91,7 +91,7 @@ export function packEvent(e: TokenEvent): string {
   return JSON.stringify(packed);
 }
 
-/** Reads a stored event: the packed array, or the JSON object an earlier version wrote. */
+/** Reads a stored event: the packed array, or the JSON object 0.1.0 wrote. */
 export function unpackEvent(stored: string): TokenEvent {
   const parsed = JSON.parse(stored) as TokenEvent | [number, TokenEvent['event'], string?, string?];
   if (!Array.isArray(parsed)) return parsed;
@@ -99,7 +99,7 @@ export function unpackEvent(stored: string): TokenEvent {
   return { at: new Date(at).toISOString(), event, actor: actor ?? 'service', ...(detail ? { detail } : {}) };
 }
 
-/** A time as stored: ms since the epoch (9 bytes in a listpack), or the ISO string an earlier version wrote. */
+/** A time as stored: ms since the epoch (9 bytes in a listpack), or the ISO string 0.1.0 wrote. */
 const isoOf = (stored: string | undefined): string => (stored === undefined ? '' : /^\d+$/.test(stored) ? new Date(Number(stored)).toISOString() : stored);
 
 /**

@@ -16,7 +16,7 @@ const DELAYED_SCAN = 100;
  * Why tokens wait (`held:<reason>`, `rate_limited:http_429`, ...) is counted, not listed: the hash `unsettled:waiting`
  * holds `#<why>` -> how many, and each token's record its own `waiting` (to move its count when it changes, or drop it
  * at settlement). A field of its own per token in that hash cost some 150 bytes per waiting token; in the record,
- * some 30. Entries `<fp>` -> why written by an earlier version are still counted, and dropped when their token moves.
+ * some 30. Entries `<fp>` -> why written by 0.1.0 are still counted, and dropped when their token moves or settles.
  * KEYS: the hash, the token's record. ARGV: the fingerprint, and for WAITING why it waits.
  */
 const WAITING = `
