@@ -43,42 +43,44 @@ if n >= limit then redis.call('DEL', KEYS[2]) else redis.call('LTRIM', KEYS[2], 
 return n`;
 const APPEND_EVENT = appendEvent('ARGV[1]', 'ARGV[2]');
 /**
- * A receipt of a token (KEYS: its record, its old event list; ARGV: when in ms, the event, the bound). `lastReceivedAt`
- * is stored only when it differs from `firstReceivedAt` (most tokens are received once). The first time:
- * `firstReceivedAt`, and `accepted` as state and first event. That event is implied, not stored: `ev` becomes 1 with
- * no `e1`, and `accepted` at `firstReceivedAt` is read in its place until the bound trims it (see `eventsOf`). Only a
- * record that had events before its first receipt stores it.
+ * A receipt of a token, in one script (KEYS: its record, its old event list, its locations; ARGV: when in ms, its
+ * type, the packed `accepted` event, the event bound, its location or '', the location bound).
+ * - `lastReceivedAt` is stored only when it differs from `firstReceivedAt` (most tokens are received once).
+ * - Most tokens are found in one place: that one is the record's `loc` field (received last at `locAt`, or when absent
+ *   at `firstReceivedAt`), with no sorted set. A second distinct location moves both into the sorted set, scored by
+ *   when each was last received, as every later one goes.
+ * - The first time: `accepted` as state and first event. That event is implied, not stored: `ev` becomes 1 with no
+ *   `e1`, and `accepted` at `firstReceivedAt` is read in its place until the bound trims it (see `eventsOf`). Only a
+ *   record that had events before its first receipt stores it.
  */
 const RECEIVED = `
-local first = redis.call('HSETNX', KEYS[1], 'firstReceivedAt', ARGV[1]) == 1
-if redis.call('HGET', KEYS[1], 'firstReceivedAt') == ARGV[1] then redis.call('HDEL', KEYS[1], 'lastReceivedAt') else redis.call('HSET', KEYS[1], 'lastReceivedAt', ARGV[1]) end
+local c, rec, at, loc = redis.call, KEYS[1], ARGV[1], ARGV[5]
+local first = c('HSETNX', rec, 'firstReceivedAt', at) == 1
+local atFirst = c('HGET', rec, 'firstReceivedAt') == at
+c('HSET', rec, 'type', ARGV[2])
+c('HINCRBY', rec, 'received', 1)
+if atFirst then c('HDEL', rec, 'lastReceivedAt') else c('HSET', rec, 'lastReceivedAt', at) end
+if loc ~= '' then
+  local only = c('HGET', rec, 'loc')
+  if c('EXISTS', KEYS[3]) == 0 and (not only or only == loc) then
+    c('HSET', rec, 'loc', loc)
+    if atFirst then c('HDEL', rec, 'locAt') else c('HSET', rec, 'locAt', at) end
+  else
+    if only then
+      c('ZADD', KEYS[3], c('HGET', rec, 'locAt') or c('HGET', rec, 'firstReceivedAt'), only)
+      c('HDEL', rec, 'loc', 'locAt')
+    end
+    c('ZADD', KEYS[3], at, loc)
+    c('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[6]) - 1)
+  end
+end
 if not first then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'accepted')
-if redis.call('HEXISTS', KEYS[1], 'ev') == 0 then
-  redis.call('HSET', KEYS[1], 'ev', 1)
+c('HSET', rec, 'state', 'accepted')
+if c('HEXISTS', rec, 'ev') == 0 then
+  c('HSET', rec, 'ev', 1)
   return 1
 end
-${appendEvent('ARGV[2]', 'ARGV[3]')}`;
-/**
- * A location received (KEYS: the record, its locations; ARGV: the location, when in ms, the bound), after RECEIVED.
- * Most tokens are found in one place: that one is the record's `loc` field (received last at `locAt`, or when absent
- * at `firstReceivedAt`), with no sorted set. A second distinct location moves both into the sorted set, scored by
- * when each was last received, as every later one goes.
- */
-const RECEIVED_AT = `
-local loc = redis.call('HGET', KEYS[1], 'loc')
-if redis.call('EXISTS', KEYS[2]) == 0 and (not loc or loc == ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'loc', ARGV[1])
-  if redis.call('HGET', KEYS[1], 'firstReceivedAt') == ARGV[2] then redis.call('HDEL', KEYS[1], 'locAt') else redis.call('HSET', KEYS[1], 'locAt', ARGV[2]) end
-  return 1
-end
-if loc then
-  redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'locAt') or redis.call('HGET', KEYS[1], 'firstReceivedAt'), loc)
-  redis.call('HDEL', KEYS[1], 'loc', 'locAt')
-end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[3]) - 1)
-return 2`;
+${appendEvent('ARGV[3]', 'ARGV[4]')}`;
 
 /**
  * An event as stored: `[ms, event, detail?, actor?]` (JSON; the actor only when not `service`), a third of the JSON
@@ -139,12 +141,9 @@ export class RecordStore {
     const accepted = packEvent({ at: new Date(at).toISOString(), event: 'accepted', actor: 'service' });
     const multi = this.redis.multi();
     for (const t of tokens) {
-      // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step.
-      multi.eval(RECEIVED, 2, key(t.fp), eventsKey(t.fp), at, accepted, RECORD_LIMITS.events);
-      // No `fingerprint` field: the key names it (a 64-byte copy per token, never read).
-      multi.hset(key(t.fp), 'type', t.type);
-      multi.hincrby(key(t.fp), 'received', 1);
-      if (t.location) multi.eval(RECEIVED_AT, 2, key(t.fp), locationsKey(t.fp), t.location, at, RECORD_LIMITS.locations);
+      // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step. No `fingerprint`
+      // field: the key names it (a 64-byte copy per token, never read).
+      multi.eval(RECEIVED, 3, key(t.fp), eventsKey(t.fp), locationsKey(t.fp), at, t.type, accepted, RECORD_LIMITS.events, t.location ?? '', RECORD_LIMITS.locations);
       if (t.vulnerabilities?.length) {
         // NX: a vulnerability keeps the time it first named the token; the oldest are kept when over the bound.
         multi.zadd(vulnerabilitiesKey(t.fp), 'NX', ...t.vulnerabilities.flatMap((v) => [at, refKey(v)]));
