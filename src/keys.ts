@@ -24,7 +24,7 @@ export const KEYS = {
   get unsettled() {
     return `${KEY_PREFIX}:unsettled`;
   },
-  /** Hash fingerprint -> why it waits. */
+  /** Hash `#<why>` -> how many unsettled tokens last waited for that (each record holds its own `waiting`). */
   get unsettledWaiting() {
     return `${KEY_PREFIX}:unsettled:waiting`;
   },

@@ -1,4 +1,5 @@
-// Per-token records in Redis (hash + bounded event list + bounded locations), kept for RECORD_RETENTION_DAYS.
+// Per-token records in Redis, kept for RECORD_RETENTION_DAYS: one hash holding the fields, the bounded events and a
+// token's only location; a sorted set of locations once a second one arrives; the vulnerabilities that named it.
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Identified } from '../domain/outcome.js';
 import { RECORD_LIMITS, type TokenEvent, type TokenRecord, type TokenState } from '../domain/record.js';
@@ -27,13 +28,96 @@ export interface Change {
 /** attempts = priorAttempts + the job's attempt number, in the same MULTI as the rest of the change. */
 const SET_ATTEMPTS = "redis.call('HSET', KEYS[1], 'attempts', tonumber(redis.call('HGET', KEYS[1], 'priorAttempts') or '0') + tonumber(ARGV[1])) return 1";
 const REBASE_ATTEMPTS = "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call('HGET', KEYS[1], 'attempts') or '0') return 1";
-/** First receipt of a token (KEYS: its record, its events): `firstReceivedAt`, and `accepted` as state and first event. */
-const FIRST_RECEIVED = `
-if redis.call('HSETNX', KEYS[1], 'firstReceivedAt', ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'state', 'accepted')
-redis.call('LPUSH', KEYS[2], ARGV[2])
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]))
-return 1`;
+/**
+ * The events live in the record's hash as `e<n>` (n counts up from 1 in field `ev`), the newest kept: one key per
+ * token rather than a hash and a list (a key of its own costs some 200 bytes before its first event). A record written
+ * by 0.1.0 keeps its older events in the list `<record>:events`, read after the hash's and trimmed here, so that the
+ * two never hold more than the bound between them. KEYS: the record, its old list. ARGV: the event, the bound.
+ */
+const appendEvent = (event: string, bound: string) => `
+local n = redis.call('HINCRBY', KEYS[1], 'ev', 1)
+local limit = tonumber(${bound})
+redis.call('HSET', KEYS[1], 'e' .. n, ${event})
+if n > limit then redis.call('HDEL', KEYS[1], 'e' .. (n - limit)) end
+if n >= limit then redis.call('DEL', KEYS[2]) else redis.call('LTRIM', KEYS[2], 0, limit - n - 1) end
+return n`;
+const APPEND_EVENT = appendEvent('ARGV[1]', 'ARGV[2]');
+/**
+ * A receipt of a token, in one script (KEYS: its record, its old event list, its locations; ARGV: when in ms, its
+ * type, the packed `accepted` event, the event bound, its location or '', the location bound).
+ * - `lastReceivedAt` is stored only when it differs from `firstReceivedAt` (most tokens are received once).
+ * - Most tokens are found in one place: that one is the record's `loc` field (received last at `locAt`, or when absent
+ *   at `firstReceivedAt`), with no sorted set. A second distinct location moves both into the sorted set, scored by
+ *   when each was last received, as every later one goes.
+ * - The first time: `accepted` as state and first event. That event is implied, not stored: `ev` becomes 1 with no
+ *   `e1`, and `accepted` at `firstReceivedAt` is read in its place until the bound trims it (see `eventsOf`). Only a
+ *   record that had events before its first receipt stores it.
+ */
+const RECEIVED = `
+local c, rec, at, loc = redis.call, KEYS[1], ARGV[1], ARGV[5]
+local first = c('HSETNX', rec, 'firstReceivedAt', at) == 1
+local atFirst = c('HGET', rec, 'firstReceivedAt') == at
+c('HSET', rec, 'type', ARGV[2])
+c('HINCRBY', rec, 'received', 1)
+if atFirst then c('HDEL', rec, 'lastReceivedAt') else c('HSET', rec, 'lastReceivedAt', at) end
+if loc ~= '' then
+  local only = c('HGET', rec, 'loc')
+  if c('EXISTS', KEYS[3]) == 0 and (not only or only == loc) then
+    c('HSET', rec, 'loc', loc)
+    if atFirst then c('HDEL', rec, 'locAt') else c('HSET', rec, 'locAt', at) end
+  else
+    if only then
+      c('ZADD', KEYS[3], c('HGET', rec, 'locAt') or c('HGET', rec, 'firstReceivedAt'), only)
+      c('HDEL', rec, 'loc', 'locAt')
+    end
+    c('ZADD', KEYS[3], at, loc)
+    c('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[6]) - 1)
+  end
+end
+if not first then return 0 end
+c('HSET', rec, 'state', 'accepted')
+if c('HEXISTS', rec, 'ev') == 0 then
+  c('HSET', rec, 'ev', 1)
+  return 1
+end
+${appendEvent('ARGV[3]', 'ARGV[4]')}`;
+
+/**
+ * An event as stored: `[ms, event, detail?, actor?]` (JSON; the actor only when not `service`), a third of the JSON
+ * object it stands for, so that it stays within Redis's compact-encoding bound (64 bytes by default) when it can.
+ */
+export function packEvent(e: TokenEvent): string {
+  const packed: unknown[] = [Date.parse(e.at), e.event];
+  if (e.detail !== undefined || e.actor !== 'service') packed.push(e.detail ?? '');
+  if (e.actor !== 'service') packed.push(e.actor);
+  return JSON.stringify(packed);
+}
+
+/** Reads a stored event: the packed array, or the JSON object 0.1.0 wrote. */
+export function unpackEvent(stored: string): TokenEvent {
+  const parsed = JSON.parse(stored) as TokenEvent | [number, TokenEvent['event'], string?, string?];
+  if (!Array.isArray(parsed)) return parsed;
+  const [at, event, detail, actor] = parsed;
+  return { at: new Date(at).toISOString(), event, actor: actor ?? 'service', ...(detail ? { detail } : {}) };
+}
+
+/** A time as stored: ms since the epoch (9 bytes in a listpack), or the ISO string 0.1.0 wrote. */
+const isoOf = (stored: string | undefined): string => (stored === undefined ? '' : /^\d+$/.test(stored) ? new Date(Number(stored)).toISOString() : stored);
+
+/**
+ * The events of a record's hash (`e<n>`, and the implied `accepted` as `e1`, see RECEIVED), newest first, then
+ * those of its old list (already newest first), bounded.
+ */
+function eventsOf(hash: Record<string, string>, oldList: readonly string[]): TokenEvent[] {
+  const count = Number(hash['ev'] ?? 0);
+  const implied = count >= 1 && count <= RECORD_LIMITS.events && hash['e1'] === undefined && hash['firstReceivedAt'] !== undefined;
+  const numbers = Object.keys(hash)
+    .filter((f) => /^e\d+$/.test(f))
+    .map((f) => Number(f.slice(1)))
+    .sort((a, b) => b - a);
+  const accepted = packEvent({ at: isoOf(hash['firstReceivedAt']), event: 'accepted', actor: 'service' });
+  return [...numbers.map((n) => hash[`e${n}`] ?? ''), ...(implied ? [accepted] : []), ...oldList].slice(0, RECORD_LIMITS.events).map(unpackEvent);
+}
 
 /** The vulnerability references of a record's set, as ZRANGE answers them. */
 export const parseRefs = (keys: unknown): VulnerabilityRef[] => (Array.isArray(keys) ? keys.map((k) => parseRefKey(String(k))).filter((v): v is VulnerabilityRef => v !== undefined) : []);
@@ -54,19 +138,12 @@ export class RecordStore {
 
   /** A batch's tokens were received (fan-out): counts, locations, and `accepted` the first time. One round trip. */
   async received(tokens: ReadonlyArray<{ fp: string; type: string; location?: string | undefined; vulnerabilities?: readonly VulnerabilityRef[] | undefined }>, at: number): Promise<void> {
-    const iso = new Date(at).toISOString();
-    const accepted: TokenEvent = { at: iso, event: 'accepted', actor: 'service' };
+    const accepted = packEvent({ at: new Date(at).toISOString(), event: 'accepted', actor: 'service' });
     const multi = this.redis.multi();
     for (const t of tokens) {
-      // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step.
-      multi.eval(FIRST_RECEIVED, 2, key(t.fp), eventsKey(t.fp), iso, JSON.stringify(accepted), RECORD_LIMITS.events - 1);
-      // No `fingerprint` field: the key names it (a 64-byte copy per token, never read).
-      multi.hset(key(t.fp), 'type', t.type, 'lastReceivedAt', iso);
-      multi.hincrby(key(t.fp), 'received', 1);
-      if (t.location) {
-        multi.zadd(locationsKey(t.fp), at, t.location);
-        multi.zremrangebyrank(locationsKey(t.fp), 0, -RECORD_LIMITS.locations - 1);
-      }
+      // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step. No `fingerprint`
+      // field: the key names it (a 64-byte copy per token, never read).
+      multi.eval(RECEIVED, 3, key(t.fp), eventsKey(t.fp), locationsKey(t.fp), at, t.type, accepted, RECORD_LIMITS.events, t.location ?? '', RECORD_LIMITS.locations);
       if (t.vulnerabilities?.length) {
         // NX: a vulnerability keeps the time it first named the token; the oldest are kept when over the bound.
         multi.zadd(vulnerabilitiesKey(t.fp), 'NX', ...t.vulnerabilities.flatMap((v) => [at, refKey(v)]));
@@ -92,9 +169,11 @@ export class RecordStore {
   /** Queues `change` on `multi` (see `change`). */
   queueChange(multi: ChainableCommander, fp: string, change: Change, at = Date.now()): void {
     const event: TokenEvent = { at: new Date(at).toISOString(), event: change.event, actor: change.actor ?? 'service', ...(change.detail ? { detail: change.detail.slice(0, 300) } : {}) };
-    const fields: Record<string, string> = { updatedAt: event.at, ...(change.state ? { state: change.state } : {}) };
+    // No `updatedAt`: nothing read it, and the newest event says when.
+    const fields: Record<string, string> = change.state ? { state: change.state } : {};
     for (const [k, v] of Object.entries(change.fields ?? {})) if (v !== undefined) fields[k] = String(v);
-    multi.hset(key(fp), fields).lpush(eventsKey(fp), JSON.stringify(event)).ltrim(eventsKey(fp), 0, RECORD_LIMITS.events - 1);
+    if (Object.keys(fields).length > 0) multi.hset(key(fp), fields);
+    multi.eval(APPEND_EVENT, 2, key(fp), eventsKey(fp), packEvent(event), RECORD_LIMITS.events);
     if (change.clear && change.clear.length > 0) multi.hdel(key(fp), ...change.clear);
     if (change.rebaseAttempts) multi.eval(REBASE_ATTEMPTS, 1, key(fp));
     if (change.attempt !== undefined) multi.eval(SET_ATTEMPTS, 1, key(fp), change.attempt);
@@ -113,12 +192,12 @@ export class RecordStore {
       fingerprint: fp,
       type: hash['type'] ?? '',
       state: (hash['state'] ?? 'accepted') as TokenState,
-      firstReceivedAt: hash['firstReceivedAt'] ?? '',
-      lastReceivedAt: hash['lastReceivedAt'] ?? '',
+      firstReceivedAt: isoOf(hash['firstReceivedAt']),
+      lastReceivedAt: isoOf(hash['lastReceivedAt'] ?? hash['firstReceivedAt']),
       received: Number(hash['received'] ?? 0),
-      locations,
+      locations: hash['loc'] ? [hash['loc']] : locations,
       attempts: Number(hash['attempts'] ?? 0),
-      events: events.map((e) => JSON.parse(e) as TokenEvent),
+      events: eventsOf(hash, events),
       ...(hash['instance'] ? { instance: hash['instance'] } : {}),
       ...(hash['strategy'] ? { strategy: hash['strategy'] } : {}),
       ...(hash['identified'] ? { identified: JSON.parse(hash['identified']) as Identified } : {}),

@@ -5,13 +5,35 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { KEYS } from '../keys.js';
 import { QUEUE_NAME } from './jobs.js';
 
-/** fingerprint -> why it waits (`held:<reason>`, `pending:<reason>`), for tokens waiting on something other than a retry. */
 /** Job states in which a token is still to be settled. */
 const UNSETTLED_STATES = new Set(['waiting', 'prioritized', 'active', 'delayed', 'waiting-children']);
 /** Stale entries dropped per reading, at most: the rest wait for the next one. */
 const MAX_DROPS = 100;
 /** Delayed jobs read per queue without an index (intake, notifications): they are few and short-lived. */
 const DELAYED_SCAN = 100;
+
+/**
+ * Why tokens wait (`held:<reason>`, `rate_limited:http_429`, ...) is counted, not listed: the hash `unsettled:waiting`
+ * holds `#<why>` -> how many, and each token's record its own `waiting` (to move its count when it changes, or drop it
+ * at settlement). A field of its own per token in that hash cost some 150 bytes per waiting token; in the record,
+ * some 30. Entries `<fp>` -> why written by 0.1.0 are still counted, and dropped when their token moves or settles.
+ * KEYS: the hash, the token's record. ARGV: the fingerprint, and for WAITING why it waits.
+ */
+const WAITING = `
+redis.call('HDEL', KEYS[1], ARGV[1])
+local was = redis.call('HGET', KEYS[2], 'waiting')
+if was == ARGV[2] then return 0 end
+if was and redis.call('HINCRBY', KEYS[1], '#' .. was, -1) <= 0 then redis.call('HDEL', KEYS[1], '#' .. was) end
+redis.call('HINCRBY', KEYS[1], '#' .. ARGV[2], 1)
+redis.call('HSET', KEYS[2], 'waiting', ARGV[2])
+return 1`;
+const SETTLED = `
+redis.call('HDEL', KEYS[1], ARGV[1])
+local was = redis.call('HGET', KEYS[2], 'waiting')
+if not was then return 0 end
+if redis.call('HINCRBY', KEYS[1], '#' .. was, -1) <= 0 then redis.call('HDEL', KEYS[1], '#' .. was) end
+redis.call('HDEL', KEYS[2], 'waiting')
+return 1`;
 
 /**
  * Revocation jobs wait in three places (the wait list, the delayed set while retrying or held behind a breaker, and a
@@ -44,23 +66,31 @@ export class UnsettledTokens {
 
   /** Queues `settled` on `multi`, written in one step with the rest of a settlement (the journal). */
   queueSettled(multi: ChainableCommander, fp: string): void {
-    multi.zrem(KEYS.unsettled, fp).hdel(KEYS.unsettledWaiting, fp);
+    multi.zrem(KEYS.unsettled, fp).eval(SETTLED, 2, KEYS.unsettledWaiting, KEYS.record(fp), fp);
   }
 
-  /** A token waits for a budget, a batch, a confirmation or an endpoint: said by `trapi status` and a gauge. */
+  /**
+   * A token waits for a budget, a batch, a confirmation or an endpoint: said by `trapi status` and a gauge. Written
+   * with a change of the token's record (the journal), which keeps the record's expiry.
+   */
   async waiting(fp: string, why: string): Promise<void> {
-    await this.redis.hset(KEYS.unsettledWaiting, fp, why);
+    const multi = this.redis.multi();
+    this.queueWaiting(multi, fp, why);
+    await multi.exec();
   }
 
   /** Queues `waiting` on `multi`. */
   queueWaiting(multi: ChainableCommander, fp: string, why: string): void {
-    multi.hset(KEYS.unsettledWaiting, fp, why);
+    multi.eval(WAITING, 2, KEYS.unsettledWaiting, KEYS.record(fp), fp, why);
   }
 
-  /** Waiting tokens by why they wait (entries of settled tokens are removed at settlement). */
+  /** Waiting tokens by why they wait (a settled token's count is dropped at settlement). */
   async waitingCounts(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const why of await this.redis.hvals(KEYS.unsettledWaiting)) counts[why] = (counts[why] ?? 0) + 1;
+    for (const [field, value] of Object.entries(await this.redis.hgetall(KEYS.unsettledWaiting))) {
+      const [why, n] = field.startsWith('#') ? [field.slice(1), Number(value)] : [value, 1];
+      if (n > 0) counts[why] = (counts[why] ?? 0) + n;
+    }
     return counts;
   }
 

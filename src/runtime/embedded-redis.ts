@@ -1,4 +1,5 @@
-// With no REDIS_URL: a private redis-server child (append-only, noeviction, password) under DATA_DIR, stopped on exit.
+// With no REDIS_URL: a private redis-server child (append-only, noeviction, password, compact small hashes) under
+// DATA_DIR, stopped on exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,16 @@ export interface EmbeddedRedis {
   readonly url: string;
   stop(): Promise<void>;
 }
+
+/**
+ * Redis keeps a hash or sorted set in its compact encoding (a listpack) only while every value is at most 64 bytes by
+ * default. A queued job's hash holds its data and options as JSON of some 200-400 bytes, and a token's record holds
+ * locations and event details longer than 64: each would cost a hash table instead, about 400 bytes more per waiting
+ * token (`npm run bench`, memory section, prints both). The entry counts keep their defaults (128), so that a big
+ * set (BullMQ's delayed and wait sets) is never a listpack. README, "Redis", tells an external Redis's operator.
+ * The `ziplist` names are the aliases that Redis 6 and 7 both accept.
+ */
+export const COMPACT_ENCODING: Readonly<Record<string, string>> = { 'hash-max-ziplist-value': '1024', 'zset-max-ziplist-value': '1024' };
 
 interface Handle {
   port: number;
@@ -34,6 +45,13 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
   const adopted = await adopt(handleFile, dir);
   if (adopted) logger.warn({ pid: adopted.pid, port: adopted.port }, 'adopted the embedded redis-server left running by a previous run');
   const handle = adopted ?? (await launch(dir, logger));
+  // Set on the running server, so that one adopted from an earlier version gets them too (they only shape new writes).
+  // One setting per CONFIG SET: Redis 6 takes no more.
+  const set = await once(`redis://:${handle.password}@127.0.0.1:${handle.port}`, 1000, async (c) => {
+    for (const [name, value] of Object.entries(COMPACT_ENCODING)) await c.config('SET', name, value);
+    return true;
+  });
+  if (!set) logger.warn({ settings: COMPACT_ENCODING }, 'could not set the embedded Redis\'s compact-encoding limits: it works, using more memory per token');
   writeFileSync(handleFile, JSON.stringify(handle), { mode: 0o600 });
   const url = `redis://:${handle.password}@127.0.0.1:${handle.port}`;
   logger.info({ port: handle.port, dir }, 'embedded redis-server ready (append-only persistence)');
