@@ -71,8 +71,9 @@ function stageOf(commands: readonly (readonly string[])[], scripts: Map<string, 
   if (flat.includes(':outbound:') || flat.includes(':budget:')) return 'limiter';
   if (cmd === 'bzpopmin' || flat.includes('trapi:revocations:marker') || flat.includes('trapi:intake:marker')) return 'pick-up';
   if (flat.includes('trapi:record:')) {
-    if (flat.includes('hsetnx') || flat.includes('HSETNX') || flat.includes('"event":"accepted"') || flat.includes('lastReceivedAt')) return 'fan-out';
-    if (flat.includes('"event":"attempted"')) return 'provider call';
+    if (flat.includes('hsetnx') || flat.includes('HSETNX') || flat.includes('"accepted"') || flat.includes('lastReceivedAt')) return 'fan-out';
+    // Events are stored packed, `[ms,"attempted"]` (records.ts): matched by the quoted name.
+    if (flat.includes('"attempted"')) return 'provider call';
     return 'settlement';
   }
   if (flat.includes('trapi:outcome:')) return cmd === 'mget' ? 'fan-out' : cmd === 'get' ? 'pick-up' : 'settlement';
