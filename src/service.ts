@@ -19,9 +19,9 @@ import { FEEDBACK_QUEUE } from './queue/feedback.js';
 import { INTAKE_QUEUE, QUEUE_NAME } from './queue/jobs.js';
 import { RedisBreakers } from './queue/breakers.js';
 import { queueReadings } from './queue/readings.js';
-import { connect, producerConnectionTo, ReplicaGate, replicasToAck, warnUnlessNoEviction, type RedisClient, type RedisTarget } from './queue/redis.js';
+import { connect, noteUnlessCompact, producerConnectionTo, ReplicaGate, replicasToAck, warnUnlessNoEviction, type RedisClient, type RedisTarget } from './queue/redis.js';
 import { useKeyPrefixFor } from './keys.js';
-import { startEmbeddedRedis } from './runtime/embedded-redis.js';
+import { COMPACT_ENCODING, startEmbeddedRedis } from './runtime/embedded-redis.js';
 import { startSandbox, type Sandbox } from './runtime/sandbox.js';
 import { provisionSandboxSecrets, reloadedSandboxSecrets } from './runtime/sandbox-secrets.js';
 import { startApiRole, type LiveSecrets } from './service/api-role.js';
@@ -75,6 +75,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   };
   const redis = await connection('producer');
   await warnUnlessNoEviction(redis, logger);
+  await noteUnlessCompact(redis, logger, COMPACT_ENCODING);
   const replicas = await replicasToAck(redis, config.minReplicasAck, target.kind !== 'single', !config.sandbox, logger);
 
   const breakers = new RedisBreakers(redis, logger);

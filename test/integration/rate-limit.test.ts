@@ -45,3 +45,24 @@ describe('Redis eviction policy', () => {
     expect(stack.replica(0).logs.records().some((r) => String(r['msg']).includes('maxmemory-policy'))).toBe(false);
   });
 });
+
+describe('Redis compact encoding', () => {
+  it('says at start-up which listpack limit of an external Redis is below what the embedded Redis sets, and nothing once both are', async () => {
+    const about = (svc: TestService, name: string) => svc.logs.records().filter((r) => r['level'] === 30 && String(r['msg']).startsWith(`Redis ${name} is `));
+    // The stack's redis-server runs on Redis's defaults (64).
+    expect(about(stack.replica(0), 'hash-max-ziplist-value')).toHaveLength(1);
+    expect(about(stack.replica(0), 'zset-max-ziplist-value')).toHaveLength(1);
+    const client = stack.redis.client();
+    await client.config('SET', 'hash-max-listpack-value', '1024');
+    await client.config('SET', 'zset-max-listpack-value', '1024');
+    try {
+      const svc = await stack.startService({ ROLE: 'api' });
+      await svc.stop();
+      expect(about(svc, 'hash-max-ziplist-value')).toHaveLength(0);
+      expect(about(svc, 'zset-max-ziplist-value')).toHaveLength(0);
+    } finally {
+      await client.config('SET', 'hash-max-listpack-value', '64');
+      await client.config('SET', 'zset-max-listpack-value', '64');
+    }
+  });
+});
