@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import { AuditLog } from './queue/audit.js';
 import { RedisBreakers } from './queue/breakers.js';
 import { FEEDBACK_JOB_OPTIONS, FEEDBACK_QUEUE, FeedbackRequests, type FeedbackJobData } from './queue/feedback.js';
-import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
+import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME, QUEUE_STREAMS, type IntakeJobData, type RevocationJobData } from './queue/jobs.js';
 import { QueueOperations } from './queue/operations.js';
 import { OutcomeStore } from './queue/outcomes.js';
 import { RecordStore } from './queue/records.js';
@@ -38,11 +38,11 @@ export function openOperations(
   replicas = 0,
 ): OpenOperations {
   const store = new CredentialStore(redis, keys);
-  const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
-  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX });
+  const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS });
+  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: redis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS });
   // `trapi resolve` makes a note on the token's vulnerabilities too, when the workers write feedback.
   const actions = vulnerabilityFeedbackActions(config, instances ?? config.instances);
-  const feedbackQueue = actions.length > 0 ? new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection: redis, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS }) : undefined;
+  const feedbackQueue = actions.length > 0 ? new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection: redis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: FEEDBACK_JOB_OPTIONS }) : undefined;
   for (const q of [revocations, intake, ...(feedbackQueue ? [feedbackQueue] : [])]) q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (operations) error'));
   const operations = new QueueOperations({
     redis,

@@ -52,6 +52,13 @@ export interface RevocationJobResult {
   readonly via: string;
 }
 
+/**
+ * Every queue's BullMQ event stream (`<queue>:events`), bounded: nothing of ours reads it (outcomes, records and the
+ * audit stream say what happened), so it is kept short instead of BullMQ's 10,000 entries (some 1.2 MB per queue, and
+ * about 560 bytes per token while under that bound). Every Queue we make passes it: each writes it to the queue's meta.
+ */
+export const QUEUE_STREAMS = { events: { maxLen: 500 } };
+
 export const JOB_OPTIONS: JobsOptions = {
   // The retry horizon, not the attempt count, decides when a token stops being retried; this is only a backstop.
   attempts: 10_000,

@@ -4,14 +4,14 @@ import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { CredentialBreakers } from '../../providers/contract.js';
 import type { QueueReadings } from '../domain/ports.js';
-import { KEY_PREFIX } from './jobs.js';
+import { KEY_PREFIX, QUEUE_STREAMS } from './jobs.js';
 import { oldestWaitingSeconds, UnsettledTokens } from './unsettled.js';
 
 /** Completed jobs are removed at once (their outcome record stays), so only these states hold jobs. */
 const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 export function queueReadings(connection: Redis | Cluster, queueNames: readonly string[], breakers: CredentialBreakers): QueueReadings {
-  const queues = new Map(queueNames.map((name) => [name, new Queue(name, { connection, prefix: KEY_PREFIX, skipWaitingForReady: true })]));
+  const queues = new Map(queueNames.map((name) => [name, new Queue(name, { connection, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, skipWaitingForReady: true })]));
   for (const q of queues.values()) q.on('error', () => undefined); // the connection's owner logs Redis errors
   const unsettled = new UnsettledTokens(connection);
   return {

@@ -11,7 +11,7 @@ import { listen, type Listening } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { openOperations } from '../operations.js';
-import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeJobData } from '../queue/jobs.js';
+import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, QUEUE_STREAMS, type IntakeJobData } from '../queue/jobs.js';
 import { IntakeProducer } from '../queue/producer.js';
 import { SharedBudgetStore } from '../rate-limit/budget-store.js';
 import { KEYS } from '../keys.js';
@@ -46,7 +46,7 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
   // The intake jobs, and the WAIT that confirms them, on a connection of their own: the WAIT blocks it meanwhile, and
   // counts only the writes made on it. The rate-limit counters stay on the shared one, never behind a WAIT.
   const intakeRedis = await d.connection('intake');
-  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: intakeRedis, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
+  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: intakeRedis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
   intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
   stoppers.push(() => intake.close());
   const producer = new IntakeProducer(intake, () => newestKey(live.secrets.encryptionKeys), new ReplicaGate(intakeRedis, d.replicas));

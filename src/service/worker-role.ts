@@ -12,7 +12,7 @@ import { AuditLog } from '../queue/audit.js';
 import { monitorBreakers, type RedisBreakers } from '../queue/breakers.js';
 import { createIntakeWorker } from '../queue/fan-out.js';
 import { createFeedbackWorker, FEEDBACK_JOB_OPTIONS, FEEDBACK_QUEUE, feedbackListener, FeedbackRequests, type FeedbackJobData } from '../queue/feedback.js';
-import { JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type RevocationJobData } from '../queue/jobs.js';
+import { JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, QUEUE_STREAMS, type RevocationJobData } from '../queue/jobs.js';
 import { Journal } from '../queue/journal.js';
 import { createNotificationWorker, notificationListener, NOTIFY_JOB_OPTIONS, NOTIFY_QUEUE, type NotificationJobData } from '../queue/notifications.js';
 import { OutcomeStore } from '../queue/outcomes.js';
@@ -58,7 +58,7 @@ function startWorkers({ config, logger, target, registry, keys, metrics, stopper
   journal.listen({ settled: (result) => metrics.settled(result) });
   const notifications = startNotifications(config, logger, connection, journal);
   const feedback = startFeedback(config, logger, connection, journal, records, registry, metrics);
-  const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS });
+  const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: JOB_OPTIONS });
   revocations.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (fan-out) error'));
   const intake = createIntakeWorker({ connection, revocations, outcomes, records, unsettled, keys, logger, retry: config.retry, feedback: feedback?.requests });
   intake.on('error', (err: Error) => logger.warn({ err: err.message }, 'intake worker error'));
@@ -90,7 +90,7 @@ function startWorkers({ config, logger, target, registry, keys, metrics, stopper
 function startNotifications(config: Config, logger: Logger, connection: Redis | Cluster, journal: Journal): { close(): Promise<void> } | undefined {
   const url = config.secrets.notifyWebhookUrl;
   if (url === undefined) return undefined;
-  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: NOTIFY_JOB_OPTIONS });
+  const queue = new Queue<NotificationJobData>(NOTIFY_QUEUE, { connection, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: NOTIFY_JOB_OPTIONS });
   queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (notifications) error'));
   journal.listen(notificationListener(queue, config.notify.on, logger));
   const worker = createNotificationWorker({ connection, url, timeoutMs: config.notify.timeoutMs, logger, retryBaseDelayMs: config.retry.baseDelayMs });
@@ -106,7 +106,7 @@ function startNotifications(config: Config, logger: Logger, connection: Redis | 
 function startFeedback(config: Config, logger: Logger, connection: Redis | Cluster, journal: Journal, records: RecordStore, registry: ProviderRegistry, metrics: Metrics): { requests: FeedbackRequests; close(): Promise<void> } | undefined {
   const port = registry.feedback();
   if (port === undefined) return undefined;
-  const queue = new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: FEEDBACK_JOB_OPTIONS });
+  const queue = new Queue<FeedbackJobData>(FEEDBACK_QUEUE, { connection, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: FEEDBACK_JOB_OPTIONS });
   queue.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (feedback) error'));
   const requests = new FeedbackRequests(queue, connection, port.actions, logger);
   journal.listen(feedbackListener(requests, records));

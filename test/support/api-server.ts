@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { keyFromBase64 } from '../../src/domain/crypto.js';
 import { createApp } from '../../src/http/app.js';
 import { listen, type ServerLimits } from '../../src/http/server.js';
-import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeJobData } from '../../src/queue/jobs.js';
+import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, QUEUE_STREAMS, type IntakeJobData } from '../../src/queue/jobs.js';
 import { IntakeProducer } from '../../src/queue/producer.js';
 import { captureLogs, type CapturedLogs } from './logs.js';
 import { API_TOKEN } from './service.js';
@@ -23,7 +23,7 @@ export interface ApiServer {
 export async function startApiServer(redisUrl: string, limits: Partial<ServerLimits>): Promise<ApiServer> {
   const logs = captureLogs();
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection, prefix: KEY_PREFIX, defaultJobOptions: INTAKE_JOB_OPTIONS });
+  const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: INTAKE_JOB_OPTIONS });
   const key = keyFromBase64(randomBytes(32).toString('base64'));
   const app = createApp({
     logger: logs.logger,

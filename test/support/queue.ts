@@ -2,16 +2,16 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { fingerprint } from '../../src/domain/fingerprint.js';
-import { KEY_PREFIX, QUEUE_NAME } from '../../src/queue/jobs.js';
+import { KEY_PREFIX, QUEUE_NAME, QUEUE_STREAMS } from '../../src/queue/jobs.js';
 import type { OutcomeRecord } from '../../src/queue/outcomes.js';
 import { clusterClient, clusterNodesOf } from './cluster-redis.js';
 
 export function inspectQueue(redisUrl: string, name = QUEUE_NAME): Queue {
   const seeds = clusterNodesOf(redisUrl);
-  if (seeds === undefined) return new Queue(name, { connection: { url: redisUrl }, prefix: KEY_PREFIX });
+  if (seeds === undefined) return new Queue(name, { connection: { url: redisUrl }, prefix: KEY_PREFIX, streams: QUEUE_STREAMS });
   // BullMQ opens a Cluster only when given one, and then leaves it open on close(): closed here.
   const connection = clusterClient(seeds);
-  const queue = new Queue(name, { connection, prefix: KEY_PREFIX });
+  const queue = new Queue(name, { connection, prefix: KEY_PREFIX, streams: QUEUE_STREAMS });
   const close = queue.close.bind(queue);
   queue.close = async () => {
     await close();
