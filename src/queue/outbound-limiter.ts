@@ -51,20 +51,34 @@ interface Acquiring {
  * would allow: GitLab sees a steady rate), and at most `concurrency` are in flight, across all worker processes.
  */
 export class RedisOutboundLimiter implements OutboundLimiter {
+  readonly #releases: Releases;
+
   constructor(
     private readonly redis: Redis | Cluster,
     /** A lease outlives the longest call, so a crashed holder frees its slot by itself. */
     private readonly leaseMs: number,
   ) {
     if (!('trapiAcquireSlot' in redis)) redis.defineCommand('trapiAcquireSlot', { numberOfKeys: 2, lua: ACQUIRE });
+    this.#releases = releasesOf(redis);
   }
 
   async run<T>(key: string, limits: { perSecond: number; concurrency: number }, call: () => Promise<T>): Promise<T> {
     const interval = String(1000 / limits.perSecond);
     const leases = KEYS.outboundLeases(key);
     const holder = randomBytes(8).toString('hex');
+    // Until when the lease could live in Redis (at most a reserved slot plus the lease): no release is needed after.
+    const lease = (ms: number) => ({ leases, holder, until: Date.now() + ms + this.leaseMs });
     for (let late = 0; ; ) {
-      const [retry, ms] = await (this.redis as unknown as Acquiring).trapiAcquireSlot(KEYS.outboundNext(key), leases, interval, MAX_WAIT_MS, limits.concurrency, this.leaseMs, holder);
+      let retry: number;
+      let ms: number;
+      try {
+        [retry, ms] = await (this.redis as unknown as Acquiring).trapiAcquireSlot(KEYS.outboundNext(key), leases, interval, MAX_WAIT_MS, limits.concurrency, this.leaseMs, holder);
+      } catch (err) {
+        // Redis may have taken the lease and lost only its answer (a closed connection, a command timeout): released
+        // once Redis answers again, or it would hold a slot for the whole lease after a restart.
+        void this.#releases.release(lease(MAX_WAIT_MS));
+        throw err;
+      }
       if (retry === 1) {
         await sleep(ms + Math.random() * 5);
         continue;
@@ -78,9 +92,72 @@ export class RedisOutboundLimiter implements OutboundLimiter {
     try {
       return await call();
     } finally {
-      await this.redis.zrem(leases, holder).catch(() => undefined); // the lease expires by itself otherwise
+      await this.#releases.release(lease(0));
     }
   }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Lease {
+  readonly leases: string;
+  readonly holder: string;
+  /** Local time after which the lease has expired in Redis anyway. */
+  readonly until: number;
+}
+
+/** A failed release is tried again this often while the connection is up (a command timeout, say). */
+const RELEASE_RETRY_MS = 250;
+
+/**
+ * The releases of one connection's leases. A release that fails (Redis down: the fail-fast connection refuses at
+ * once) is kept and sent again as soon as the connection is ready, and every RELEASE_RETRY_MS meanwhile, until it
+ * succeeds or the lease has expired by itself. A Redis restarted from its AOF still holds the leases of the calls
+ * that ended while it was down: without this they would keep their slots for the whole lease (GitLab timeout + 5 s),
+ * and with every slot so held no call would start until they expired. The holder ids are random per call, so a late
+ * ZREM removes only the lease it names.
+ */
+class Releases {
+  readonly #pending = new Map<string, Lease>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushing = false;
+
+  constructor(private readonly redis: Redis | Cluster) {
+    redis.on('ready', () => void this.#flush());
+  }
+
+  /** Resolves once released, or once kept for later: never rejects. */
+  async release(lease: Lease): Promise<void> {
+    await this.redis.zrem(lease.leases, lease.holder).catch(() => this.#keep(lease));
+  }
+
+  #keep(lease: Lease): void {
+    this.#pending.set(`${lease.leases} ${lease.holder}`, lease);
+    this.#timer ??= setInterval(() => void this.#flush(), RELEASE_RETRY_MS).unref();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#flushing || this.#pending.size === 0) return;
+    this.#flushing = true;
+    try {
+      const now = Date.now();
+      for (const [id, l] of this.#pending) if (l.until <= now) this.#pending.delete(id); // expired in Redis by now
+      const sent = [...this.#pending].map(([id, l]) => this.redis.zrem(l.leases, l.holder).then(() => this.#pending.delete(id), () => undefined));
+      await Promise.all(sent);
+    } finally {
+      this.#flushing = false;
+      if (this.#pending.size === 0 && this.#timer) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    }
+  }
+}
+
+/** One Releases per connection, shared by the limiters on it (one per provider and instance): one 'ready' listener. */
+const releasers = new WeakMap<Redis | Cluster, Releases>();
+function releasesOf(redis: Redis | Cluster): Releases {
+  let r = releasers.get(redis);
+  if (!r) releasers.set(redis, (r = new Releases(redis)));
+  return r;
+}

@@ -1,0 +1,88 @@
+// A Redis restart (SIGKILL, then the same port and AOF): the outbound limiter's leases of calls that ended while Redis
+// was down do not keep their slots once it is back.
+import type { Redis } from 'ioredis';
+import { KEYS } from '../../src/keys.js';
+import { RedisOutboundLimiter } from '../../src/queue/outbound-limiter.js';
+import { connect, producerConnection } from '../../src/queue/redis.js';
+import { startTestRedis, type TestRedis } from '../support/redis.js';
+
+/** As src/providers.ts sizes it for GitLab's default timeout: 10 s + 5 s. */
+const LEASE_MS = 15_000;
+const ONE_SLOT = { perSecond: 1000, concurrency: 1 };
+
+let redis: TestRedis;
+let check: Redis;
+const connections: Redis[] = [];
+
+/** The service's limiter runs on the fail-fast producer connection (src/service.ts). */
+function limiter(): { limiter: RedisOutboundLimiter; connection: Redis } {
+  const connection = producerConnection(redis.url);
+  connection.on('error', () => undefined);
+  connections.push(connection);
+  return { limiter: new RedisOutboundLimiter(connection, LEASE_MS), connection };
+}
+
+async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    if (await ok()) return performance.now() - start;
+    if (performance.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const leasesOf = (key: string) => check.zcard(KEYS.outboundLeases(key)).catch(() => -1);
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  check = redis.client();
+});
+
+beforeEach(async () => {
+  // Every write on disk before its answer, as the embedded Redis runs: the lease taken before the kill is in the AOF.
+  await check.config('SET', 'appendfsync', 'always');
+});
+
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await redis.stop();
+});
+
+describe('RedisOutboundLimiter across a Redis restart', () => {
+  it('releases, once Redis is back, the lease of a call that ended while it was down: the next call takes the slot', async () => {
+    const { limiter: a, connection } = limiter();
+    await connect(connection);
+    const key = 'restart-ended-during-outage';
+    let finish = () => undefined as void;
+    const ended = new Promise<void>((r) => (finish = r));
+    const first = a.run(key, ONE_SLOT, () => ended);
+    await until('the first call holds its lease', async () => (await leasesOf(key)) === 1, 2000);
+    await redis.kill(); // SIGKILL: the ZREM of the call ending now cannot reach Redis
+    finish();
+    await first;
+    await redis.start();
+    await until('the limiter reconnects', async () => connection.status === 'ready', 10_000);
+    // Without the retried release the lease would hold the only slot until it expires, LEASE_MS after it was taken.
+    await until('the lease of the call that ended during the outage is released', async () => (await leasesOf(key)) === 0, 1000);
+    const { limiter: b, connection: other } = limiter();
+    await connect(other);
+    const started = performance.now();
+    await b.run(key, ONE_SLOT, async () => undefined);
+    expect(performance.now() - started).toBeLessThan(2000);
+  }, 30_000);
+
+  it('releases the lease of a slot whose answer was lost (the command timed out on our side, Redis took it later)', async () => {
+    const { limiter: a, connection } = limiter();
+    await connect(connection);
+    const key = 'restart-lost-answer';
+    // Redis holds every command for 3 s: the ACQUIRE times out after the producer's 2 s, then Redis runs it anyway.
+    const pauser = redis.client();
+    await pauser.call('CLIENT', 'PAUSE', '3000', 'ALL');
+    await expect(a.run(key, ONE_SLOT, async () => undefined)).rejects.toThrow(/timed out/i);
+    // Once Redis runs it, the lease of a caller that gave up would hold the only slot for LEASE_MS.
+    await until('the lease of the caller that gave up is released', async () => (await leasesOf(key)) === 0 && (await check.exists(KEYS.outboundNext(key))) === 1, 3000);
+    const started = performance.now();
+    await a.run(key, ONE_SLOT, async () => undefined);
+    expect(performance.now() - started).toBeLessThan(2000);
+  }, 30_000);
+});
