@@ -1,9 +1,9 @@
-// A Redis restart (SIGKILL, then the same port and AOF): the outbound limiter's leases of calls that ended while Redis
-// was down do not keep their slots once it is back.
+// A Redis restart (SIGKILL, then the same port and AOF): the connections are back soon after Redis is, and the outbound
+// limiter's leases of calls that ended while Redis was down do not keep their slots once it is back.
 import type { Redis } from 'ioredis';
 import { KEYS } from '../../src/keys.js';
 import { RedisOutboundLimiter } from '../../src/queue/outbound-limiter.js';
-import { connect, producerConnection } from '../../src/queue/redis.js';
+import { connect, producerConnection, workerConnection } from '../../src/queue/redis.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 
 /** As src/providers.ts sizes it for GitLab's default timeout: 10 s + 5 s. */
@@ -46,6 +46,27 @@ beforeEach(async () => {
 afterAll(async () => {
   for (const c of connections) c.disconnect();
   await redis.stop();
+});
+
+describe('connections across a Redis restart', () => {
+  it('the producer and worker connections are ready again within a second of Redis answering, after a long outage', async () => {
+    const producer = producerConnection(redis.url);
+    const worker = workerConnection(redis.url);
+    for (const c of [producer, worker]) {
+      c.on('error', () => undefined);
+      connections.push(c);
+      await connect(c);
+    }
+    await redis.kill();
+    // Long enough for the waits between attempts to grow: the former ones tried at 5.6 and 7.6 s (producer), 5 and
+    // 7.5 s (worker), about 2 s after Redis is back.
+    await new Promise((r) => setTimeout(r, 5600));
+    await redis.start(); // resolves once it answers PING
+    const ready = await Promise.all([producer, worker].map((c) => until('reconnected', async () => c.status === 'ready', 10_000)));
+    expect(Math.max(...ready)).toBeLessThan(1000);
+    expect(await worker.ping()).toBe('PONG');
+    expect(await producer.ping()).toBe('PONG');
+  }, 30_000);
 });
 
 describe('RedisOutboundLimiter across a Redis restart', () => {
