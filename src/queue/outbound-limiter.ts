@@ -29,6 +29,14 @@ redis.call('ZADD', KEYS[2], slot + tonumber(ARGV[4]), ARGV[5])
 return { 0, math.ceil(wait) }
 `;
 
+/**
+ * A caller that finds Redis unreachable waits this long for the connection to be back (a restart takes seconds) before
+ * it fails as a transient error (its job then waits RETRY_BASE_DELAY_MS); no call starts meanwhile, so no limit is
+ * exceeded. Well under half of JOB_LOCK_SECONDS' default (30 s), the least lock a job holds between BullMQ's renewals:
+ * the call still starts while its job is locked to this worker, never once the job may have been handed to another.
+ */
+const OUTAGE_WAIT_MS = 5000;
+
 /** A slot is reserved at most this far ahead; beyond, the caller asks again later (its job may be taken back meanwhile). */
 const MAX_WAIT_MS = 1000;
 
@@ -51,7 +59,7 @@ interface Acquiring {
  * would allow: GitLab sees a steady rate), and at most `concurrency` are in flight, across all worker processes.
  */
 export class RedisOutboundLimiter implements OutboundLimiter {
-  readonly #releases: Releases;
+  readonly #connection: LimiterConnection;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -59,15 +67,16 @@ export class RedisOutboundLimiter implements OutboundLimiter {
     private readonly leaseMs: number,
   ) {
     if (!('trapiAcquireSlot' in redis)) redis.defineCommand('trapiAcquireSlot', { numberOfKeys: 2, lua: ACQUIRE });
-    this.#releases = releasesOf(redis);
+    this.#connection = connectionOf(redis);
   }
 
   async run<T>(key: string, limits: { perSecond: number; concurrency: number }, call: () => Promise<T>): Promise<T> {
     const interval = String(1000 / limits.perSecond);
     const leases = KEYS.outboundLeases(key);
-    const holder = randomBytes(8).toString('hex');
+    let holder = newHolder();
     // Until when the lease could live in Redis (at most a reserved slot plus the lease): no release is needed after.
     const lease = (ms: number) => ({ leases, holder, until: Date.now() + ms + this.leaseMs });
+    const outageEnds = Date.now() + OUTAGE_WAIT_MS;
     for (let late = 0; ; ) {
       let retry: number;
       let ms: number;
@@ -76,8 +85,12 @@ export class RedisOutboundLimiter implements OutboundLimiter {
       } catch (err) {
         // Redis may have taken the lease and lost only its answer (a closed connection, a command timeout): released
         // once Redis answers again, or it would hold a slot for the whole lease after a restart.
-        void this.#releases.release(lease(MAX_WAIT_MS));
-        throw err;
+        void this.#connection.release(lease(MAX_WAIT_MS));
+        // Redis unreachable (restarting): ask again once the connection is back, rather than fail the attempt into
+        // its retry backoff. A new holder: the release just queued must not remove the lease asked for next.
+        if (this.redis.status === 'ready' || !(await this.#connection.readyBy(outageEnds))) throw err;
+        holder = newHolder();
+        continue;
       }
       if (retry === 1) {
         await sleep(ms + Math.random() * 5);
@@ -92,12 +105,14 @@ export class RedisOutboundLimiter implements OutboundLimiter {
     try {
       return await call();
     } finally {
-      await this.#releases.release(lease(0));
+      await this.#connection.release(lease(0));
     }
   }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const newHolder = (): string => randomBytes(8).toString('hex');
 
 interface Lease {
   readonly leases: string;
@@ -110,20 +125,48 @@ interface Lease {
 const RELEASE_RETRY_MS = 250;
 
 /**
- * The releases of one connection's leases. A release that fails (Redis down: the fail-fast connection refuses at
- * once) is kept and sent again as soon as the connection is ready, and every RELEASE_RETRY_MS meanwhile, until it
- * succeeds or the lease has expired by itself. A Redis restarted from its AOF still holds the leases of the calls
- * that ended while it was down: without this they would keep their slots for the whole lease (GitLab timeout + 5 s),
- * and with every slot so held no call would start until they expired. The holder ids are random per call, so a late
- * ZREM removes only the lease it names.
+ * What the limiters on one connection share: its lease releases, and a wait for it to be ready again. A release that
+ * fails (Redis down: the fail-fast connection refuses at once) is kept and sent again as soon as the connection is
+ * ready, and every RELEASE_RETRY_MS meanwhile, until it succeeds or the lease has expired by itself. A Redis
+ * restarted from its AOF still holds the leases of the calls that ended while it was down: without this they would
+ * keep their slots for the whole lease (GitLab timeout + 5 s), and with every slot so held no call would start until
+ * they expired. The holder ids are random per call, so a late ZREM removes only the lease it names.
  */
-class Releases {
+class LimiterConnection {
   readonly #pending = new Map<string, Lease>();
   #timer: NodeJS.Timeout | undefined;
   #flushing = false;
+  /** Settles (true when ready, false when closed for good) at the connection's next 'ready' or 'end'. */
+  #next!: Promise<boolean>;
+  #settle!: (ready: boolean) => void;
 
   constructor(private readonly redis: Redis | Cluster) {
-    redis.on('ready', () => void this.#flush());
+    this.#arm();
+    redis.on('ready', () => {
+      this.#arm()(true);
+      void this.#flush();
+    });
+    redis.on('end', () => this.#arm()(false));
+  }
+
+  /** A fresh #next for the waits to come; returns the settle of the one it replaces. */
+  #arm(): (ready: boolean) => void {
+    const previous = this.#settle;
+    this.#next = new Promise<boolean>((resolve) => (this.#settle = resolve));
+    return previous;
+  }
+
+  /** True once the connection is ready again, false at `deadline` (epoch ms) or once it is closed for good. */
+  async readyBy(deadline: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    if (this.redis.status === 'end' || Date.now() >= deadline) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), deadline - Date.now())));
+    try {
+      return await Promise.race([this.#next, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolves once released, or once kept for later: never rejects. */
@@ -154,10 +197,10 @@ class Releases {
   }
 }
 
-/** One Releases per connection, shared by the limiters on it (one per provider and instance): one 'ready' listener. */
-const releasers = new WeakMap<Redis | Cluster, Releases>();
-function releasesOf(redis: Redis | Cluster): Releases {
-  let r = releasers.get(redis);
-  if (!r) releasers.set(redis, (r = new Releases(redis)));
-  return r;
+/** One per connection, shared by the limiters on it (one per provider and instance): one listener per event. */
+const connections = new WeakMap<Redis | Cluster, LimiterConnection>();
+function connectionOf(redis: Redis | Cluster): LimiterConnection {
+  let c = connections.get(redis);
+  if (!c) connections.set(redis, (c = new LimiterConnection(redis)));
+  return c;
 }

@@ -92,6 +92,36 @@ describe('RedisOutboundLimiter across a Redis restart', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   }, 30_000);
 
+  it('a call asked for while Redis is down starts once Redis is back, instead of failing its attempt', async () => {
+    const { limiter: a, connection } = limiter();
+    await connect(connection);
+    const key = 'restart-asked-during-outage';
+    await redis.kill();
+    let calls = 0;
+    const asked = a.run(key, ONE_SLOT, async () => void calls++);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(calls).toBe(0);
+    await redis.start();
+    await asked;
+    expect(calls).toBe(1);
+    expect(await leasesOf(key)).toBe(0);
+  }, 30_000);
+
+  it('a call asked for while Redis stays down fails after a bounded wait (its job then waits its retry backoff)', async () => {
+    const { limiter: a, connection } = limiter();
+    await connect(connection);
+    await redis.kill();
+    const started = performance.now();
+    try {
+      let calls = 0;
+      await expect(a.run('restart-long-outage', ONE_SLOT, async () => void calls++)).rejects.toThrow();
+      expect(calls).toBe(0);
+      expect(performance.now() - started).toBeLessThan(8000);
+    } finally {
+      await redis.start();
+    }
+  }, 30_000);
+
   it('releases the lease of a slot whose answer was lost (the command timed out on our side, Redis took it later)', async () => {
     const { limiter: a, connection } = limiter();
     await connect(connection);
