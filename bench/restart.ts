@@ -40,6 +40,8 @@ export interface RestartResult {
   /** Leases found in Redis right after it came back (survivors of the AOF), and how long the longest still had to run. */
   readonly leasesAtRestart: number;
   readonly leaseLeftMs: number;
+  /** Of the tokens sent before the kill and answered 204: Redis back → the last one's revoking call (a retried job waits its backoff). */
+  readonly lastAcceptedBeforeKillMs: number;
   /** Tokens answered 204 revoked exactly once, not at all, more than once. */
   readonly revokedOnce: number;
   readonly notRevoked: number;
@@ -89,6 +91,7 @@ export async function runRestart(s: RestartSettings): Promise<RestartResult> {
     const n = s.rate * (s.beforeS + s.downS + s.afterS);
     const tokens = await sim.makeTokens('personal_access_token', n);
     const status = new Map<string, number>();
+    const sentAt = new Map<string, number>();
     const start = Date.now() + 50;
     const killAt = start + s.beforeS * 1000;
     let killedAt = 0;
@@ -126,6 +129,7 @@ export async function runRestart(s: RestartSettings): Promise<RestartResult> {
       const wait = start + (i * 1000) / s.rate - Date.now();
       if (wait > 1) await sleep(wait);
       const token = tokens[i] ?? '';
+      sentAt.set(token, Date.now());
       inflight.push(post(service.url, token).then((code) => void status.set(token, code)));
     }
     await Promise.all([...inflight, outage]);
@@ -140,7 +144,13 @@ export async function runRestart(s: RestartSettings): Promise<RestartResult> {
     const lastBefore = times.filter((t) => t < killedAt).at(-1) ?? NaN;
     const firstAfter = times.find((t) => t >= backAt) ?? NaN;
     const per = new Map<string, number>();
-    for (const c of revoking) if (c.token !== null) per.set(c.token, (per.get(c.token) ?? 0) + 1);
+    const revokedAt = new Map<string, number>();
+    for (const c of revoking) {
+      if (c.token === null) continue;
+      per.set(c.token, (per.get(c.token) ?? 0) + 1);
+      revokedAt.set(c.token, c.at);
+    }
+    const beforeKill = ok.filter((t) => (sentAt.get(t) ?? Infinity) < killedAt).map((t) => revokedAt.get(t) ?? NaN);
     const outageMs = backAt - killedAt;
     return {
       settings: s,
@@ -152,6 +162,7 @@ export async function runRestart(s: RestartSettings): Promise<RestartResult> {
       firstCallAfterBackMs: firstAfter - backAt,
       leasesAtRestart,
       leaseLeftMs,
+      lastAcceptedBeforeKillMs: Math.max(...beforeKill) - backAt,
       revokedOnce: ok.filter((t) => per.get(t) === 1).length,
       notRevoked: ok.filter((t) => !per.has(t)).length,
       revokedTwice: [...per.values()].filter((x) => x > 1).length,
@@ -174,6 +185,7 @@ export function restartReport(r: RestartResult): string {
     `  Outage (SIGKILL → Redis answering again): ${r.outageMs} ms`,
     `  Pause in revoking calls beyond the outage (last receipt before the kill → first after Redis is back, minus the outage): ${r.gapBeyondOutageMs} ms (target ≤ ${PERF_TARGETS.restartPauseMs} ms)`,
     `    of which Redis back → first revoking call: ${r.firstCallAfterBackMs} ms; leases found in Redis when it came back: ${r.leasesAtRestart} (longest still had ${r.leaseLeftMs} ms to run)`,
+    `  Tokens sent before the kill and answered 204: the last revoked ${r.lastAcceptedBeforeKillMs} ms after Redis was back (a job whose call Redis's loss interrupted waits its retry backoff, RETRY_BASE_DELAY_MS)`,
     `  Tokens answered 204: ${r.revokedOnce} revoked exactly once, ${r.notRevoked} not revoked, ${r.revokedTwice} revoked more than once${restartFailed(r) ? '  !! FAILED' : ''}`,
   ].join('\n');
 }
