@@ -40,7 +40,7 @@ export interface RestartResult {
   /** Leases found in Redis right after it came back (survivors of the AOF), and how long the longest still had to run. */
   readonly leasesAtRestart: number;
   readonly leaseLeftMs: number;
-  /** Of the tokens sent before the kill and answered 204: Redis back → the last one's revoking call (a retried job waits its backoff). */
+  /** Of the tokens sent before the kill and answered 204: Redis back → the last one's revoking call (negative: before the kill). */
   readonly lastAcceptedBeforeKillMs: number;
   /** Tokens answered 204 revoked exactly once, not at all, more than once. */
   readonly revokedOnce: number;
@@ -185,7 +185,9 @@ export function restartReport(r: RestartResult): string {
     `  Outage (SIGKILL → Redis answering again): ${r.outageMs} ms`,
     `  Pause in revoking calls beyond the outage (last receipt before the kill → first after Redis is back, minus the outage): ${r.gapBeyondOutageMs} ms (target ≤ ${PERF_TARGETS.restartPauseMs} ms)`,
     `    of which Redis back → first revoking call: ${r.firstCallAfterBackMs} ms; leases found in Redis when it came back: ${r.leasesAtRestart} (longest still had ${r.leaseLeftMs} ms to run)`,
-    `  Tokens sent before the kill and answered 204: the last revoked ${r.lastAcceptedBeforeKillMs} ms after Redis was back (a job whose call Redis's loss interrupted waits its retry backoff, RETRY_BASE_DELAY_MS)`,
+    r.lastAcceptedBeforeKillMs > 0
+      ? `  Tokens sent before the kill and answered 204: the last revoked ${r.lastAcceptedBeforeKillMs} ms after Redis was back`
+      : '  Tokens sent before the kill and answered 204: all revoked before the kill',
     `  Tokens answered 204: ${r.revokedOnce} revoked exactly once, ${r.notRevoked} not revoked, ${r.revokedTwice} revoked more than once${restartFailed(r) ? '  !! FAILED' : ''}`,
   ].join('\n');
 }
