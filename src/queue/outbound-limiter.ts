@@ -1,6 +1,6 @@
 // Outbound limits per GitLab instance, shared by every worker process through Redis: a request rate and a concurrency cap.
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import { ReplyError, type Cluster, type Redis } from 'ioredis';
 import type { OutboundLimiter } from '../../providers/contract.js';
 import { KEYS } from '../keys.js';
 
@@ -88,7 +88,9 @@ export class RedisOutboundLimiter implements OutboundLimiter {
         void this.#connection.release(lease(MAX_WAIT_MS));
         // Redis unreachable (restarting): ask again once the connection is back, rather than fail the attempt into
         // its retry backoff. A new holder: the release just queued must not remove the lease asked for next.
-        if (this.redis.status === 'ready' || !(await this.#connection.readyBy(outageEnds))) throw err;
+        if (!unreachable(err) || !(await this.#connection.readyBy(outageEnds))) throw err;
+        // The socket may be gone before ioredis has noticed (status still 'ready'): not a tight loop meanwhile.
+        if (this.redis.status === 'ready') await sleep(20);
         holder = newHolder();
         continue;
       }
@@ -113,6 +115,12 @@ export class RedisOutboundLimiter implements OutboundLimiter {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const newHolder = (): string => randomBytes(8).toString('hex');
+
+/**
+ * A failure to reach Redis (no connection, or it closed under the command), not an answer from it nor a command that
+ * timed out on a live connection (a Redis that slow is not waited for: the attempt fails, as it always did).
+ */
+const unreachable = (err: unknown): boolean => err instanceof Error && err.message !== 'Command timed out' && !(err instanceof (ReplyError as ErrorConstructor));
 
 interface Lease {
   readonly leases: string;
