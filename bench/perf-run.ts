@@ -1,10 +1,12 @@
-// The issue-16 sections of `npm run bench` (time to revoke, bytes per waiting token, Redis cost per token), run by
-// bench.ts when BENCH_SECTIONS names them (all run by default). E.g. BENCH_SECTIONS=revoke,memory,costs npm run bench.
+// The issue-16 sections of `npm run bench` (time to revoke, bytes per waiting token, Redis cost per token, the pause
+// after a Redis restart), run by bench.ts when BENCH_SECTIONS names them (all run by default).
+// E.g. BENCH_SECTIONS=revoke,memory,costs npm run bench.
 import { loadavg, uptime } from 'node:os';
 import type { BenchRedis } from './redis.js';
 import { costsReport, memoryReport, revokeReport, runCosts, runTimeToRevoke, runWaitingMemory } from './perf.js';
+import { restartFailed, restartReport, runRestart } from './restart.js';
 
-export const PERF_SECTIONS = ['revoke', 'memory', 'costs'] as const;
+export const PERF_SECTIONS = ['revoke', 'memory', 'costs', 'restart'] as const;
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -46,6 +48,15 @@ export async function runPerf(redis: BenchRedis, sections: readonly string[], wr
     const c = await runCosts(redis, intEnv('BENCH_COSTS_TOKENS', 200));
     results['costs'] = c;
     return costsReport(c);
+  });
+  await run('restart', 'Pause in GitLab calls after a Redis restart: open-loop single-token requests, redis-server SIGKILLed and restarted on its AOF', async () => {
+    // Zero latency, and a GitLab that answers in 100 ms: then calls are in flight at the kill, and their leases in the AOF.
+    const latencies = (process.env['BENCH_RESTART_LATENCIES'] ?? '0,100').split(',').map(Number);
+    const runs = [];
+    for (const latencyMs of latencies) runs.push(await runRestart({ rate: intEnv('BENCH_RESTART_RATE', 50), beforeS: 5, downS: intEnv('BENCH_RESTART_DOWN_SECONDS', 3), afterS: intEnv('BENCH_RESTART_AFTER_SECONDS', 15), latencyMs }));
+    results['restart'] = runs;
+    failed += runs.filter(restartFailed).length;
+    return runs.map(restartReport).join('\n');
   });
   return { failed, results };
 }

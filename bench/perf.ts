@@ -19,6 +19,8 @@ export const PERF_TARGETS = {
   revoke: { 20: { p50: 3, p99: 10 }, 200: { p50: 5, p99: 25 }, 500: { p50: 5, p99: 25 } } as Record<number, { p50: number; p99: number }>,
   bytesPerWaitingToken: 1024,
   peakRssMb: 150,
+  /** Section `restart` (bench/restart.ts): the pause in GitLab calls after a Redis restart, beyond the outage itself. */
+  restartPauseMs: 2000,
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

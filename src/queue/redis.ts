@@ -20,7 +20,25 @@ interface RoleOptions {
   readonly connectTimeout: number;
   readonly lazyConnect?: boolean;
   readonly retryStrategy: (times: number) => number;
+  readonly maxLoadingRetryTime: number;
 }
+
+/**
+ * Wait before the `times`th attempt to reconnect: 100 ms more each time, at most RECONNECT_MAX_MS. A restarted Redis
+ * is used again within that much of answering: the workers' former 5 s cap (2 s for the producer connections, on
+ * which the outbound limiter also runs) left GitLab calls paused for up to that long after Redis was back. An
+ * attempt against a Redis still down costs a refused connection (behind sentinels, a question to them), so a few
+ * per second per connection are cheap.
+ */
+export const RECONNECT_MAX_MS = 500;
+const reconnectDelay = (times: number): number => Math.min(times * 100, RECONNECT_MAX_MS);
+
+/**
+ * A connection that reaches a restarted Redis while it still loads its AOF asks again this soon whether it is done
+ * (ioredis's ready check otherwise waits Redis's loading estimate, or a full second: in the bench's restart section
+ * most of the pause after a restart was that second, for a load of a few milliseconds).
+ */
+const LOADING_RECHECK_MS = 100;
 
 /**
  * For the HTTP edge: no offline queue, one try, 2 s per command, so a dead Redis is a prompt 503. Auto-pipelining
@@ -33,14 +51,16 @@ const PRODUCER = {
   commandTimeout: 2000,
   connectTimeout: 2000,
   lazyConnect: true,
-  retryStrategy: (times: number) => Math.min(times * 200, 2000),
+  retryStrategy: (times: number) => reconnectDelay(times),
+  maxLoadingRetryTime: LOADING_RECHECK_MS,
 } satisfies RoleOptions;
 
 /** For workers: BullMQ requires `maxRetriesPerRequest: null` so blocking calls wait out a Redis restart. */
 const WORKER = {
   maxRetriesPerRequest: null,
   connectTimeout: 5000,
-  retryStrategy: (times: number) => Math.min(times * 500, 5000),
+  retryStrategy: (times: number) => reconnectDelay(times),
+  maxLoadingRetryTime: LOADING_RECHECK_MS,
 } satisfies RoleOptions;
 
 export function producerConnection(url: string): Redis {
