@@ -107,7 +107,10 @@ export class RedisOutboundLimiter implements OutboundLimiter {
     try {
       return await call();
     } finally {
-      await this.#connection.release(lease(0));
+      // Not waited for: the answer is the caller's as soon as it arrives. The release is sent now, so a next ACQUIRE on
+      // this connection (the same token's next call, say) reaches Redis after it; it never rejects (kept and sent
+      // again if Redis is down), and until Redis has it the lease only counts one call too many, never one too few.
+      void this.#connection.release(lease(0));
     }
   }
 }
