@@ -25,4 +25,6 @@ RUN chmod +x dist/src/cli.js && ln -s /app/dist/src/cli.js /usr/local/bin/trapi
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/-/liveness').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "dist/src/main.js"]
+# The V8 heap flags of `npm start` (README, "Memory"): small semi-spaces and a capped old generation, so that garbage is
+# collected early instead of growing the RSS (test/unit/start-command.test.ts holds every start command to npm start's).
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=768", "dist/src/main.js"]

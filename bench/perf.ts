@@ -34,14 +34,55 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const concurrency = process.env['BENCH_PERF_CONCURRENCY'] ?? '20';
 const WIDE_LIMITS = { GITLAB_RATE_LIMIT_PER_SECOND: '5000', GITLAB_CONCURRENCY: concurrency, WORKER_CONCURRENCY: concurrency };
 
-/** Peak resident set size of a child (Linux: VmHWM), in MB; undefined elsewhere. */
-export function peakRssMb(child: Child): number | undefined {
+/** A field of a child's /proc/<pid>/status in MB (Linux: VmHWM is the peak RSS, VmRSS the current one); undefined elsewhere. */
+function statusMb(child: Child, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.proc.pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.proc.pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
   } catch {
     return undefined;
   }
+}
+
+/** Peak resident set size of a child (Linux: VmHWM), in MB; undefined elsewhere. */
+export const peakRssMb = (child: Child): number | undefined => statusMb(child, 'VmHWM');
+
+/** CPU seconds (user + system) a child has used so far (Linux: /proc/<pid>/stat); undefined elsewhere. */
+function cpuSeconds(child: Child): number | undefined {
+  try {
+    // The fields after the command name (which may hold spaces, hence after the last ')'): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${child.proc.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // In clock ticks of USER_HZ, 100 on every Linux we run on (getconf CLK_TCK).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long a started service is left alone before its idle RSS is read: start-up garbage collected, first polls done. */
+const IDLE_MS = 3000;
+
+/** The roles whose idle RSS the revoke section prints beside the ROLE=all peak (the admin API loads more on first use). */
+const IDLE_ROLES: readonly { readonly label: string; readonly env: NodeJS.ProcessEnv }[] = [
+  { label: 'ROLE=api', env: { ROLE: 'api' } },
+  { label: 'ROLE=api, admin API on', env: { ROLE: 'api', ADMIN_API_TOKENS: 'bench:bench-admin-not-a-secret-0123456789' } },
+  { label: 'ROLE=worker', env: { ROLE: 'worker', ...WIDE_LIMITS } },
+];
+
+/** VmRSS of a service started in each role and left idle for IDLE_MS, one at a time. */
+async function idleRss(redis: BenchRedis, sim: BenchSimulator): Promise<Record<string, number | undefined>> {
+  const out: Record<string, number | undefined> = {};
+  for (const { label, env } of IDLE_ROLES) {
+    const service = await startService(redis.url, 10_000_000, 'warn', gitlab(sim), env);
+    try {
+      await sleep(IDLE_MS);
+      out[label] = statusMb(service.child, 'VmRSS');
+    } finally {
+      await stopChild(service.child);
+    }
+  }
+  return out;
 }
 
 async function post(url: string, tokens: readonly string[]): Promise<number> {
@@ -109,20 +150,36 @@ async function revokeRun(serviceUrl: string, sim: BenchSimulator, rate: number, 
 export interface RevokeResult {
   readonly runs: readonly RevokeRun[];
   readonly peakRssMb: number | undefined;
+  /** VmRSS of the ROLE=all service IDLE_MS after it was ready, before the runs. */
+  readonly idleRssMb: number | undefined;
+  /** The same of a service in each other role (IDLE_ROLES), started alone. */
+  readonly idleRssByRole: Readonly<Record<string, number | undefined>>;
+  /** CPU time (user + system) of the ROLE=all service over the runs, per token: what V8 heap flags (more GCs) cost. */
+  readonly cpuMsPerToken: number | undefined;
 }
 
 /** One ROLE=all service against the zero-latency simulator; each rate after the other, from a flushed Redis. */
 export async function runTimeToRevoke(redis: BenchRedis, rates: readonly number[], seconds: number): Promise<RevokeResult> {
   await redis.client.flushall();
   const sim = await startSimulator(0, 200_000);
-  const service = await startService(redis.url, 10_000_000, 'warn', gitlab(sim), { ROLE: 'all', ...WIDE_LIMITS });
   try {
-    await sleep(1000); // the worker's credential check and first poll
-    const runs: RevokeRun[] = [];
-    for (const rate of rates) runs.push(await revokeRun(service.url, sim, rate, seconds));
-    return { runs, peakRssMb: peakRssMb(service.child) };
+    const idleRssByRole = await idleRss(redis, sim);
+    const service = await startService(redis.url, 10_000_000, 'warn', gitlab(sim), { ROLE: 'all', ...WIDE_LIMITS });
+    try {
+      await sleep(IDLE_MS); // the worker's credential check and first poll
+      const idleRssMb = statusMb(service.child, 'VmRSS');
+      const cpuBefore = cpuSeconds(service.child);
+      const runs: RevokeRun[] = [];
+      for (const rate of rates) runs.push(await revokeRun(service.url, sim, rate, seconds));
+      const cpuAfter = cpuSeconds(service.child);
+      const tokens = runs.reduce((n, r) => n + r.tokens, 0);
+      const cpuMsPerToken = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / tokens;
+      return { runs, peakRssMb: peakRssMb(service.child), idleRssMb, idleRssByRole, cpuMsPerToken };
+    } finally {
+      await stopChild(service.child);
+    }
   } finally {
-    await Promise.all([stopChild(service.child), stopChild(sim.child)]);
+    await stopChild(sim.child);
   }
 }
 
@@ -132,7 +189,9 @@ export function revokeReport(r: RevokeResult): string {
     const t = PERF_TARGETS.revoke[x.rate];
     lines.push(`| ${x.rate} (${Math.round(x.sentPerS)}) | ${x.tokens} | ${x.p50} | ${x.p90} | ${x.p99} | ${x.max} | ${t ? `p50 ≤ ${t.p50}, p99 ≤ ${t.p99}` : ''} |`);
   }
-  lines.push(`Peak RSS of the service (ROLE=all): ${r.peakRssMb ?? '?'} MB (target ≤ ${PERF_TARGETS.peakRssMb} MB)`);
+  lines.push(`Peak RSS of the service (ROLE=all): ${r.peakRssMb ?? '?'} MB (target ≤ ${PERF_TARGETS.peakRssMb} MB); idle before the runs: ${r.idleRssMb ?? '?'} MB`);
+  lines.push(`Idle RSS by role (${IDLE_MS / 1000} s after ready): ${Object.entries(r.idleRssByRole).map(([role, mb]) => `${role} ${mb ?? '?'} MB`).join(', ')}`);
+  lines.push(`CPU time of the service (ROLE=all, user + system) over the runs: ${r.cpuMsPerToken === undefined ? '?' : r.cpuMsPerToken.toFixed(2)} ms per token`);
   return lines.join('\n');
 }
 

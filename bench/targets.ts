@@ -1,5 +1,6 @@
 // Starts the bench targets as child processes: the real service (ROLE=api), the bare baseline server, and a ROLE=worker.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnChild, type Child } from './processes.js';
 import { freePort } from '../src/runtime/free-port.js';
@@ -12,6 +13,20 @@ export interface Target {
 
 /** Both run from dist/ (this file is dist/bench/targets.js once built). */
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+/**
+ * The Node flags `npm start` gives dist/src/main.js (package.json's start script; the Dockerfile and the systemd unit
+ * use the same, test/unit/start-command.test.ts checks it): the bench measures the service as it is deployed. To try
+ * other heap flags, change the start script: flags given here take precedence over BENCH_SERVICE_NODE_OPTIONS.
+ */
+export function startFlags(startScript: string): string[] {
+  const words = startScript.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/src/main.js') throw new Error(`package.json's start script is not \`node [flags] dist/src/main.js\`: ${startScript}`);
+  return words.slice(1, -1);
+}
+
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+const SERVICE_ARGS = [...startFlags(PACKAGE.scripts.start), MAIN];
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
 export const API_TOKEN = `bench-shared-secret-${randomBytes(12).toString('hex')}`;
@@ -58,7 +73,7 @@ function serviceEnv(role: 'api' | 'worker', redisUrl: string, port: number, logL
 export async function startService(redisUrl: string, rateLimitPerMinute: number, logLevel: string, gitlab: ServiceGitLab = UNUSED_GITLAB, extraEnv: NodeJS.ProcessEnv = {}): Promise<Target> {
   // We choose the port: with LOG_LEVEL=warn the service does not print its (info-level) "started" line, so we poll readiness instead.
   const port = await freePort();
-  const child = spawnChild('service', process.execPath, [MAIN], { ...serviceEnv('api', redisUrl, port, logLevel, gitlab), RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute), ...extraEnv });
+  const child = spawnChild('service', process.execPath, SERVICE_ARGS, { ...serviceEnv('api', redisUrl, port, logLevel, gitlab), RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute), ...extraEnv });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, `${url}/-/readiness`, 20_000);
   return { name: 'service', url, child };
@@ -79,7 +94,7 @@ export interface WorkerLimits {
  */
 export async function startWorker(redisUrl: string, logLevel: string, gitlab: ServiceGitLab, limits: WorkerLimits, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: Child }> {
   const port = await freePort();
-  const child = spawnChild('worker', process.execPath, [MAIN], {
+  const child = spawnChild('worker', process.execPath, SERVICE_ARGS, {
     ...serviceEnv('worker', redisUrl, port, logLevel, gitlab),
     GITLAB_RATE_LIMIT_PER_SECOND: String(limits.ratePerSecond),
     GITLAB_CONCURRENCY: String(limits.gitlabConcurrency),

@@ -11,8 +11,9 @@ const HELP = `token-revocation-api: the Token Revocation API that a self-managed
 detection finds in public projects.
 
 Usage:
-  node dist/src/main.js              start the service (npm start; the Docker image's command): the HTTP API and
-                                     the workers, or one of them (ROLE)
+  npm start                          start the service: the HTTP API and the workers, or one of them (ROLE), with
+                                     the V8 heap flags the Docker image and the systemd unit use too (README.md, Memory):
+                                     node --max-semi-space-size=2 --max-old-space-size=768 dist/src/main.js
   node dist/src/main.js --version    print the version
   node dist/src/main.js --help       print this help
 

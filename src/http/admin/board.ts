@@ -1,7 +1,7 @@
-// Bull Board under /admin/queues: read-only (replays go through the audited admin API), job data redacted.
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+// Bull Board under /admin/queues: read-only (replays go through the audited admin API), job data redacted. Its
+// packages are loaded on the board's first request, not at start (see lazyBoard).
+import type { createBullBoard } from '@bull-board/api';
+import type { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { Router, type Express, type RequestHandler } from 'express';
 
 /** A queue Bull Board can show (a BullMQ Queue), typed through the adapter so the HTTP edge imports no queue library. */
@@ -76,6 +76,30 @@ const ownHostOnly: RequestHandler = (_req, res, next) => {
 
 /** The board, to mount at BOARD_PATH behind the admin credentials. */
 export function bullBoard(queues: readonly BoardQueue[]): Router {
+  return Router().use(securityHeaders, ownHostOnly, lazyBoard(queues));
+}
+
+/**
+ * Bull Board's packages (@bull-board/api, its Express adapter and their ejs, UI routes and assets: about 5 MB of RSS)
+ * are imported on the first request that reaches the board, i.e. past the admin credentials: most processes with the
+ * admin API on never serve the board, and a ROLE=worker never does.
+ */
+function lazyBoard(queues: readonly BoardQueue[]): RequestHandler {
+  let board: Promise<RequestHandler> | undefined;
+  return (req, res, next) => {
+    board ??= createBoard(queues);
+    board.then(
+      (handle) => handle(req, res, next),
+      (err: unknown) => {
+        board = undefined; // a failed load is tried again by the next request
+        next(err);
+      },
+    );
+  };
+}
+
+async function createBoard(queues: readonly BoardQueue[]): Promise<RequestHandler> {
+  const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([import('@bull-board/api'), import('@bull-board/api/bullMQAdapter'), import('@bull-board/express')]);
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   const adapters = queues.map((q) => {
@@ -89,5 +113,5 @@ export function bullBoard(queues: readonly BoardQueue[]): Router {
   createBullBoard({ queues: adapters, serverAdapter: serverAdapter as unknown as ServerAdapter, options: { uiConfig: { boardTitle: 'Token Revocation API' } } });
   const app = serverAdapter.getRouter() as Express;
   app.disable('x-powered-by');
-  return Router().use(securityHeaders, ownHostOnly, app);
+  return app;
 }
