@@ -30,6 +30,7 @@ const CATALOGUE = {
   not_failed: { status: 409, meaning: 'The token is not in the failed set: nothing to replay or resolve.' },
   feedback_off: { status: 409, meaning: 'Vulnerability feedback is off on this service: no feedback job to retry (`trapi feedback retry`).' },
   // The service.
+  busy: { status: 503, meaning: 'The request bodies this process holds already fill its share of memory for them (a body alone is always taken); carries `Retry-After`, nothing of the request is accepted.' },
   store_unavailable: { status: 503, meaning: 'Redis did not acknowledge within a few seconds; carries `Retry-After`, nothing of the request is accepted.' },
   internal_error: { status: 500, meaning: 'An unexpected error; the request was not accepted (the log has the cause\'s class, never its message).' },
   // Never an HTTP answer: the CLI prints them (exit 1, or 2 for configuration), start-up logs them and exits.

@@ -23,7 +23,8 @@ export interface AppDeps {
   readonly tokenTypes: TokenTypes;
   readonly enqueuer: Enqueuer;
   readonly readiness: () => Promise<Readiness>;
-  readonly limits: RequestLimits & { readonly maxBodyBytes: number; readonly maxJsonDepth: number };
+  /** `maxInflightBodyBytes`: see jsonBody (src/http/body.ts); unset, no bound. */
+  readonly limits: RequestLimits & { readonly maxBodyBytes: number; readonly maxJsonDepth: number; readonly maxInflightBodyBytes?: number | undefined };
   readonly rateLimit: {
     readonly postPerMinute: number;
     readonly getPerMinute: number;

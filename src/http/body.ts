@@ -39,14 +39,38 @@ const bodyError = (type: string): Error => Object.assign(new Error(type), { type
  * Reads and parses the JSON body into `req.body` (undefined when empty). Lean on purpose, on the hot path: a size cap
  * checked against Content-Length and while reading, the depth scan, then one JSON.parse. Only objects and arrays parse
  * (a bare scalar is invalid_json, as with body-parser's strict mode).
+ *
+ * `maxInflightBodyBytes` bounds the bytes of the bodies this app holds at once, from the first byte read (or the
+ * announced Content-Length) until the answer is sent: a body costs about 12 times its size in heap on its way to the
+ * intake job (parsed, validated, sealed, serialised), and the heap has a hard limit (README, "Memory"). A body that
+ * would pass the bound while others are held is refused with `503 busy` (GitLab sends the batch again); one alone is
+ * always taken, so the bound never refuses what MAX_BODY_BYTES allows. Unset: no bound.
  */
-export function jsonBody(limits: { maxBodyBytes: number; maxJsonDepth: number }): RequestHandler {
-  return (req, _res, next) => {
+export function jsonBody(limits: { maxBodyBytes: number; maxJsonDepth: number; maxInflightBodyBytes?: number | undefined }): RequestHandler {
+  const bound = limits.maxInflightBodyBytes ?? Infinity;
+  let held = 0;
+  return (req, res, next) => {
     const charset = /;\s*charset=("?)([^";]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2]?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return next(bodyError('charset.unsupported'));
     const coding = req.headers['content-encoding'];
     if (coding !== undefined && coding.toLowerCase() !== 'identity') return next(bodyError('encoding.unsupported'));
-    if (Number(req.headers['content-length'] ?? 0) > limits.maxBodyBytes) return next(bodyError('entity.too.large'));
+    // Node's parser has refused a Content-Length that is not a number; 0 for none (a chunked body is held as it comes).
+    const announced = Number(req.headers['content-length'] ?? 0) || 0;
+    if (announced > limits.maxBodyBytes) return next(bodyError('entity.too.large'));
+
+    let mine = 0;
+    /** Holds `bytes` more of this body; false (holding nothing more) when that would pass the bound beside others. */
+    const hold = (bytes: number): boolean => {
+      if (held - mine > 0 && held + bytes > bound) return false;
+      held += bytes;
+      mine += bytes;
+      return true;
+    };
+    if (!hold(announced)) return next(bodyError('server.busy'));
+    res.once('close', () => {
+      held -= mine;
+      mine = 0;
+    });
 
     const chunks: Buffer[] = [];
     let size = 0;
@@ -58,6 +82,7 @@ export function jsonBody(limits: { maxBodyBytes: number; maxJsonDepth: number })
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limits.maxBodyBytes) finish(bodyError('entity.too.large'));
+      else if (size > mine && !hold(size - mine)) finish(bodyError('server.busy'));
       else chunks.push(chunk);
     };
     const onEnd = () => {

@@ -13,6 +13,7 @@ const BODY_ERRORS: Readonly<Record<string, [ErrorCode, string]>> = {
   'charset.unsupported': ['unsupported_media_type', 'Unsupported charset; send UTF-8'],
   'request.aborted': ['request_aborted', 'The request was aborted'],
   'request.size.invalid': ['invalid_request', 'The request body length does not match Content-Length'],
+  'server.busy': ['busy', 'Too many large request bodies in flight; retry after the Retry-After delay'],
 };
 
 export function toAppError(err: unknown): AppError {

@@ -52,7 +52,7 @@ const rateLimited = error('Over the per-client budget (`RATE_LIMIT_PER_MINUTE` f
   'RateLimit-Remaining': header('What is left of it', { type: 'string', pattern: '^[0-9]+$' }),
   'RateLimit-Reset': header('Seconds until it is renewed', { type: 'string', pattern: '^[0-9]+$' }),
 });
-const storeUnavailable = error('Redis did not acknowledge within a few seconds; nothing of the request is reported as accepted', ['store_unavailable'], RETRY_AFTER);
+const storeUnavailable = error('Redis did not acknowledge within a few seconds, or the request bodies in flight already fill the memory kept for them (`busy`); nothing of the request is reported as accepted', ['store_unavailable', 'busy'], RETRY_AFTER);
 const badAdminBody = error('The body is not JSON, or does not match its schema; a query parameter is malformed', ['invalid_request', 'invalid_json', 'invalid_encoding']);
 const notJson = error('`Content-Type` is not `application/json`', ['unsupported_media_type']);
 const notFound = (what: string) => error(what, ['not_found']);

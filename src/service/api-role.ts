@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 // The API role: the intake producer, the shared rate-limit budgets, the admin API and the Express app on its port.
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -60,7 +61,7 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
     tokenTypes: registry,
     enqueuer: producer,
     readiness: d.readiness,
-    limits: config.limits,
+    limits: { ...config.limits, maxInflightBodyBytes: inflightBodyBytes(config.limits.maxBodyBytes) },
     rateLimit: { postPerMinute: config.rateLimitPerMinute, getPerMinute: config.rateLimitGetPerMinute, store: (name) => budgets[name] },
     trustProxy: config.trustProxy,
     metrics: d.metrics,
@@ -79,4 +80,14 @@ async function adminDeps({ config, live, connection, replicas, registry, instanc
   const ops = openOperations(await connection('operations'), config, registry, logger, () => live.secrets.encryptionKeys, instances, replicas);
   stoppers.push(() => ops.close());
   return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
+}
+
+/**
+ * The bytes of request bodies an API process holds at once (see jsonBody): a body costs about 12 times its size in heap
+ * on its way to the intake job (15 MB bodies: about 180 MB each, measured), so half of the heap's hard limit
+ * (`--max-old-space-size` in npm start's command, README "Memory") goes to bodies in flight; never less than one
+ * largest body, which is always taken alone.
+ */
+function inflightBodyBytes(maxBodyBytes: number): number {
+  return Math.max(maxBodyBytes, Math.floor(getHeapStatistics().heap_size_limit / 24));
 }

@@ -184,6 +184,41 @@ describe('createApp', () => {
     expect(res.headers['content-type']).toBe(JSON_TYPE);
   });
 
+  it('answers 503 busy with Retry-After to a body that would pass the in-flight bound beside one held, and takes it once that one is answered', async () => {
+    // Each batch stays in the queue's hands (as while Redis writes a big intake job) until it is released.
+    const releases: Array<() => void> = [];
+    const held: Enqueuer = { enqueue: (tokens) => new Promise((resolve) => releases.push(() => resolve({ queued: tokens.length }))) };
+    const queued = async (n: number) => {
+      while (releases.length < n) await new Promise((r) => setTimeout(r, 5));
+    };
+    const body = JSON.stringify([item()]);
+    const { app } = appWith({ limits: { ...LIMITS, maxInflightBodyBytes: body.length + 10 }, enqueuer: held, rateLimit: { postPerMinute: 100, getPerMinute: 100 } });
+
+    const first = post(body)(request(app)).then((r) => r);
+    await queued(1);
+    const refused = await post(body)(request(app));
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe('busy');
+    expect(refused.headers['retry-after']).toBe('2');
+    // Without Content-Length, the bytes are counted as they arrive.
+    const refusedChunked = await postChunked(body)(request(app));
+    expect([refusedChunked.status, refusedChunked.body.error]).toEqual([503, 'busy']);
+    releases[0]?.();
+    expect((await first).status).toBe(204);
+
+    // Answered, the first body's bytes are free again: the same body is taken now.
+    const again = post(body)(request(app)).then((r) => r);
+    await queued(2);
+    releases[1]?.();
+    expect((await again).status).toBe(204);
+
+    // A body alone is always taken, even one larger than the bound.
+    const larger = post(JSON.stringify([item(), item('glpat-abcdefghij0123456789')]))(request(app)).then((r) => r);
+    await queued(3);
+    releases[2]?.();
+    expect((await larger).status).toBe(204);
+  });
+
   it('hands the queue each distinct token once, with its type and location', async () => {
     const { app, queue } = appWith();
     const res = await post([item(), item(), item(`${TOKEN}2`)])(request(app));
