@@ -42,10 +42,12 @@ const MAX_WAIT_MS = 1000;
 
 /**
  * A process whose event loop stalls (a long GC, a loaded host) wakes every sleeper whose slot passed meanwhile at once:
- * that would be a burst. A caller that wakes later than this after its slot gives it up and asks for a fresh one, so
- * calls start within this much of the schedule. Not tighter than 25 ms, so that ordinary timer lateness on a busy host
- * does not throw slots away; after two late wakes in a row the caller keeps its slot, so a host that is late all the
- * time slows the calls down by its lateness instead of starving them.
+ * that would be a burst. A caller that wakes later than this after its slot, less than an interval after another call
+ * of this process started on the same instance, gives its slot up (the schedule has moved past it: the slot is not
+ * used) and asks for a fresh one. Not tighter than 25 ms, so that ordinary timer lateness on a busy host is no reason;
+ * a late caller that starts alone keeps its slot, so a host that is late all the time delays the calls by its
+ * lateness and throws no slot away; and the third late wake of one caller keeps its slot whatever, so that it is
+ * never starved.
  */
 const lateness = (intervalMs: number): number => Math.max(intervalMs, 25);
 const LATE_RETRIES = 2;
@@ -60,6 +62,8 @@ interface Acquiring {
  */
 export class RedisOutboundLimiter implements OutboundLimiter {
   readonly #connection: LimiterConnection;
+  /** When this process last started a call, per instance (performance.now()): a late waker bunches with it or not. */
+  readonly #lastStart = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -102,8 +106,11 @@ export class RedisOutboundLimiter implements OutboundLimiter {
       // The slot is `ms` after Redis answered; measured from the answer's arrival, so a slow round trip is not lateness.
       const due = performance.now() + ms;
       await sleep(ms);
-      if (performance.now() - due <= lateness(Number(interval)) || ++late > LATE_RETRIES) break;
+      const woke = performance.now();
+      const alone = woke - (this.#lastStart.get(key) ?? -Infinity) >= Number(interval);
+      if (woke - due <= lateness(Number(interval)) || alone || ++late > LATE_RETRIES) break;
     }
+    this.#lastStart.set(key, performance.now());
     try {
       return await call();
     } finally {
