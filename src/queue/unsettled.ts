@@ -21,6 +21,7 @@ const DELAYED_SCAN = 100;
  */
 const WAITING = `
 redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 local was = redis.call('HGET', KEYS[2], 'waiting')
 if was == ARGV[2] then return 0 end
 if was and redis.call('HINCRBY', KEYS[1], '#' .. was, -1) <= 0 then redis.call('HDEL', KEYS[1], '#' .. was) end
@@ -100,7 +101,11 @@ export class UnsettledTokens {
       const [fp, score] = await this.redis.zrange(KEYS.unsettled, '0', '0', 'WITHSCORES');
       if (fp === undefined || score === undefined) return null;
       if (UNSETTLED_STATES.has(await revocations.getJobState(fp))) return Number(score);
-      await this.redis.zrem(KEYS.unsettled, fp);
+      // A job gone without a settlement (removed by hand, failed by BullMQ after too many stalls): its entry, and its
+      // count among the waiting, go here, so that neither drifts.
+      const multi = this.redis.multi();
+      this.queueSettled(multi, fp);
+      await multi.exec();
     }
     return null;
   }
