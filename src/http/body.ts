@@ -59,15 +59,17 @@ export function jsonBody(limits: { maxBodyBytes: number; maxJsonDepth: number; m
     if (announced > limits.maxBodyBytes) return next(bodyError('entity.too.large'));
 
     let mine = 0;
+    let answered = false;
     /** Holds `bytes` more of this body; false (holding nothing more) when that would pass the bound beside others. */
     const hold = (bytes: number): boolean => {
-      if (held - mine > 0 && held + bytes > bound) return false;
+      if (answered || (held - mine > 0 && held + bytes > bound)) return false;
       held += bytes;
       mine += bytes;
       return true;
     };
     if (!hold(announced)) return next(bodyError('server.busy'));
     res.once('close', () => {
+      answered = true;
       held -= mine;
       mine = 0;
     });

@@ -28,7 +28,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const e = toAppError(err);
     if (e.status === 503) res.set('Retry-After', '2');
-    if (e.status >= 500) logger.error({ code: e.code, cause: causeName(e.cause) }, e.message);
+    // `busy` is the body bound doing its job (GitLab resends): said, not an error.
+    if (e.code === 'busy') logger.warn({ code: e.code }, e.message);
+    else if (e.status >= 500) logger.error({ code: e.code, cause: causeName(e.cause) }, e.message);
     res.locals['errorCode'] = e.code;
     res.status(e.status).json({ error: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) });
   };

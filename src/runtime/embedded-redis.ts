@@ -47,13 +47,13 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
   const handle = adopted ?? (await launch(dir, logger));
   // Set on the running server, so that one adopted from an earlier version gets them too (they only shape new writes).
   // One setting per CONFIG SET: Redis 6 takes no more.
-  const set = await once(`redis://:${handle.password}@127.0.0.1:${handle.port}`, 1000, async (c) => {
+  const url = `redis://:${handle.password}@127.0.0.1:${handle.port}`;
+  const set = await once(url, 1000, async (c) => {
     for (const [name, value] of Object.entries(COMPACT_ENCODING)) await c.config('SET', name, value);
     return true;
   });
   if (!set) logger.warn({ settings: COMPACT_ENCODING }, 'could not set the embedded Redis\'s compact-encoding limits: it works, using more memory per token');
   writeFileSync(handleFile, JSON.stringify(handle), { mode: 0o600 });
-  const url = `redis://:${handle.password}@127.0.0.1:${handle.port}`;
   logger.info({ port: handle.port, dir }, 'embedded redis-server ready (append-only persistence)');
   return {
     url,

@@ -1,5 +1,5 @@
-import { getHeapStatistics } from 'node:v8';
 // The API role: the intake producer, the shared rate-limit budgets, the admin API and the Express app on its port.
+import { getHeapStatistics } from 'node:v8';
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { ProviderRegistry } from '../../providers/registry.js';

@@ -89,7 +89,13 @@ function lazyBoard(queues: readonly BoardQueue[]): RequestHandler {
   return (req, res, next) => {
     board ??= createBoard(queues);
     board.then(
-      (handle) => handle(req, res, next),
+      (handle) => {
+        try {
+          handle(req, res, next);
+        } catch (err) {
+          next(err); // not an unhandled rejection: Node would exit
+        }
+      },
       (err: unknown) => {
         board = undefined; // a failed load is tried again by the next request
         next(err);
