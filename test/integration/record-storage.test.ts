@@ -5,6 +5,7 @@ import { fingerprint } from '../../src/domain/fingerprint.js';
 import { RECORD_LIMITS } from '../../src/domain/record.js';
 import { RecordStore } from '../../src/queue/records.js';
 import { UnsettledTokens } from '../../src/queue/unsettled.js';
+import { inspectQueue } from '../support/queue.js';
 import { API_TOKEN, eventually, item } from '../support/service.js';
 import { useStack } from '../support/stack.js';
 
@@ -133,5 +134,21 @@ describe('waiting counts', () => {
     await unsettled.settled(c);
     expect(await counts()).toEqual({});
     expect(await stack.client.hexists('trapi:unsettled:waiting', '#held:test')).toBe(0);
+  });
+
+  it('drop the count of a token whose job is gone without a settlement, with its entry, at the oldest-waiting reading', async () => {
+    const fp = fakeFp();
+    await records.received([{ fp, type: 't' }], Date.now());
+    await unsettled.accepted([fp], 1); // the oldest entry of all, and no job for it (removed by hand, say)
+    await unsettled.waiting(fp, 'held:gone');
+    expect((await unsettled.waitingCounts())['held:gone']).toBe(1);
+    const queue = inspectQueue(stack.redis.url);
+    try {
+      await unsettled.oldest(queue);
+    } finally {
+      await queue.close();
+    }
+    expect(await stack.client.zscore('trapi:unsettled', fp)).toBeNull();
+    expect((await unsettled.waitingCounts())['held:gone']).toBeUndefined();
   });
 });
