@@ -32,7 +32,6 @@ const RUNTIME = room('runtime', 'the runtime (embedded Redis, sandbox) is wired 
 const RATE_LIMIT = room('rate-limit', 'the shared rate-limit store is given to the HTTP edge by the composition roots');
 
 const EXPRESS = pkg('express', 'Express stays in src/http');
-const GOT = pkg('got', 'only a provider calls a vendor');
 const BULLMQ = pkg('bullmq', 'BullMQ stays in src/queue (and the composition roots that open its queues)');
 const IOREDIS = pkg('ioredis', 'Redis is reached through a port (src/domain/ports.ts) or a store the composition roots hand in');
 
@@ -57,15 +56,15 @@ export default tseslint.config(
   },
   // What a revocation is: nothing but its own files, src/errors.ts (with src/error-codes.ts) and Node's built-ins.
   rooms(['src/domain/**/*.ts'], { regex: '^\\.\\./(?!errors\\.js$|error-codes\\.js$)', message: 'the domain imports nothing but src/errors.ts (and its catalogue, src/error-codes.ts)' }, { regex: '^(?!node:|\\.)', message: 'the domain uses no package' }),
-  rooms(['src/http/**/*.ts'], GOT, BULLMQ, IOREDIS, QUEUE, ANY_PROVIDER, CREDENTIALS, CONFIG, CLI, RUNTIME, RATE_LIMIT, ROOTS),
+  rooms(['src/http/**/*.ts'], BULLMQ, IOREDIS, QUEUE, ANY_PROVIDER, CREDENTIALS, CONFIG, CLI, RUNTIME, RATE_LIMIT, ROOTS),
   rooms(['src/queue/**/*.ts'], EXPRESS, HTTP, METRICS, CONFIG, CREDENTIALS, CLI, RUNTIME, RATE_LIMIT, VENDOR_FOLDER, PROVIDER_LIST, ROOTS),
   // Configuration is read first and by everyone: it may import only the domain, src/errors.ts and src/paths.ts (so no
   // provider code either: providers/index.ts reads the Config, not the reverse).
   rooms(['src/config/**/*.ts'], { regex: '^\\.\\./(?!domain/|errors\\.js$|error-codes\\.js$|paths\\.js$)', message: 'the configuration imports only src/domain, src/errors.ts (with src/error-codes.ts) and src/paths.ts' }),
-  rooms(['src/credentials/**/*.ts'], EXPRESS, GOT, BULLMQ, HTTP, QUEUE, METRICS, CLI, RUNTIME, RATE_LIMIT, VENDOR_FOLDER, PROVIDER_LIST, ROOTS),
-  rooms(['src/metrics/**/*.ts'], EXPRESS, GOT, BULLMQ, IOREDIS, HTTP, QUEUE, CREDENTIALS, CONFIG, CLI, RUNTIME, RATE_LIMIT, ANY_PROVIDER, ROOTS),
-  rooms(['src/rate-limit/**/*.ts'], EXPRESS, GOT, BULLMQ, HTTP, QUEUE, METRICS, CREDENTIALS, CONFIG, CLI, RUNTIME, ANY_PROVIDER, ROOTS),
-  rooms(['src/runtime/**/*.ts'], EXPRESS, GOT, BULLMQ, HTTP, QUEUE, METRICS, CREDENTIALS, CLI, RATE_LIMIT, ANY_PROVIDER, ROOTS),
+  rooms(['src/credentials/**/*.ts'], EXPRESS, BULLMQ, HTTP, QUEUE, METRICS, CLI, RUNTIME, RATE_LIMIT, VENDOR_FOLDER, PROVIDER_LIST, ROOTS),
+  rooms(['src/metrics/**/*.ts'], EXPRESS, BULLMQ, IOREDIS, HTTP, QUEUE, CREDENTIALS, CONFIG, CLI, RUNTIME, RATE_LIMIT, ANY_PROVIDER, ROOTS),
+  rooms(['src/rate-limit/**/*.ts'], EXPRESS, BULLMQ, HTTP, QUEUE, METRICS, CREDENTIALS, CONFIG, CLI, RUNTIME, ANY_PROVIDER, ROOTS),
+  rooms(['src/runtime/**/*.ts'], EXPRESS, BULLMQ, HTTP, QUEUE, METRICS, CREDENTIALS, CLI, RATE_LIMIT, ANY_PROVIDER, ROOTS),
   // The CLI wires Redis and the Operations like a composition root, but never starts the service.
   rooms(['src/cli/**/*.ts'], EXPRESS, HTTP, METRICS, VENDOR_FOLDER, PROVIDER_LIST, { regex: '^(\\.\\./)+(src/)?(service|main|cli)\\.js$', message: 'the CLI reaches the service only through Redis and the Operations' }),
   // The shared single-file modules are leaves: no room, no root (errors.ts reads its codes from error-codes.ts).

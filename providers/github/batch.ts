@@ -1,5 +1,5 @@
 // Gathers tokens from many jobs into POST /credentials/revoke calls of up to 1,000, within a budget shared by every replica.
-import type { Got } from 'got';
+import type { HttpClient } from '../http-client.js';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { CallBudget, CredentialBreakers } from '../contract.js';
 import type { Logger } from '../../src/logger.js';
@@ -22,7 +22,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 const MAX_WAIT_PERIODS = 10;
 
 export interface BatchOptions {
-  readonly client: Got;
+  readonly client: HttpClient;
   /** Our GHES credential, or undefined (api.github.com: the call must be unauthenticated). */
   readonly bearer: string | undefined;
   readonly requestsPerHour: number;

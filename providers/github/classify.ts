@@ -70,7 +70,7 @@ function waitFor(retryAfter: string | undefined, reset: string | undefined, now:
   return DEFAULT_RATE_LIMIT_WAIT_MS;
 }
 
-const NETWORK_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_GOT_REQUEST_ERROR']);
+const NETWORK_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_HTTP_REQUEST']);
 
 function classifyError(err: Error): Classified {
   const code = (err as { code?: unknown }).code;

@@ -1,6 +1,5 @@
-// One got client for GitHub (or a GHES host): keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
-import type { Got } from 'got';
-import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
+// One HTTP client for GitHub (or a GHES host): keep-alive, explicit timeouts, no client-level retries (the queue owns retries).
+import { createHttpClient, send, type HttpAnswer, type HttpClient } from '../http-client.js';
 
 export interface GitHubClientOptions {
   /** `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise Server. */
@@ -13,7 +12,7 @@ export interface GitHubClientOptions {
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
 export type Answer = HttpAnswer;
 
-export function createGitHubClient(options: GitHubClientOptions): Got {
+export function createGitHubClient(options: GitHubClientOptions): HttpClient {
   return createHttpClient({
     baseUrl: options.apiUrl,
     // GitHub refuses calls without a User-Agent; the version header pins the REST API's behaviour.
@@ -24,7 +23,7 @@ export function createGitHubClient(options: GitHubClientOptions): Got {
 }
 
 /** Sends one request, as `bearer` when given (never otherwise). Resolves with any answer; rejects only on network failure. */
-export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, bearer: string | undefined, body?: object): Promise<Answer> {
+export async function call(client: HttpClient, method: 'POST' | 'DELETE' | 'GET', path: string, bearer: string | undefined, body?: object): Promise<Answer> {
   return send(client, method, path, bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }, body === undefined ? undefined : { json: body });
 }
 

@@ -1,5 +1,5 @@
 // The GitHub provider: batches tokens into /credentials/revoke, confirms each is dead, and deletes installation tokens.
-import type { Got } from 'got';
+import type { HttpClient } from '../http-client.js';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { Provider, ProviderServices, RevokeRequest } from '../contract.js';
 import { BUDGET_KEY, HOUR_MS, RevokeBatch, TOKEN_BREAKER } from './batch.js';
@@ -28,7 +28,7 @@ class GitHubProvider implements Provider {
   readonly #submissions: Submissions;
   readonly #installation: InstallationOptions;
   readonly #bearer: string | undefined;
-  readonly #client: Got;
+  readonly #client: HttpClient;
 
   constructor(
     private readonly s: GitHubSettings,

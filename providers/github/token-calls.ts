@@ -1,12 +1,12 @@
 // Calls made as the leaked token itself (to confirm it is dead, or to delete an installation token), within the outbound limits.
-import type { Got } from 'got';
+import type { HttpClient } from '../http-client.js';
 import type { OutboundLimiter } from '../contract.js';
 import { call } from './client.js';
 import { classify, type Classified } from './classify.js';
 
 export class TokenCalls {
   constructor(
-    private readonly client: Got,
+    private readonly client: HttpClient,
     private readonly limiter: OutboundLimiter,
     private readonly limits: { readonly perSecond: number; readonly concurrency: number },
   ) {}

@@ -24,7 +24,7 @@ export interface Classified {
   readonly json?: unknown;
 }
 
-const NETWORK_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_GOT_REQUEST_ERROR']);
+const NETWORK_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_HTTP_REQUEST']);
 
 /** `secrets` (the leaked token, our credential) are scrubbed from the summary should the host ever echo them. */
 export function classify(answer: Answer | Error, secrets: readonly string[] = []): Classified {

@@ -1,6 +1,5 @@
-// One got client per GitLab instance: keep-alive, explicit timeouts, no got-level retries (the queue owns retries).
-import type { Got } from 'got';
-import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
+// One HTTP client per GitLab instance: keep-alive, explicit timeouts, no client-level retries (the queue owns retries).
+import { createHttpClient, send, type HttpAnswer, type HttpClient } from '../http-client.js';
 
 export interface GitLabClientOptions {
   readonly url: string;
@@ -15,7 +14,7 @@ export interface GitLabClientOptions {
 /** A raw answer: every status is returned, never thrown, so that one function can classify them all. */
 export type Answer = HttpAnswer;
 
-export function createGitLabClient(options: GitLabClientOptions): Got {
+export function createGitLabClient(options: GitLabClientOptions): HttpClient {
   return createHttpClient({
     baseUrl: `${options.url.replace(/\/+$/, '')}/api/v4`,
     headers: { 'user-agent': options.userAgent, accept: 'application/json' },
@@ -29,7 +28,7 @@ export function createGitLabClient(options: GitLabClientOptions): Got {
  * Sends one request (JSON body, or form-encoded for the runner endpoints), authenticated with `credential` when given.
  * Resolves with any answer; rejects only on network failure.
  */
-export async function call(client: Got, method: 'POST' | 'DELETE' | 'GET', path: string, credential: string | undefined, body?: object, form = false): Promise<Answer> {
+export async function call(client: HttpClient, method: 'POST' | 'DELETE' | 'GET', path: string, credential: string | undefined, body?: object, form = false): Promise<Answer> {
   const headers = credential === undefined ? {} : { 'private-token': credential };
   return send(client, method, path, headers, body === undefined ? undefined : form ? { form: body as Record<string, string> } : { json: body });
 }

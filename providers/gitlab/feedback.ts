@@ -16,11 +16,10 @@
 // 'vulnerabilityResolve' doesn't exist on type 'Mutation'", "... doesn't accept argument 'comment'", or "The resource
 // that you are attempting to access does not exist or you don't have permission ..."): remembered as unavailable for
 // UNAVAILABLE_RECHECK_MINUTES, and skipped without a call meanwhile.
-import type { Got } from 'got';
 import type { VulnerabilityRef } from '../../src/domain/vulnerability.js';
 import type { CredentialSource, FeedbackResult, OutboundLimiter, VulnerabilityFeedback } from '../contract.js';
 import type { Availability, InstanceSettings } from './instance.js';
-import { createHttpClient, send, type HttpAnswer } from '../http-client.js';
+import { createHttpClient, send, type HttpAnswer, type HttpClient } from '../http-client.js';
 
 const CREATE_NOTE = `mutation TrapiCreateNote($noteableId: NoteableID!, $body: String!) {
   createNote(input: { noteableId: $noteableId, body: $body }) { note { id } errors }
@@ -44,7 +43,7 @@ export interface FeedbackSettings {
 export const vulnerabilityGid = (id: number): string => `gid://gitlab/Vulnerability/${id}`;
 
 export class GitLabVulnerabilityFeedback implements VulnerabilityFeedback {
-  readonly #client: Got;
+  readonly #client: HttpClient;
   readonly #limits: { readonly perSecond: number; readonly concurrency: number };
   /** Mutations seen to work here: from then on their calls run side by side. */
   readonly #works = new Set<string>();

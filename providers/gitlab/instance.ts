@@ -1,5 +1,5 @@
 // One GitLab instance as the strategies see it: its client, credentials, limits, strategy order and what it lacks.
-import type { Got } from 'got';
+import type { HttpClient } from '../http-client.js';
 import type { RotationTarget } from '../../src/domain/credentials.js';
 import type { StrategyName, TokenKind } from './kinds.js';
 import type { CredentialSource, OutboundLimiter } from '../contract.js';
@@ -33,7 +33,7 @@ export interface Availability {
 export class GitLabInstance {
   constructor(
     readonly settings: InstanceSettings,
-    private readonly client: Got,
+    private readonly client: HttpClient,
     private readonly limiter: OutboundLimiter,
     readonly availability: Availability,
     private readonly credentials: CredentialSource,

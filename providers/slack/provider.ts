@@ -1,5 +1,5 @@
 // The Slack provider: a leaked token revokes itself with auth.revoke, one call per token (Slack has no batch endpoint).
-import type { Got } from 'got';
+import type { HttpClient } from '../http-client.js';
 import { shortFingerprint } from '../../src/domain/fingerprint.js';
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { Provider, ProviderServices, RevokeRequest, TokenKindSpec } from '../contract.js';
@@ -15,7 +15,7 @@ export class SlackProvider implements Provider {
   readonly name = 'slack';
   readonly kinds: readonly TokenKindSpec[] = SLACK_KINDS;
   readonly settings: SlackSettings;
-  readonly #client: Got;
+  readonly #client: HttpClient;
 
   constructor(
     settings: SlackSettings,

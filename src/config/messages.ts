@@ -39,7 +39,7 @@ function range(schema: Schema): string {
 export const URL_PASSWORD_HINT = 'a password (or user name) must be percent-encoded: / as %2F, @ as %40, : as %3A, # as %23, % as %25';
 
 /**
- * Parses a URL the way the service will use it later (new URL(), as ioredis and got do), so that a value that passes
+ * Parses a URL the way the service will use it later (new URL(), as ioredis and the provider clients do), so that a value that passes
  * the pattern but not the parser stops the start-up, not the first connection. The value itself is never quoted.
  */
 export function urlProblem(name: string, value: string, protocols: readonly string[]): string | undefined {

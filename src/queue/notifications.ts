@@ -3,14 +3,13 @@
 // A message carries the fingerprint's prefix, never the token or its ciphertext. The webhook URL can hold a secret
 // (most do): it is never logged, and never part of an error message that BullMQ keeps.
 import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
-import type { Got } from 'got';
 import { EVENT_OF, type NotifyEvent } from '../domain/events.js';
 import { shortFingerprint } from '../domain/fingerprint.js';
 import type { Logger } from '../logger.js';
 import { followUpWorker, type FollowUpWorkerDeps } from './follow-up.js';
 import { followUpJobOptions } from './jobs.js';
 import type { JournalListener, Settled } from './journal.js';
-import { createHttpClient } from '../../providers/http-client.js';
+import { createHttpClient, send, type HttpClient } from '../../providers/http-client.js';
 
 export const NOTIFY_QUEUE = 'notifications';
 export const NOTIFY_JOB_NAME = 'notify';
@@ -95,7 +94,7 @@ export interface NotificationWorkerDeps extends FollowUpWorkerDeps {
   readonly timeoutMs: number;
 }
 
-/** POSTs each notification once per attempt (no got-level retries: the queue owns retries, with backoff). */
+/** POSTs each notification once per attempt (no client-level retries: the queue owns retries, with backoff). */
 export function createNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJobData> {
   // Connecting may take the whole request timeout, as before: no separate cap for the webhook.
   const client = createHttpClient({ timeoutMs: deps.timeoutMs, connectTimeoutMs: deps.timeoutMs });
@@ -106,12 +105,12 @@ export function createNotificationWorker(deps: NotificationWorkerDeps): Worker<N
   });
 }
 
-async function deliver(client: Got, url: string, job: Job<NotificationJobData>): Promise<void> {
+async function deliver(client: HttpClient, url: string, job: Job<NotificationJobData>): Promise<void> {
   let status: number;
   try {
-    status = (await client.post(url, { json: job.data.message })).statusCode;
+    status = (await send(client, 'POST', url, {}, { json: job.data.message })).status;
   } catch (err) {
-    // Only the error code in the message (kept by BullMQ, logged): got's messages can name the URL, which can carry a secret.
+    // Only the error code in the message (kept by BullMQ, logged): a network error's message can name the URL, which can carry a secret.
     throw new Error(`webhook_unreachable: ${(err as { code?: string }).code ?? 'error'}`, { cause: err });
   }
   if (status < 200 || status >= 300) throw new Error(`webhook_http_${status}`);
