@@ -106,8 +106,8 @@ export function send(client: HttpClient, method: 'POST' | 'DELETE' | 'GET', path
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      // Also a connection cut in the middle of the answer: Node's ECONNRESET ('aborted') on the response.
       res.on('error', (err) => finish(new RequestError(err)));
-      res.on('aborted', () => finish(new RequestError(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }))));
     };
     const options = { method, headers: all, ...(agent === undefined ? {} : { agent }) };
     const req = tls ? httpsRequest(url, options, onResponse) : httpRequest(url, options, onResponse);

@@ -88,6 +88,14 @@ describe('vendor HTTP client', () => {
     answer = (req) => req.socket.destroy();
     const cut = await send(client, 'POST', `${base}/x`, {}).catch((e: unknown) => e);
     expect(cut).toMatchObject({ name: 'RequestError', code: 'ECONNRESET' });
+
+    // Cut in the middle of the answer: the status came, the body did not. Not an answer: its end is lost.
+    answer = (req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('{"id":', () => req.socket.destroy());
+    };
+    const halfway = await send(client, 'POST', `${base}/x`, {}).catch((e: unknown) => e);
+    expect(halfway).toMatchObject({ name: 'RequestError', code: 'ECONNRESET' });
   });
 
   it('When a URL is not http(s), then the call is refused before anything is sent', async () => {
