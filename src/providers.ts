@@ -7,7 +7,7 @@ import type { Config, InstanceConfig } from './config/index.js';
 import type { Logger } from './logger.js';
 import { packageVersion } from './paths.js';
 import { RedisCallBudget } from './queue/call-budget.js';
-import { RedisOutboundLimiter } from './queue/outbound-limiter.js';
+import { RedisOutboundLimiter, outageWaitFor } from './queue/outbound-limiter.js';
 import { RedisProviderState } from './queue/provider-state.js';
 
 export interface ProviderWiring {
@@ -26,8 +26,9 @@ export function openProviders(config: Config, instances: readonly InstanceConfig
   const budget = new RedisCallBudget(redis);
   const userAgent = `token-revocation-api/${packageVersion()}`;
   const services = (provider: string, timeoutMs: number): ProviderServices => ({
-    // A lease outlives the provider's longest call, so a crashed holder frees its slot by itself.
-    limiter: new RedisOutboundLimiter(redis, timeoutMs + 5000),
+    // A lease outlives the provider's longest call, so a crashed holder frees its slot by itself. A caller waits for an
+    // unreachable Redis only while its job's lock surely holds.
+    limiter: new RedisOutboundLimiter(redis, timeoutMs + 5000, outageWaitFor(config.jobLockMs)),
     budget,
     breakers,
     state: new RedisProviderState(redis, provider),

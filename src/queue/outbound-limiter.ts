@@ -32,10 +32,17 @@ return { 0, math.ceil(wait) }
 /**
  * A caller that finds Redis unreachable waits this long for the connection to be back (a restart takes seconds) before
  * it fails as a transient error (its job then waits RETRY_BASE_DELAY_MS); no call starts meanwhile, so no limit is
- * exceeded. Well under half of JOB_LOCK_SECONDS' default (30 s), the least lock a job holds between BullMQ's renewals:
- * the call still starts while its job is locked to this worker, never once the job may have been handed to another.
+ * exceeded. At most, because the call must start while its job is still locked to this worker, never once the job may
+ * have been handed to another (two calls for one token): see outageWaitFor.
  */
-const OUTAGE_WAIT_MS = 5000;
+export const OUTAGE_WAIT_MS = 5000;
+
+/**
+ * The outage wait for jobs locked `lockMs` (JOB_LOCK_SECONDS): a third of it, at most OUTAGE_WAIT_MS. BullMQ renews a
+ * lock every half of it, so a lock renewed just before Redis went down still has half its time; a third leaves room
+ * for the round trips around the wait. With the default 30 s lock: 5 s.
+ */
+export const outageWaitFor = (lockMs: number): number => Math.min(OUTAGE_WAIT_MS, Math.floor(lockMs / 3));
 
 /** A slot is reserved at most this far ahead; beyond, the caller asks again later (its job may be taken back meanwhile). */
 const MAX_WAIT_MS = 1000;
@@ -69,6 +76,8 @@ export class RedisOutboundLimiter implements OutboundLimiter {
     private readonly redis: Redis | Cluster,
     /** A lease outlives the longest call, so a crashed holder frees its slot by itself. */
     private readonly leaseMs: number,
+    /** How long a caller waits for an unreachable Redis (outageWaitFor the job lock). */
+    private readonly outageWaitMs = OUTAGE_WAIT_MS,
   ) {
     if (!('trapiAcquireSlot' in redis)) redis.defineCommand('trapiAcquireSlot', { numberOfKeys: 2, lua: ACQUIRE });
     this.#connection = connectionOf(redis);
@@ -80,7 +89,7 @@ export class RedisOutboundLimiter implements OutboundLimiter {
     let holder = newHolder();
     // Until when the lease could live in Redis (at most a reserved slot plus the lease): no release is needed after.
     const lease = (ms: number) => ({ leases, holder, until: Date.now() + ms + this.leaseMs });
-    const outageEnds = Date.now() + OUTAGE_WAIT_MS;
+    const outageEnds = Date.now() + this.outageWaitMs;
     for (let late = 0; ; ) {
       let retry: number;
       let ms: number;

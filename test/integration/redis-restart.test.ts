@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { freePort } from '../../src/runtime/free-port.js';
 import { KEYS } from '../../src/keys.js';
-import { RedisOutboundLimiter } from '../../src/queue/outbound-limiter.js';
+import { RedisOutboundLimiter, outageWaitFor } from '../../src/queue/outbound-limiter.js';
 import { connect, producerConnection, workerConnection } from '../../src/queue/redis.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 
@@ -169,6 +169,28 @@ describe('RedisOutboundLimiter across a Redis restart', () => {
       await expect(a.run('restart-long-outage', ONE_SLOT, async () => void calls++)).rejects.toThrow();
       expect(calls).toBe(0);
       expect(performance.now() - started).toBeLessThan(8000);
+    } finally {
+      await redis.start();
+    }
+  }, 30_000);
+
+  it('with a short job lock, a call asked for while Redis is down waits only a third of the lock: it never starts once its job may be another worker\'s', async () => {
+    expect(outageWaitFor(30_000)).toBe(5000);
+    expect(outageWaitFor(2000)).toBe(666);
+    const connection = producerConnection(redis.url);
+    connection.on('error', () => undefined);
+    connections.push(connection);
+    const a = new RedisOutboundLimiter(connection, LEASE_MS, outageWaitFor(2000));
+    await connect(connection);
+    await redis.kill();
+    const started = performance.now();
+    try {
+      let calls = 0;
+      await expect(a.run('restart-short-lock', ONE_SLOT, async () => void calls++)).rejects.toThrow();
+      const waited = performance.now() - started;
+      expect(calls).toBe(0);
+      expect(waited).toBeGreaterThanOrEqual(600);
+      expect(waited).toBeLessThan(1000); // a third of the 2 s lock, not the 5 s of a 30 s one
     } finally {
       await redis.start();
     }
