@@ -81,14 +81,17 @@ function encode(body: RequestBody | undefined): { type?: string; payload?: strin
   return { payload: body.body };
 }
 
-/** Sends one request and reads the answer as text. Resolves with any status; rejects only on network failure or timeout. */
-export function send(client: HttpClient, method: 'POST' | 'DELETE' | 'GET', path: string, headers: Readonly<Record<string, string>>, body?: RequestBody): Promise<HttpAnswer> {
+/**
+ * Sends one request and reads the answer as text. Resolves with any status; rejects only on network failure or timeout,
+ * never throws (async: a URL that does not parse rejects too).
+ */
+export async function send(client: HttpClient, method: 'POST' | 'DELETE' | 'GET', path: string, headers: Readonly<Record<string, string>>, body?: RequestBody): Promise<HttpAnswer> {
   const url = new URL(client.baseUrl === undefined ? path : `${client.baseUrl}/${path.replace(/^\/+/, '')}`);
   const { type, payload } = encode(body);
   const all: OutgoingHttpHeaders = { ...client.headers, ...(type === undefined ? {} : { 'content-type': type }), ...headers };
   if (payload !== undefined) all['content-length'] = Buffer.byteLength(payload);
   const tls = url.protocol === 'https:';
-  if (!tls && url.protocol !== 'http:') return Promise.reject(new TypeError(`unsupported protocol ${url.protocol}`));
+  if (!tls && url.protocol !== 'http:') throw new TypeError(`unsupported protocol ${url.protocol}`);
   const agent = tls ? client.agents.https : client.agents.http;
   return new Promise<HttpAnswer>((resolve, reject) => {
     let settled = false;

@@ -98,8 +98,10 @@ describe('vendor HTTP client', () => {
     expect(halfway).toMatchObject({ name: 'RequestError', code: 'ECONNRESET' });
   });
 
-  it('When a URL is not http(s), then the call is refused before anything is sent', async () => {
+  it('When a URL is not http(s) or does not parse, then the call is refused (rejected) before anything is sent', async () => {
     const client = createHttpClient({ timeoutMs: 2000 });
     await expect(send(client, 'POST', 'ftp://127.0.0.1/x', {})).rejects.toThrow(/unsupported protocol ftp:/);
+    const notAUrl = send(client, 'POST', 'not a url', {}); // a promise, rejected: never a throw at the call
+    await expect(notAUrl).rejects.toThrow(/Invalid URL/);
   });
 });
