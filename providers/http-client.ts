@@ -56,6 +56,15 @@ export class RequestError extends Error {
   }
 }
 
+/** Failures on the way to the vendor or back, not answers of the vendor: a classifier's summary says `network:`. */
+export const NETWORK_CODES: ReadonlySet<string> = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_HTTP_REQUEST']);
+
+/**
+ * Failures after which the request may have reached the vendor and been carried out: only the answer is missing
+ * (a timeout, a connection cut). A refused connection is not among them: nothing was sent.
+ */
+export const ANSWER_LOST: ReadonlySet<string> = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'TimeoutError']);
+
 export interface HttpClient {
   readonly baseUrl: string | undefined;
   readonly headers: Readonly<Record<string, string>>;

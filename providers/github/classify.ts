@@ -1,6 +1,7 @@
 // The one function that turns any GitHub answer, or a network failure, into a verdict the provider acts on.
 import { ANY_TOKEN } from './kinds.js';
 import type { Answer } from './client.js';
+import { NETWORK_CODES } from '../http-client.js';
 import { parseObject } from '../json.js';
 
 export type Verdict =
@@ -70,7 +71,6 @@ function waitFor(retryAfter: string | undefined, reset: string | undefined, now:
   return DEFAULT_RATE_LIMIT_WAIT_MS;
 }
 
-const NETWORK_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_HTTP_REQUEST']);
 
 function classifyError(err: Error): Classified {
   const code = (err as { code?: unknown }).code;

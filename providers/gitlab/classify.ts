@@ -1,5 +1,6 @@
 // The one function that turns any GitLab answer, or a network failure, into a verdict the providers act on.
 import type { Answer } from './client.js';
+import { NETWORK_CODES } from '../http-client.js';
 import { asObject } from '../json.js';
 
 export type Verdict =
@@ -24,7 +25,6 @@ export interface Classified {
   readonly json?: unknown;
 }
 
-const NETWORK_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_HTTP_REQUEST']);
 
 /** `secrets` (the leaked token, our credential) are scrubbed from the summary should the host ever echo them. */
 export function classify(answer: Answer | Error, secrets: readonly string[] = []): Classified {

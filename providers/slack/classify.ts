@@ -1,6 +1,7 @@
 // The one function that turns any answer of auth.revoke, or a network failure, into an Outcome.
 import type { Outcome } from '../../src/domain/outcome.js';
 import type { SlackAnswer } from './client.js';
+import { ANSWER_LOST } from '../http-client.js';
 import { parseObject } from '../json.js';
 
 export const VIA = 'auth_revoke';
@@ -18,8 +19,6 @@ export const RETRYABLE_ERRORS: ReadonlySet<string> = new Set(['internal_error', 
 /** Slack's docs for these: "it's possible some aspect of the operation succeeded before the error was raised". */
 const MAY_HAVE_REVOKED: ReadonlySet<string> = new Set(['internal_error', 'fatal_error']);
 
-/** Network failures after which the call may have reached Slack and been carried out: only the answer is missing. */
-const ANSWER_LOST: ReadonlySet<string> = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'TimeoutError']);
 
 export interface Subject {
   /** A refresh token: Slack refusing it proves nothing, so "already gone" is recorded unconfirmed. */

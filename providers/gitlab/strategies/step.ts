@@ -5,6 +5,7 @@ import type { Classified } from '../classify.js';
 import { classify } from '../classify.js';
 import type { Answer } from '../client.js';
 import type { Credential, GitLabInstance } from '../instance.js';
+import { ANSWER_LOST } from '../../http-client.js';
 
 export type Step =
   | Outcome
@@ -30,8 +31,6 @@ export async function attempt(send: () => Promise<Answer>, secrets: readonly (st
   }
 }
 
-/** Network failures after which the request may have reached GitLab and been carried out: only the answer is missing. */
-const ANSWER_LOST = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'TimeoutError']);
 
 /** `failure` for the call that revokes: a lost answer says what GitLab may have done (see LostAnswer). */
 export function revokingFailure(c: Classified, wouldBe: Omit<LostAnswer, 'instance'>): Step {
