@@ -35,7 +35,7 @@ return { 0, math.ceil(wait) }
  * exceeded. At most, because the call must start while its job is still locked to this worker, never once the job may
  * have been handed to another (two calls for one token): see outageWaitFor.
  */
-export const OUTAGE_WAIT_MS = 5000;
+const OUTAGE_WAIT_MS = 5000;
 
 /**
  * The outage wait for jobs locked `lockMs` (JOB_LOCK_SECONDS): a third of it, at most OUTAGE_WAIT_MS. BullMQ renews a

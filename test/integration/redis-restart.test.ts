@@ -19,12 +19,12 @@ let redis: TestRedis;
 let check: Redis;
 const connections: Redis[] = [];
 
-/** The service's limiter runs on the fail-fast producer connection (src/service.ts). */
-function limiter(): { limiter: RedisOutboundLimiter; connection: Redis } {
+/** The service's limiter runs on the fail-fast producer connection (src/service.ts); `outageWaitMs` as src/providers.ts sizes it, or the default. */
+function limiter(outageWaitMs?: number): { limiter: RedisOutboundLimiter; connection: Redis } {
   const connection = producerConnection(redis.url);
   connection.on('error', () => undefined);
   connections.push(connection);
-  return { limiter: new RedisOutboundLimiter(connection, LEASE_MS), connection };
+  return { limiter: new RedisOutboundLimiter(connection, LEASE_MS, outageWaitMs), connection };
 }
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<number> {
@@ -177,10 +177,7 @@ describe('RedisOutboundLimiter across a Redis restart', () => {
   it('with a short job lock, a call asked for while Redis is down waits only a third of the lock: it never starts once its job may be another worker\'s', async () => {
     expect(outageWaitFor(30_000)).toBe(5000);
     expect(outageWaitFor(2000)).toBe(666);
-    const connection = producerConnection(redis.url);
-    connection.on('error', () => undefined);
-    connections.push(connection);
-    const a = new RedisOutboundLimiter(connection, LEASE_MS, outageWaitFor(2000));
+    const { limiter: a, connection } = limiter(outageWaitFor(2000));
     await connect(connection);
     await redis.kill();
     const started = performance.now();
