@@ -1,7 +1,7 @@
 // One accept measurement: autocannon against a target's POST /v1/revoke_tokens (warm-up, then the measured run), and
 // the check that every acknowledged token is in Redis (and, with a replica, on the replica too).
 import type { Redis } from 'ioredis';
-import { INTAKE_QUEUE, KEY_PREFIX } from '../src/queue/jobs.js';
+import { INTAKE_QUEUE, KEY_PREFIX, QUEUE_NAME } from '../src/queue/jobs.js';
 import { runLoad, type LoadResult } from './load.js';
 import type { BenchRedis } from './redis.js';
 import { errorCount, rowFailed, type Row } from './report.js';
@@ -13,9 +13,12 @@ export interface AcceptSettings {
   readonly connections: number;
 }
 
-/** Sums the `count` of every waiting intake job (one job may hold several requests' tokens: the producer groups them). */
+/**
+ * Sums the `count` of every waiting intake job (one job may hold several requests' tokens: the producer groups them),
+ * plus the waiting revocation jobs (one per token: what a small group becomes before the `204`).
+ */
 const SUM_WAITING_COUNTS = `
-local total = 0
+local total = redis.call('LLEN', KEYS[2])
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   local data = redis.call('HGET', ARGV[1] .. id, 'data')
   if data then total = total + cjson.decode(data).count end
@@ -23,14 +26,14 @@ end
 return total`;
 
 /**
- * How many tokens the target put in Redis. The service: the tokens of its waiting intake jobs (ROLE=api: no worker takes
- * them; every request carries new tokens, so none is merged away). The bare server: its keys.
+ * How many tokens the target put in Redis. The service: the tokens of its waiting intake and revocation jobs (ROLE=api:
+ * no worker takes them; every request carries new tokens, so none is merged away). The bare server: its keys.
  */
 async function stored(client: Redis, target: Target): Promise<number> {
   if (target.name === 'bare') return client.dbsize();
   const prefix = `${KEY_PREFIX}:${INTAKE_QUEUE}:`;
   // EVAL_RO: the script only reads, so it also runs on a read-only replica.
-  return Number(await client.call('EVAL_RO', SUM_WAITING_COUNTS, 1, `${prefix}wait`, prefix));
+  return Number(await client.call('EVAL_RO', SUM_WAITING_COUNTS, 2, `${prefix}wait`, `${KEY_PREFIX}:${QUEUE_NAME}:wait`, prefix));
 }
 
 /**

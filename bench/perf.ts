@@ -364,6 +364,7 @@ export async function runCosts(redis: BenchRedis, tokens: number): Promise<Costs
 export function costsReport(c: CostsResult): string {
   return [
     `Redis per token (${c.tokens} single-token requests, one every 20 ms; ROLE=api + ROLE=worker; zero-latency simulator):`,
+    '(a request of up to DIRECT_MAX_TOKENS tokens is fanned out by the API before its 204: its "fan-out" rows are written there, and "intake" is an intake job, made only for larger requests)',
     costTable([{ name: 'all', tokens: c.tokens, costs: c.costs }]),
     `Left in Redis per settled token (MEMORY USAGE): ${Object.entries(c.left).map(([k, v]) => `${k} ${v} B`).join(', ')}`,
     `Without MONITOR: ${c.commandsPerToken.toFixed(1)} commands, ${c.netInPerToken} bytes in and ${c.netOutPerToken} bytes out of Redis per token (INFO deltas, idle polling included).`,

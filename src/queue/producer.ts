@@ -1,9 +1,13 @@
-// The HTTP edge's side of the queue: accepted requests become sealed intake jobs, acknowledged by Redis before we answer.
+// The HTTP edge's side of the queue: accepted requests become revocation jobs, or a sealed intake job when large,
+// acknowledged by Redis before we answer.
 import type { Queue } from 'bullmq';
 import { seal, type EncryptionKey } from '../domain/crypto.js';
+import { fingerprint, shortFingerprint } from '../domain/fingerprint.js';
 import { batchId, type AcceptedToken } from '../domain/revocation.js';
 import { mergeRefs } from '../domain/vulnerability.js';
 import { StoreUnavailableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { admit, type Admission } from './admission.js';
 import { INTAKE_JOB_NAME, type IntakeItem, type IntakeJobData } from './jobs.js';
 import type { ReplicaGate } from './redis.js';
 
@@ -11,6 +15,11 @@ import type { ReplicaGate } from './redis.js';
 const DEADLINE_MS = 5000;
 /** A group stops taking further requests at this many tokens (a single larger request is still one job). */
 const GROUP_MAX_TOKENS = 1000;
+/**
+ * A group of at most this many tokens becomes their revocation jobs before the `204` (GitLab's usual request holds
+ * one token); a larger one becomes one intake job, sealed once, which a worker fans out (a mass leak is answered fast).
+ */
+export const DIRECT_MAX_TOKENS = 50;
 
 interface Waiter {
   readonly tokens: readonly AcceptedToken[];
@@ -20,18 +29,20 @@ interface Waiter {
 }
 
 /**
- * Group commit. While one intake job is being written, the requests that arrive meanwhile wait and are then written
- * together as the next job: one BullMQ add (one Lua call, one seal) for the whole group. A lone request is written at
- * once, so under light load nothing waits; under heavy load the per-request cost of the add is shared. Each request
- * still resolves only once Redis has acknowledged the job holding its tokens.
+ * Group commit. While one group is being written, the requests that arrive meanwhile wait and are then written
+ * together as the next: under light load nothing waits, under heavy load the round trips are shared. Each request
+ * still resolves only once Redis has acknowledged the jobs holding its tokens.
  *
- * A lone request's job id is the digest of its tokens, so a whole-batch resend is absorbed while the first is queued;
- * a group's is the digest of all of its tokens. Either way the fan-out is idempotent per token.
+ * With `direct`, a group of at most DIRECT_MAX_TOKENS tokens is admitted at once (admission.ts: records, one
+ * revocation job per token, the unsettled index; three round trips), so a worker can revoke the token as soon as we
+ * answer, with no second queue hop. Without one, or for a larger group, the group is one intake job (one BullMQ add,
+ * one seal) that a worker fans out the same way. An intake job's id is the digest of its tokens, so a whole-batch
+ * resend is absorbed while the first is queued; either way admission is idempotent per token.
  *
  * With a `gate`, "acknowledged" means replicated: after the add, and within the same deadline, the group waits for
  * the required replicas (one WAIT per group: groups are written one at a time, on the gate's own connection, which
- * the queue must use). A master that dies after the add but before a replica has the job then takes along only jobs
- * that were answered 503, which GitLab resends.
+ * the queue and the admission's stores must use). A master that dies after the writes but before a replica has them
+ * then takes along only jobs that were answered 503, which GitLab resends.
  */
 export class IntakeProducer {
   #waiting: Waiter[] = [];
@@ -41,6 +52,7 @@ export class IntakeProducer {
     private readonly queue: Queue<IntakeJobData>,
     private readonly key: () => EncryptionKey,
     private readonly gate?: ReplicaGate,
+    private readonly direct?: { readonly admission: Admission; readonly logger: Logger },
   ) {}
 
   /** Resolves only once Redis has acknowledged the job holding these tokens; otherwise rejects with StoreUnavailableError. */
@@ -95,20 +107,33 @@ export class IntakeProducer {
         else if (t.vulnerabilities) unique.set(t.token, { ...known, vulnerabilities: mergeRefs(known.vulnerabilities, t.vulnerabilities) });
       }
     }
-    const tokens = [...unique.values()];
-    const id = batchId(tokens);
-    const items: IntakeItem[] = tokens.map((t) => ({
+    const tokens = [...unique.values()].map((t): IntakeItem => ({
       type: t.type,
       token: t.token,
       ...(t.location === undefined ? {} : { location: t.location }),
       ...(t.vulnerabilities?.length ? { vulnerabilities: t.vulnerabilities } : {}),
     }));
     const acceptedAt = Math.min(...group.map((w) => w.acceptedAt));
-    const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(items), this.key(), id), count: items.length, acceptedAt };
     const started = Date.now();
     const epoch = this.gate?.epoch;
-    await withDeadline(this.queue.add(INTAKE_JOB_NAME, data, { jobId: id }), DEADLINE_MS);
+    await withDeadline(this.#store(tokens, acceptedAt), DEADLINE_MS);
     await this.gate?.confirm(DEADLINE_MS - (Date.now() - started), epoch);
+  }
+
+  async #store(items: readonly IntakeItem[], acceptedAt: number): Promise<void> {
+    let batch = items;
+    if (this.direct && items.length <= DIRECT_MAX_TOKENS) {
+      const tokens = items.map((i) => ({ ...i, fp: fingerprint(i.token) }));
+      const known = await admit(tokens, acceptedAt, this.direct.admission, this.key());
+      // The fan-out's line, for an on-call engineer asking whether a resend was recognised (known) or queued.
+      this.direct.logger.info({ batch: shortFingerprint(batchId(items)), tokens: tokens.length, queued: tokens.length - known.size, known: known.size, fanOutMs: Date.now() - acceptedAt }, 'batch fanned out');
+      // A settled token sent again by a vulnerability: the fan-out gives that vulnerability its note (feedback.ts).
+      batch = items.filter((item, i) => item.vulnerabilities?.length && known.has(tokens[i]?.fp ?? ''));
+      if (batch.length === 0) return;
+    }
+    const id = batchId(batch);
+    const data: IntakeJobData = { v: 1, sealed: seal(JSON.stringify(batch), this.key(), id), count: batch.length, acceptedAt };
+    await this.queue.add(INTAKE_JOB_NAME, data, { jobId: id });
   }
 }
 

@@ -12,8 +12,11 @@ import { listen, type Listening } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { openOperations } from '../operations.js';
-import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, QUEUE_STREAMS, type IntakeJobData } from '../queue/jobs.js';
+import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, QUEUE_STREAMS, type IntakeJobData, type RevocationJobData } from '../queue/jobs.js';
+import { OutcomeStore } from '../queue/outcomes.js';
 import { IntakeProducer } from '../queue/producer.js';
+import { RecordStore } from '../queue/records.js';
+import { UnsettledTokens } from '../queue/unsettled.js';
 import { SharedBudgetStore } from '../rate-limit/budget-store.js';
 import { KEYS } from '../keys.js';
 import { ReplicaGate, type RedisClient } from '../queue/redis.js';
@@ -47,10 +50,20 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
   // The intake jobs, and the WAIT that confirms them, on a connection of their own: the WAIT blocks it meanwhile, and
   // counts only the writes made on it. The rate-limit counters stay on the shared one, never behind a WAIT.
   const intakeRedis = await d.connection('intake');
+  // The revocation jobs of small requests, and their records, are written there too: one WAIT confirms them all.
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: intakeRedis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
-  intake.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
-  stoppers.push(() => intake.close());
-  const producer = new IntakeProducer(intake, () => newestKey(live.secrets.encryptionKeys), new ReplicaGate(intakeRedis, d.replicas));
+  const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: intakeRedis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: JOB_OPTIONS, skipWaitingForReady: true });
+  for (const q of [intake, revocations]) {
+    q.on('error', (err: Error) => logger.debug({ err: err.message }, 'queue (producer) error'));
+    stoppers.push(() => q.close());
+  }
+  const admission = {
+    revocations,
+    outcomes: new OutcomeStore(intakeRedis, config.outcomeRetentionSeconds),
+    records: new RecordStore(intakeRedis, config.recordRetentionSeconds),
+    unsettled: new UnsettledTokens(intakeRedis),
+  };
+  const producer = new IntakeProducer(intake, () => newestKey(live.secrets.encryptionKeys), new ReplicaGate(intakeRedis, d.replicas), { admission, logger });
   const budgets = { get: new SharedBudgetStore(redis, KEYS.rateLimit('get')), post: new SharedBudgetStore(redis, KEYS.rateLimit('post')) };
   // After the HTTP server has closed (stoppers run in reverse), the last locally counted hits reach Redis.
   stoppers.push(async () => void (await Promise.all([budgets.get.flush(), budgets.post.flush()])));

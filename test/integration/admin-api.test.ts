@@ -3,6 +3,7 @@ import request, { type Response, type Test } from 'supertest';
 import { loadConfig } from '../../src/config/index.js';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import { ConfigError } from '../../src/errors.js';
+import { DIRECT_MAX_TOKENS } from '../../src/queue/producer.js';
 import { failedReasonOf, inspectQueue } from '../support/queue.js';
 import { API_TOKEN, eventually, item } from '../support/service.js';
 import { useStack } from '../support/stack.js';
@@ -291,21 +292,22 @@ describe('Bull Board', () => {
   it('redacts queued intake jobs the same way', async () => {
     const intake = inspectQueue(stack.redis.url, 'intake');
     try {
-      // An intake job lives only until a worker fans it out: pause the intake queue to look at one.
+      // An intake job lives only until a worker fans it out: pause the intake queue to look at one. Only a request
+      // larger than DIRECT_MAX_TOKENS makes one (a smaller one becomes its revocation jobs at once).
       await intake.pause();
-      const t = stack.gitlab.createToken('personal_access_token');
-      submitted.push(t);
-      await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send([item(t)]).expect(204);
+      const tokens = Array.from({ length: DIRECT_MAX_TOKENS + 1 }, () => stack.gitlab.createToken('personal_access_token'));
+      submitted.push(...tokens);
+      await request(stack.service.url).post('/v1/revoke_tokens').set('Authorization', API_TOKEN).send(tokens.map((t) => item(t))).expect(204);
       const [waiting] = await intake.getWaiting();
       const ciphertext = String(waiting?.data.sealed);
       sealed.push(ciphertext);
       const res = await get('/admin/queues/api/queues?activeQueue=intake&status=latest&page=1');
       expect(res.status).toBe(200);
       const jobs = (res.body.queues as Array<{ name: string; jobs: Array<{ data: unknown }> }>).find((q) => q.name === 'intake')?.jobs ?? [];
-      expect(jobs.map((j) => j.data)).toEqual([{ v: 1, count: 1, acceptedAt: expect.any(Number), sealed: '[encrypted]' }]);
+      expect(jobs.map((j) => j.data)).toEqual([{ v: 1, count: DIRECT_MAX_TOKENS + 1, acceptedAt: expect.any(Number), sealed: '[encrypted]' }]);
       expect(res.text).not.toContain(ciphertext);
       await intake.resume();
-      await eventually(() => stack.gitlab.stateOf(t) === 'revoked', 'revoked once the intake queue resumes');
+      await eventually(() => tokens.every((t) => stack.gitlab.stateOf(t) === 'revoked'), 'revoked once the intake queue resumes');
     } finally {
       await intake.resume();
       await intake.close();

@@ -4,9 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { keyFromBase64, open } from '../../src/domain/crypto.js';
 import { batchId, type AcceptedToken } from '../../src/domain/revocation.js';
 import { StoreUnavailableError } from '../../src/errors.js';
-import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, KEY_PREFIX, type IntakeItem, type IntakeJobData } from '../../src/queue/jobs.js';
-import { IntakeProducer } from '../../src/queue/producer.js';
+import { fingerprint } from '../../src/domain/fingerprint.js';
+import { KEYS } from '../../src/keys.js';
+import { INTAKE_JOB_OPTIONS, INTAKE_QUEUE, JOB_OPTIONS, KEY_PREFIX, QUEUE_NAME, type IntakeItem, type IntakeJobData, type RevocationJobData } from '../../src/queue/jobs.js';
+import { OutcomeStore } from '../../src/queue/outcomes.js';
+import { DIRECT_MAX_TOKENS, IntakeProducer } from '../../src/queue/producer.js';
+import { RecordStore } from '../../src/queue/records.js';
 import { connect, producerConnection } from '../../src/queue/redis.js';
+import { UnsettledTokens } from '../../src/queue/unsettled.js';
+import { captureLogs, type CapturedLogs } from '../support/logs.js';
+import { eventually } from '../support/service.js';
 import { useStack } from '../support/stack.js';
 
 const stack = useStack({ gitlab: false, service: false });
@@ -95,5 +102,75 @@ describe('IntakeProducer (group commit)', () => {
     } finally {
       await stack.redis.start();
     }
+  });
+});
+
+describe('IntakeProducer (direct admission of small groups)', () => {
+  let revocations: Queue<RevocationJobData>;
+  let direct: IntakeProducer;
+  let outcomes: OutcomeStore;
+  let records: RecordStore;
+  let logs: CapturedLogs;
+  beforeEach(() => {
+    revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection, prefix: KEY_PREFIX, defaultJobOptions: JOB_OPTIONS, skipWaitingForReady: true });
+    revocations.on('error', () => undefined);
+    outcomes = new OutcomeStore(connection, 3600);
+    records = new RecordStore(connection, 3600);
+    logs = captureLogs('info');
+    direct = new IntakeProducer(queue, () => key, undefined, { admission: { revocations, outcomes, records, unsettled: new UnsettledTokens(connection) }, logger: logs.logger });
+  });
+  afterEach(async () => {
+    await revocations.close();
+  });
+
+  it('makes a small request its revocation jobs before it resolves: sealed, recorded, indexed, no intake job', async () => {
+    const batch = tokens(3);
+    expect(await direct.enqueue(batch)).toEqual({ queued: 3 });
+    expect(await queued()).toEqual([]);
+    for (const t of batch) {
+      const fp = fingerprint(t.token);
+      const job = await revocations.getJob(fp);
+      expect(await job?.getState()).toBe('waiting');
+      expect(job?.data).toEqual({ v: 1, fp, type: t.type, sealed: expect.stringMatching(/^v1\./), acceptedAt: expect.any(Number), location: t.location });
+      expect(open(job?.data.sealed ?? '', [key], fp)).toBe(t.token);
+      expect((await records.get(fp))?.state).toBe('accepted');
+      expect(await connection.zscore(KEYS.unsettled, fp)).toBe(String(job?.data.acceptedAt));
+    }
+    expect(JSON.stringify(await connection.hgetall(`${KEY_PREFIX}:${QUEUE_NAME}:${fingerprint(batch[0]?.token ?? '')}`))).not.toContain(batch[0]?.token);
+    // A resend while they wait is absorbed by the job ids.
+    await direct.enqueue(batch);
+    expect(await revocations.getWaitingCount()).toBe(3);
+    expect(logs.records().filter((r) => r['msg'] === 'batch fanned out').map((r) => [r['tokens'], r['queued'], r['known']])).toEqual([[3, 3, 0], [3, 3, 0]]);
+  });
+
+  it(`sends a group of more than ${DIRECT_MAX_TOKENS} tokens as one intake job, for a worker to fan out`, async () => {
+    const big = tokens(DIRECT_MAX_TOKENS + 1);
+    await direct.enqueue(big);
+    expect((await queued()).map((j) => j.items.length)).toEqual([DIRECT_MAX_TOKENS + 1]);
+    expect(await revocations.getWaitingCount()).toBe(0);
+  });
+
+  it('queues nothing for a settled token sent again, except an intake job for the vulnerability that names it anew', async () => {
+    const [settled, noted] = tokens(2);
+    if (!settled || !noted) throw new Error('no token');
+    for (const t of [settled, noted]) await outcomes.record(fingerprint(t.token), { status: 'revoked', via: 'admin_api', type: t.type, at: new Date().toISOString(), attempts: 1 });
+    await direct.enqueue([settled, { ...noted, vulnerabilities: [{ id: 7, projectId: 3 }] }]);
+    expect(await revocations.getWaitingCount()).toBe(0);
+    // The fan-out worker gives the new vulnerability its note (vulnerability-feedback tests); the other needs nothing.
+    expect((await queued()).map((j) => j.items)).toEqual([[{ ...noted, vulnerabilities: [{ id: 7, projectId: 3 }] }]]);
+    expect(await records.vulnerabilities(fingerprint(noted.token))).toEqual([{ id: 7, projectId: 3 }]);
+  });
+
+  it('rejects with StoreUnavailableError when Redis is down, and a resend afterwards makes each job once', async () => {
+    const batch = tokens(2);
+    await stack.redis.kill();
+    try {
+      await expect(direct.enqueue(batch)).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await stack.redis.start();
+    }
+    await eventually(async () => (await direct.enqueue(batch).then(() => true, () => false)), 'accepted once Redis is back');
+    await direct.enqueue(batch);
+    expect(await revocations.getWaitingCount()).toBe(2);
   });
 });
