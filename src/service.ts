@@ -85,7 +85,10 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   const credentials = openCredentials(credentialRedis, keys, instances, logger, new ReplicaGate(credentialRedis, replicas));
   const registry = openProviders(config, instances, { redis, breakers, logger, gitlabCredentials: credentials.live, simulators: sb?.simulators });
   stoppers.push(() => registry.close());
-  const metrics = processMetrics(config, redis, breakers, credentials, instances, registry, stoppers);
+  // The gauges' BullMQ queues on a connection of their own: BullMQ defines its scripts on the connection it is given,
+  // and ioredis copies each of them into every pipeline made on it, which the shared connection makes for every
+  // event-loop tick's commands (auto-pipelining: the limiter's, the breakers', the rate limits').
+  const metrics = processMetrics(config, await connection('readings'), breakers, credentials, instances, registry, stoppers);
 
   const worker: Worker | undefined = config.role === 'api' ? undefined : await startWorkerRole({ config, logger, target, registry, keys, breakers, credentials, metrics, stoppers });
   const readiness = (): Promise<Readiness> => checkReadiness(redis, worker, breakers);
@@ -122,7 +125,7 @@ function reloadSecrets(live: LiveSecrets, gitlab: LiveCredentials, next: Config,
 /** This process's Prometheus metrics; the queue and breaker gauges are read from Redis at each scrape (any role). */
 function processMetrics(
   config: Config,
-  redis: Redis | Cluster,
+  readingsRedis: Redis | Cluster,
   breakers: CredentialBreakers,
   credentials: { store: CredentialStore; live: LiveCredentials },
   instances: readonly InstanceConfig[],
@@ -135,7 +138,7 @@ function processMetrics(
   const managed = managedCredentials(instances);
   // GitLab's credentials, and every other provider's (e.g. github:token): a closed breaker is a 0, not a gap.
   const known = [...new Set([...managed.map(credentialName), ...registry.credentials()])];
-  stoppers.push(watchQueues(metrics, queueReadings(redis, queues, breakers), queues, known));
+  stoppers.push(watchQueues(metrics, queueReadings(readingsRedis, queues, breakers), queues, known));
   watchCredentials(metrics, credentials.store, credentials.live, managed.map(credentialName), managed.filter((m) => m.rotated).map(credentialName));
   return metrics;
 }
