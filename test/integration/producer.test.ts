@@ -150,6 +150,17 @@ describe('IntakeProducer (direct admission of small groups)', () => {
     expect(await revocations.getWaitingCount()).toBe(0);
   });
 
+  it('during a flood (a group of several requests over the bound), writes even a lone small request as an intake job', async () => {
+    const first = tokens(1);
+    const flood = Array.from({ length: DIRECT_MAX_TOKENS + 2 }, () => tokens(1));
+    // The first is written alone, directly; the others arrive meanwhile and are written together: a flood.
+    await Promise.all([direct.enqueue(first), ...flood.map((b) => direct.enqueue(b))]);
+    const late = tokens(1);
+    await direct.enqueue(late);
+    expect((await revocations.getWaiting()).map((j) => j.data.fp)).toEqual(first.map((t) => fingerprint(t.token)));
+    expect((await queued()).flatMap((j) => j.items.map((i) => i.token)).sort()).toEqual([...flood.flat(), ...late].map((t) => t.token).sort());
+  });
+
   it('queues nothing for a settled token sent again, except an intake job for the vulnerability that names it anew', async () => {
     const [settled, noted] = tokens(2);
     if (!settled || !noted) throw new Error('no token');
