@@ -3,7 +3,9 @@
 import type { Identified } from '../domain/outcome.js';
 import type { VulnerabilityRef } from '../domain/vulnerability.js';
 import type { ChainableCommander } from 'ioredis';
+import { KEYS } from '../keys.js';
 import type { AuditLog } from './audit.js';
+import type { OutcomeRecord } from './outcomes.js';
 import { execAll, parseRefs, type RecordStore } from './records.js';
 import type { UnsettledTokens } from './unsettled.js';
 
@@ -50,9 +52,13 @@ export class Journal {
     this.#listeners.push(listener);
   }
 
-  /** `attempt` counts within the job's current run; the record's `attempts` also counts the runs before a replay. */
-  attempted(fp: string, attempt: number): Promise<void> {
-    return this.records.change(fp, { state: 'attempted', event: 'attempted', detail: `attempt ${attempt}`, attempt });
+  /**
+   * The attempt begins, unless the token is settled already: then nothing is written, and its outcome is returned.
+   * `attempt` counts within the job's current run; the record's `attempts` also counts the runs before a replay.
+   */
+  async attempted(fp: string, attempt: number): Promise<OutcomeRecord | undefined> {
+    const outcome = await this.records.attemptedUnlessSettled(fp, attempt, KEYS.outcome(fp));
+    return outcome === undefined ? undefined : (JSON.parse(outcome) as OutcomeRecord);
   }
 
   /** The index's reason and the record's event, in one round trip. */

@@ -34,14 +34,34 @@ const REBASE_ATTEMPTS = "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call
  * by 0.1.0 keeps its older events in the list `<record>:events`, read after the hash's and trimmed here, so that the
  * two never hold more than the bound between them. KEYS: the record, its old list. ARGV: the event, the bound.
  */
-const appendEvent = (event: string, bound: string) => `
-local n = redis.call('HINCRBY', KEYS[1], 'ev', 1)
+const appendEvent = (event: string, bound: string, record = 'KEYS[1]', list = 'KEYS[2]') => `
+local n = redis.call('HINCRBY', ${record}, 'ev', 1)
 local limit = tonumber(${bound})
-redis.call('HSET', KEYS[1], 'e' .. n, ${event})
-if n > limit then redis.call('HDEL', KEYS[1], 'e' .. (n - limit)) end
-if n >= limit then redis.call('DEL', KEYS[2]) else redis.call('LTRIM', KEYS[2], 0, limit - n - 1) end
+redis.call('HSET', ${record}, 'e' .. n, ${event})
+if n > limit then redis.call('HDEL', ${record}, 'e' .. (n - limit)) end
+if n >= limit then redis.call('DEL', ${list}) else redis.call('LTRIM', ${list}, 0, limit - n - 1) end
 return n`;
 const APPEND_EVENT = appendEvent('ARGV[1]', 'ARGV[2]');
+
+/**
+ * An attempt begins, unless the token is settled: one script, so that the worker's question "is it settled?" and its
+ * answer "attempting" cost one round trip, and a settled token's record never says `attempted`. KEYS: the outcome (the
+ * guard), the record, its old event list, its locations, its vulnerabilities. ARGV: the packed event, the event bound,
+ * the job's attempt, the retention in seconds. Returns the outcome when there is one (nothing written), else false.
+ */
+const ATTEMPTED_UNLESS_SETTLED = `
+local outcome = redis.call('GET', KEYS[1])
+if outcome then return outcome end
+redis.call('HSET', KEYS[2], 'state', 'attempted')
+local function append() ${appendEvent('ARGV[1]', 'ARGV[2]', 'KEYS[2]', 'KEYS[3]')} end
+append()
+redis.call('HSET', KEYS[2], 'attempts', tonumber(redis.call('HGET', KEYS[2], 'priorAttempts') or '0') + tonumber(ARGV[3]))
+for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+return false`;
+
+interface Scripts {
+  trapiAttemptedUnlessSettled(outcome: string, record: string, events: string, locations: string, vulnerabilities: string, event: string, bound: number, attempt: number, retentionSeconds: number): Promise<string | null>;
+}
 /**
  * A receipt of a token, in one script (KEYS: its record, its old event list, its locations; ARGV: when in ms, its
  * type, the packed `accepted` event, the event bound, its location or '', the location bound).
@@ -134,7 +154,20 @@ export class RecordStore {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly retentionSeconds: number,
-  ) {}
+  ) {
+    if (!('trapiAttemptedUnlessSettled' in redis)) redis.defineCommand('trapiAttemptedUnlessSettled', { numberOfKeys: 5, lua: ATTEMPTED_UNLESS_SETTLED });
+  }
+
+  /**
+   * The job's attempt `attempt` begins (state, event, `attempts`, as `change` writes them), unless `outcomeKey` holds
+   * the token's outcome: then nothing is written and the stored outcome is returned. One round trip.
+   */
+  async attemptedUnlessSettled(fp: string, attempt: number, outcomeKey: string, at = Date.now()): Promise<string | undefined> {
+    const event = packEvent({ at: new Date(at).toISOString(), event: 'attempted', actor: 'service', detail: `attempt ${attempt}` });
+    const scripts = this.redis as unknown as Scripts;
+    const outcome = await scripts.trapiAttemptedUnlessSettled(outcomeKey, key(fp), eventsKey(fp), locationsKey(fp), vulnerabilitiesKey(fp), event, RECORD_LIMITS.events, attempt, this.retentionSeconds);
+    return outcome ?? undefined;
+  }
 
   /** A batch's tokens were received (fan-out): counts, locations, and `accepted` the first time. One round trip. */
   async received(tokens: ReadonlyArray<{ fp: string; type: string; location?: string | undefined; vulnerabilities?: readonly VulnerabilityRef[] | undefined }>, at: number): Promise<void> {

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { KEY_PREFIX, QUEUE_NAME, backoffDelay, backoffSettings, type RevocationJobData, type RevocationJobResult } from './jobs.js';
 import type { FeedbackRequests } from './feedback.js';
 import type { Journal, Settled } from './journal.js';
-import type { OutcomeStore } from './outcomes.js';
+import type { OutcomeRecord, OutcomeStore } from './outcomes.js';
 
 export interface WorkerDeps {
   readonly connection: Redis | Cluster;
@@ -47,22 +47,31 @@ export function createRevocationWorker(deps: WorkerDeps): Worker<RevocationJobDa
 export async function processJob(job: Job<RevocationJobData>, lockToken: string | undefined, deps: WorkerDeps): Promise<RevocationJobResult> {
   const { fp, type } = job.data;
   const log = deps.logger.child({ fp: shortFingerprint(fp), type, attempt: job.attemptsMade + 1 });
-  const prior = await deps.outcomes.get(fp);
-  if (prior) {
+  // A job made for a token settled meanwhile (a resend racing its settlement): no call; its vulnerabilities still get
+  // their notes.
+  const handled = async (prior: OutcomeRecord): Promise<RevocationJobResult> => {
     log.info({ status: prior.status }, 'token already handled; no call made');
-    // A job made for a token settled meanwhile (a resend racing its settlement): its vulnerabilities still get their notes.
     if (job.data.vulnerabilities?.length) await deps.feedback?.fromOutcomes([{ fp, outcome: prior, vulnerabilities: job.data.vulnerabilities }]);
     return { status: prior.status, via: 'record' };
-  }
+  };
   const route = deps.registry.forType(type);
-  if (!route) throw await fail(job, deps, log, 'unsupported_type', 'no enabled provider handles this type');
-  let token: string;
+  let token: string | undefined;
+  let unopened = '';
   try {
     token = open(job.data.sealed, deps.keys(), fp);
   } catch (err) {
-    throw await fail(job, deps, log, 'decryption_failed', (err as Error).message);
+    unopened = (err as Error).message;
   }
-  await deps.journal.attempted(fp, job.attemptsMade + 1);
+  if (!route || token === undefined) {
+    // Only a token not yet settled fails.
+    const prior = await deps.outcomes.get(fp);
+    if (prior) return handled(prior);
+    if (!route) throw await fail(job, deps, log, 'unsupported_type', 'no enabled provider handles this type');
+    throw await fail(job, deps, log, 'decryption_failed', unopened);
+  }
+  // The settled check and the record's `attempted`, in one round trip.
+  const prior = await deps.journal.attempted(fp, job.attemptsMade + 1);
+  if (prior) return handled(prior);
   const started = Date.now();
   const outcome = withInstance(await route.provider.revoke({ token, kind: route.kind.kind, type, fingerprint: fp }), route.provider.name);
   deps.metrics?.providerCall(route.provider.name, (Date.now() - started) / 1000);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { fingerprint } from '../../src/domain/fingerprint.js';
 import type { TokenRecord } from '../../src/domain/record.js';
+import { KEYS } from '../../src/keys.js';
 import { RecordStore } from '../../src/queue/records.js';
 import { dumpRedis } from '../support/redis-scan.js';
 import { API_TOKEN, eventually, item } from '../support/service.js';
@@ -21,6 +22,21 @@ const recordOf = async (token: string, state: string): Promise<TokenRecord> => {
 };
 
 describe('token records', () => {
+  it('say `attempted` (state, event, attempts) when an attempt begins, unless the token is settled: then nothing is written and its outcome is answered', async () => {
+    const fp = fingerprint(`glpat-attempted-${Date.now()}`);
+    await records.received([{ fp, type: 'gitleaks_rule_id_gitlab_personal_access_token' }], Date.now());
+    expect(await records.attemptedUnlessSettled(fp, 3, KEYS.outcome(fp))).toBeUndefined();
+    const attempted = await records.get(fp);
+    expect(attempted).toMatchObject({ state: 'attempted', attempts: 3 });
+    expect(attempted?.events.map((e) => [e.event, e.detail])).toEqual([['attempted', 'attempt 3'], ['accepted', undefined]]);
+    expect(await stack.client.ttl(KEYS.record(fp))).toBeGreaterThan(3500);
+    const outcome = JSON.stringify({ status: 'revoked', via: 'admin', type: 't', at: new Date().toISOString(), attempts: 3 });
+    await stack.client.set(KEYS.outcome(fp), outcome);
+    const before = await stack.client.hgetall(KEYS.record(fp));
+    expect(await records.attemptedUnlessSettled(fp, 4, KEYS.outcome(fp))).toBe(outcome);
+    expect(await stack.client.hgetall(KEYS.record(fp))).toEqual(before);
+  });
+
   it('keep when and how often a token was received, where, what GitLab identified, and each state change', async () => {
     const token = stack.gitlab.createToken('personal_access_token', { userId: 99, name: 'deploy-bot' });
     stack.gitlab.faults.failNext(1, 503, { path: '/api/v4/admin/token' });
