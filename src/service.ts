@@ -67,8 +67,8 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   // Fail-fast connections (a request must never hang), each following the master through a failover by itself.
   // Connected before use: without an offline queue a command sent while connecting fails. Unreachable: logged once
   // (503 until it is), and retryStrategy keeps reconnecting.
-  const connection = async (name: string): Promise<RedisClient> => {
-    const redis = producerConnectionTo(target);
+  const connection = async (name: string, forQueues = false): Promise<RedisClient> => {
+    const redis = producerConnectionTo(target, {}, forQueues);
     redis.on('error', (err: Error) => logger.debug({ err: err.message }, `redis (${name}) connection error`));
     stoppers.push(() => closeConnection(redis));
     await connect(redis).catch((err: Error) => logger.error({ err: err.message, connection: name }, 'Redis is not reachable; answering 503 until it is'));
@@ -88,7 +88,7 @@ async function build(config: Config, logger: Logger, stoppers: Stopper[]): Promi
   // The gauges' BullMQ queues on a connection of their own: BullMQ defines its scripts on the connection it is given,
   // and ioredis copies each of them into every pipeline made on it, which the shared connection makes for every
   // event-loop tick's commands (auto-pipelining: the limiter's, the breakers', the rate limits').
-  const metrics = processMetrics(config, await connection('readings'), breakers, credentials, instances, registry, stoppers);
+  const metrics = processMetrics(config, await connection('readings', true), breakers, credentials, instances, registry, stoppers);
 
   const worker: Worker | undefined = config.role === 'api' ? undefined : await startWorkerRole({ config, logger, target, registry, keys, breakers, credentials, metrics, stoppers });
   const readiness = (): Promise<Readiness> => checkReadiness(redis, worker, breakers);

@@ -33,8 +33,11 @@ export interface ApiRoleDeps {
   readonly logger: Logger;
   /** The producer connection (fail-fast, no offline queue). */
   readonly redis: Redis | Cluster;
-  /** Opens another fail-fast connection (closed at stop): for writes confirmed with WAIT, which blocks its connection. */
-  readonly connection: (name: string) => Promise<RedisClient>;
+  /**
+   * Opens another fail-fast connection (closed at stop): for writes confirmed with WAIT, which blocks its connection.
+   * `forQueues`: BullMQ queues will use it.
+   */
+  readonly connection: (name: string, forQueues?: boolean) => Promise<RedisClient>;
   /** Replicas that must have an accepted batch, replay or resolve before it is confirmed (REDIS_MIN_REPLICAS_ACK). */
   readonly replicas: number;
   readonly registry: ProviderRegistry;
@@ -49,7 +52,7 @@ export async function startApiRole(d: ApiRoleDeps): Promise<Listening> {
   const { config, live, logger, redis, registry, stoppers } = d;
   // The intake jobs, and the WAIT that confirms them, on a connection of their own: the WAIT blocks it meanwhile, and
   // counts only the writes made on it. The rate-limit counters stay on the shared one, never behind a WAIT.
-  const intakeRedis = await d.connection('intake');
+  const intakeRedis = await d.connection('intake', true);
   // The revocation jobs of small requests, and their records, are written there too: one WAIT confirms them all.
   const intake = new Queue<IntakeJobData>(INTAKE_QUEUE, { connection: intakeRedis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: INTAKE_JOB_OPTIONS, skipWaitingForReady: true });
   const revocations = new Queue<RevocationJobData>(QUEUE_NAME, { connection: intakeRedis, prefix: KEY_PREFIX, streams: QUEUE_STREAMS, defaultJobOptions: JOB_OPTIONS, skipWaitingForReady: true });
@@ -90,7 +93,7 @@ async function adminDeps({ config, live, connection, replicas, registry, instanc
     return undefined;
   }
   // Replays and resolves are confirmed with a WAIT on the operations' connection: one of their own.
-  const ops = openOperations(await connection('operations'), config, registry, logger, () => live.secrets.encryptionKeys, instances, replicas);
+  const ops = openOperations(await connection('operations', true), config, registry, logger, () => live.secrets.encryptionKeys, instances, replicas);
   stoppers.push(() => ops.close());
   return { operations: ops.operations, credentials: () => live.secrets.adminTokens, queues: [ops.queues.revocations, ops.queues.intake] };
 }
