@@ -27,9 +27,11 @@ export const DIRECT_MAX_TOKENS = 4;
  * After a group of several requests held more than DIRECT_MAX_TOKENS (a flood: requests arrive faster than they are
  * written), every group is an intake job for this long. Without it, the small groups between a flood's large ones
  * were admitted one token at a time and held every request behind them: the accept bench (50 connections,
- * single-token requests) measured 0.37–0.59x the bare server's tokens/s in three runs.
+ * single-token requests) measured 0.37–0.59x the bare server's tokens/s in three runs; 0.47–0.68x with it. Short,
+ * because a pause of a few tens of ms (a GC) also makes such a group: 1 s of intake jobs after one left the
+ * time-to-revoke bench's 200/s run at p99 62–67 ms, 250 ms at 21–32.
  */
-const FLOOD_MS = 1000;
+const FLOOD_MS = 250;
 
 interface Waiter {
   readonly tokens: readonly AcceptedToken[];
