@@ -5,6 +5,7 @@ import type { Identified } from '../domain/outcome.js';
 import { RECORD_LIMITS, type TokenEvent, type TokenRecord, type TokenState } from '../domain/record.js';
 import { MAX_VULNERABILITIES_PER_TOKEN, parseRefKey, refKey, type VulnerabilityRef } from '../domain/vulnerability.js';
 import { KEYS, nodeOfKeys } from '../keys.js';
+import { defineScripts, queueScript, type LuaScript } from './lua.js';
 
 const key = KEYS.record;
 const eventsKey = (fp: string) => `${key(fp)}:events`;
@@ -26,8 +27,8 @@ export interface Change {
 }
 
 /** attempts = priorAttempts + the job's attempt number, in the same MULTI as the rest of the change. */
-const SET_ATTEMPTS = "redis.call('HSET', KEYS[1], 'attempts', tonumber(redis.call('HGET', KEYS[1], 'priorAttempts') or '0') + tonumber(ARGV[1])) return 1";
-const REBASE_ATTEMPTS = "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call('HGET', KEYS[1], 'attempts') or '0') return 1";
+const SET_ATTEMPTS: LuaScript = { name: 'trapiRecordSetAttempts', keys: 1, lua: "redis.call('HSET', KEYS[1], 'attempts', tonumber(redis.call('HGET', KEYS[1], 'priorAttempts') or '0') + tonumber(ARGV[1])) return 1" };
+const REBASE_ATTEMPTS: LuaScript = { name: 'trapiRecordRebaseAttempts', keys: 1, lua: "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call('HGET', KEYS[1], 'attempts') or '0') return 1" };
 /**
  * The events live in the record's hash as `e<n>` (n counts up from 1 in field `ev`), the newest kept: one key per
  * token rather than a hash and a list (a key of its own costs some 200 bytes before its first event). A record written
@@ -41,7 +42,7 @@ redis.call('HSET', ${record}, 'e' .. n, ${event})
 if n > limit then redis.call('HDEL', ${record}, 'e' .. (n - limit)) end
 if n >= limit then redis.call('DEL', ${list}) else redis.call('LTRIM', ${list}, 0, limit - n - 1) end
 return n`;
-const APPEND_EVENT = appendEvent('ARGV[1]', 'ARGV[2]');
+const APPEND_EVENT: LuaScript = { name: 'trapiRecordAppendEvent', keys: 2, lua: appendEvent('ARGV[1]', 'ARGV[2]') };
 
 /**
  * An attempt begins, unless the token is settled: one script, so that the worker's question "is it settled?" and its
@@ -49,7 +50,10 @@ const APPEND_EVENT = appendEvent('ARGV[1]', 'ARGV[2]');
  * guard), the record, its old event list, its locations, its vulnerabilities. ARGV: the packed event, the event bound,
  * the job's attempt, the retention in seconds. Returns the outcome when there is one (nothing written), else false.
  */
-const ATTEMPTED_UNLESS_SETTLED = `
+const ATTEMPTED_UNLESS_SETTLED: LuaScript = {
+  name: 'trapiAttemptedUnlessSettled',
+  keys: 5,
+  lua: `
 local outcome = redis.call('GET', KEYS[1])
 if outcome then return outcome end
 redis.call('HSET', KEYS[2], 'state', 'attempted')
@@ -57,7 +61,8 @@ local function append() ${appendEvent('ARGV[1]', 'ARGV[2]', 'KEYS[2]', 'KEYS[3]'
 append()
 redis.call('HSET', KEYS[2], 'attempts', tonumber(redis.call('HGET', KEYS[2], 'priorAttempts') or '0') + tonumber(ARGV[3]))
 for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-return false`;
+return false`,
+};
 
 interface Scripts {
   trapiAttemptedUnlessSettled(outcome: string, record: string, events: string, locations: string, vulnerabilities: string, event: string, bound: number, attempt: number, retentionSeconds: number): Promise<string | null>;
@@ -73,7 +78,10 @@ interface Scripts {
  *   `e1`, and `accepted` at `firstReceivedAt` is read in its place until the bound trims it (see `eventsOf`). Only a
  *   record that had events before its first receipt stores it.
  */
-const RECEIVED = `
+const RECEIVED: LuaScript = {
+  name: 'trapiRecordReceived',
+  keys: 3,
+  lua: `
 local c, rec, at, loc = redis.call, KEYS[1], ARGV[1], ARGV[5]
 local first = c('HSETNX', rec, 'firstReceivedAt', at) == 1
 local atFirst = c('HGET', rec, 'firstReceivedAt') == at
@@ -100,7 +108,8 @@ if c('HEXISTS', rec, 'ev') == 0 then
   c('HSET', rec, 'ev', 1)
   return 1
 end
-${appendEvent('ARGV[3]', 'ARGV[4]')}`;
+${appendEvent('ARGV[3]', 'ARGV[4]')}`,
+};
 
 /**
  * An event as stored: `[ms, event, detail?, actor?]` (JSON; the actor only when not `service`), a third of the JSON
@@ -155,7 +164,7 @@ export class RecordStore {
     private readonly redis: Redis | Cluster,
     private readonly retentionSeconds: number,
   ) {
-    if (!('trapiAttemptedUnlessSettled' in redis)) redis.defineCommand('trapiAttemptedUnlessSettled', { numberOfKeys: 5, lua: ATTEMPTED_UNLESS_SETTLED });
+    defineScripts(redis, [RECEIVED, APPEND_EVENT, SET_ATTEMPTS, REBASE_ATTEMPTS, ATTEMPTED_UNLESS_SETTLED]);
   }
 
   /**
@@ -176,7 +185,7 @@ export class RecordStore {
     for (const t of tokens) {
       // The first time this token is seen (its HSETNX succeeds), it is `accepted`, in the same step. No `fingerprint`
       // field: the key names it (a 64-byte copy per token, never read).
-      multi.eval(RECEIVED, 3, key(t.fp), eventsKey(t.fp), locationsKey(t.fp), at, t.type, accepted, RECORD_LIMITS.events, t.location ?? '', RECORD_LIMITS.locations);
+      queueScript(multi, RECEIVED, [key(t.fp), eventsKey(t.fp), locationsKey(t.fp)], [at, t.type, accepted, RECORD_LIMITS.events, t.location ?? '', RECORD_LIMITS.locations]);
       if (t.vulnerabilities?.length) {
         // NX: a vulnerability keeps the time it first named the token; the oldest are kept when over the bound.
         multi.zadd(vulnerabilitiesKey(t.fp), 'NX', ...t.vulnerabilities.flatMap((v) => [at, refKey(v)]));
@@ -206,10 +215,10 @@ export class RecordStore {
     const fields: Record<string, string> = change.state ? { state: change.state } : {};
     for (const [k, v] of Object.entries(change.fields ?? {})) if (v !== undefined) fields[k] = String(v);
     if (Object.keys(fields).length > 0) multi.hset(key(fp), fields);
-    multi.eval(APPEND_EVENT, 2, key(fp), eventsKey(fp), packEvent(event), RECORD_LIMITS.events);
+    queueScript(multi, APPEND_EVENT, [key(fp), eventsKey(fp)], [packEvent(event), RECORD_LIMITS.events]);
     if (change.clear && change.clear.length > 0) multi.hdel(key(fp), ...change.clear);
-    if (change.rebaseAttempts) multi.eval(REBASE_ATTEMPTS, 1, key(fp));
-    if (change.attempt !== undefined) multi.eval(SET_ATTEMPTS, 1, key(fp), change.attempt);
+    if (change.rebaseAttempts) queueScript(multi, REBASE_ATTEMPTS, [key(fp)], []);
+    if (change.attempt !== undefined) queueScript(multi, SET_ATTEMPTS, [key(fp)], [change.attempt]);
     this.#expire(multi, fp);
   }
 

@@ -4,6 +4,7 @@ import type { Job, Queue } from 'bullmq';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { KEYS } from '../keys.js';
 import { QUEUE_NAME } from './jobs.js';
+import { defineScripts, queueScript, type LuaScript } from './lua.js';
 
 /** Job states in which a token is still to be settled. */
 const UNSETTLED_STATES = new Set(['waiting', 'prioritized', 'active', 'delayed', 'waiting-children']);
@@ -19,7 +20,10 @@ const DELAYED_SCAN = 100;
  * some 30. Entries `<fp>` -> why written by 0.1.0 are still counted, and dropped when their token moves or settles.
  * KEYS: the hash, the token's record. ARGV: the fingerprint, and for WAITING why it waits.
  */
-const WAITING = `
+const WAITING: LuaScript = {
+  name: 'trapiUnsettledWaiting',
+  keys: 2,
+  lua: `
 redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 local was = redis.call('HGET', KEYS[2], 'waiting')
@@ -27,14 +31,19 @@ if was == ARGV[2] then return 0 end
 if was and redis.call('HINCRBY', KEYS[1], '#' .. was, -1) <= 0 then redis.call('HDEL', KEYS[1], '#' .. was) end
 redis.call('HINCRBY', KEYS[1], '#' .. ARGV[2], 1)
 redis.call('HSET', KEYS[2], 'waiting', ARGV[2])
-return 1`;
-const SETTLED = `
+return 1`,
+};
+const SETTLED: LuaScript = {
+  name: 'trapiUnsettledSettled',
+  keys: 2,
+  lua: `
 redis.call('HDEL', KEYS[1], ARGV[1])
 local was = redis.call('HGET', KEYS[2], 'waiting')
 if not was then return 0 end
 if redis.call('HINCRBY', KEYS[1], '#' .. was, -1) <= 0 then redis.call('HDEL', KEYS[1], '#' .. was) end
 redis.call('HDEL', KEYS[2], 'waiting')
-return 1`;
+return 1`,
+};
 
 /**
  * Revocation jobs wait in three places (the wait list, the delayed set while retrying or held behind a breaker, and a
@@ -46,7 +55,9 @@ return 1`;
  * A failed token is not late but failed: the failed set and its alert count it.
  */
 export class UnsettledTokens {
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(private readonly redis: Redis | Cluster) {
+    defineScripts(redis, [WAITING, SETTLED]);
+  }
 
   /** Keeps the first acceptance of a token sent again while it waits. */
   async accepted(fps: readonly string[], acceptedAt: number): Promise<void> {
@@ -67,7 +78,8 @@ export class UnsettledTokens {
 
   /** Queues `settled` on `multi`, written in one step with the rest of a settlement (the journal). */
   queueSettled(multi: ChainableCommander, fp: string): void {
-    multi.zrem(KEYS.unsettled, fp).eval(SETTLED, 2, KEYS.unsettledWaiting, KEYS.record(fp), fp);
+    multi.zrem(KEYS.unsettled, fp);
+    queueScript(multi, SETTLED, [KEYS.unsettledWaiting, KEYS.record(fp)], [fp]);
   }
 
   /**
@@ -82,7 +94,7 @@ export class UnsettledTokens {
 
   /** Queues `waiting` on `multi`. */
   queueWaiting(multi: ChainableCommander, fp: string, why: string): void {
-    multi.eval(WAITING, 2, KEYS.unsettledWaiting, KEYS.record(fp), fp, why);
+    queueScript(multi, WAITING, [KEYS.unsettledWaiting, KEYS.record(fp)], [fp, why]);
   }
 
   /** Waiting tokens by why they wait (a settled token's count is dropped at settlement). */
