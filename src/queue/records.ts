@@ -11,6 +11,8 @@ const key = KEYS.record;
 const eventsKey = (fp: string) => `${key(fp)}:events`;
 const locationsKey = (fp: string) => `${key(fp)}:locations`;
 const vulnerabilitiesKey = (fp: string) => `${key(fp)}:vulnerabilities`;
+/** Every key of a token's record, all kept for the same retention. */
+const recordKeys = (fp: string) => [key(fp), eventsKey(fp), locationsKey(fp), vulnerabilitiesKey(fp)] as const;
 
 export interface Change {
   readonly state?: TokenState;
@@ -26,8 +28,10 @@ export interface Change {
   readonly rebaseAttempts?: boolean;
 }
 
-/** attempts = priorAttempts + the job's attempt number, in the same MULTI as the rest of the change. */
-const SET_ATTEMPTS: LuaScript = { name: 'trapiRecordSetAttempts', keys: 1, lua: "redis.call('HSET', KEYS[1], 'attempts', tonumber(redis.call('HGET', KEYS[1], 'priorAttempts') or '0') + tonumber(ARGV[1])) return 1" };
+/** attempts = priorAttempts + the job's attempt number. */
+const setAttempts = (record: string, attempt: string) => `redis.call('HSET', ${record}, 'attempts', tonumber(redis.call('HGET', ${record}, 'priorAttempts') or '0') + tonumber(${attempt}))`;
+/** setAttempts in the same MULTI as the rest of the change. */
+const SET_ATTEMPTS: LuaScript = { name: 'trapiRecordSetAttempts', keys: 1, lua: `${setAttempts('KEYS[1]', 'ARGV[1]')} return 1` };
 const REBASE_ATTEMPTS: LuaScript = { name: 'trapiRecordRebaseAttempts', keys: 1, lua: "redis.call('HSET', KEYS[1], 'priorAttempts', redis.call('HGET', KEYS[1], 'attempts') or '0') return 1" };
 /**
  * The events live in the record's hash as `e<n>` (n counts up from 1 in field `ev`), the newest kept: one key per
@@ -47,8 +51,9 @@ const APPEND_EVENT: LuaScript = { name: 'trapiRecordAppendEvent', keys: 2, lua: 
 /**
  * An attempt begins, unless the token is settled: one script, so that the worker's question "is it settled?" and its
  * answer "attempting" cost one round trip, and a settled token's record never says `attempted`. KEYS: the outcome (the
- * guard), the record, its old event list, its locations, its vulnerabilities. ARGV: the packed event, the event bound,
- * the job's attempt, the retention in seconds. Returns the outcome when there is one (nothing written), else false.
+ * guard), then recordKeys (the record, its old event list, its locations, its vulnerabilities). ARGV: the packed
+ * event, the event bound, the job's attempt, the retention in seconds. Returns the outcome when there is one (nothing
+ * written), else false.
  */
 const ATTEMPTED_UNLESS_SETTLED: LuaScript = {
   name: 'trapiAttemptedUnlessSettled',
@@ -59,7 +64,7 @@ if outcome then return outcome end
 redis.call('HSET', KEYS[2], 'state', 'attempted')
 local function append() ${appendEvent('ARGV[1]', 'ARGV[2]', 'KEYS[2]', 'KEYS[3]')} end
 append()
-redis.call('HSET', KEYS[2], 'attempts', tonumber(redis.call('HGET', KEYS[2], 'priorAttempts') or '0') + tonumber(ARGV[3]))
+${setAttempts('KEYS[2]', 'ARGV[3]')}
 for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 return false`,
 };
@@ -174,7 +179,7 @@ export class RecordStore {
   async attemptedUnlessSettled(fp: string, attempt: number, outcomeKey: string, at = Date.now()): Promise<string | undefined> {
     const event = packEvent({ at: new Date(at).toISOString(), event: 'attempted', actor: 'service', detail: `attempt ${attempt}` });
     const scripts = this.redis as unknown as Scripts;
-    const outcome = await scripts.trapiAttemptedUnlessSettled(outcomeKey, key(fp), eventsKey(fp), locationsKey(fp), vulnerabilitiesKey(fp), event, RECORD_LIMITS.events, attempt, this.retentionSeconds);
+    const outcome = await scripts.trapiAttemptedUnlessSettled(outcomeKey, ...recordKeys(fp), event, RECORD_LIMITS.events, attempt, this.retentionSeconds);
     return outcome ?? undefined;
   }
 
@@ -278,7 +283,7 @@ export class RecordStore {
 
   /** Returns how many commands it queued. */
   #expire(multi: ChainableCommander, fp: string): number {
-    const keys = [key(fp), eventsKey(fp), locationsKey(fp), vulnerabilitiesKey(fp)];
+    const keys = recordKeys(fp);
     for (const k of keys) multi.expire(k, this.retentionSeconds);
     return keys.length;
   }
